@@ -1,0 +1,184 @@
+// Package cli is the portfolio command line: one file per subcommand, sharing the common flags.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/portfolio-report/portfolio/generator/config"
+	"github.com/portfolio-report/portfolio/generator/store"
+)
+
+// Exit codes, documented in the README.
+const (
+	ExitOK            = 0 // success
+	ExitFailure       = 1 // the command failed
+	ExitUsage         = 2 // bad flags, arguments or config
+	ExitSourcesFailed = 3 // finished, but some source failed (its data is stale)
+	ExitChanges       = 4 // healthchecks plan: changes are pending
+)
+
+// Command runs the portfolio CLI with its own streams and environment.
+type Command struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+// exitError carries an exit code up to Main.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func withCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code, err}
+}
+
+// app holds the common flags and what every subcommand derives from them.
+type app struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+
+	configPath string
+	dataDir    string
+	outDir     string
+	nowFlag    string
+	quiet      bool
+	logFormat  string
+
+	now time.Time
+	log *slog.Logger
+}
+
+// Main parses args, runs the subcommand and returns the process exit code.
+func (c *Command) Main(args []string) int {
+	a := &app{stdout: c.Stdout, stderr: c.Stderr, getenv: c.Getenv}
+	if a.getenv == nil {
+		a.getenv = os.Getenv
+	}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	code := ExitFailure
+	if errors.As(err, &ee) {
+		code = ee.code
+	} else if isUsageError(err) {
+		code = ExitUsage
+	}
+	if !errors.Is(err, errSilent) {
+		fmt.Fprintf(a.stderr, "portfolio: %v\n", err)
+	}
+	return code
+}
+
+// errSilent is an error whose message was already printed.
+var errSilent = errors.New("already reported")
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "portfolio",
+		Short:         "Publish an observability report for a portfolio of software products",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return a.setup()
+		},
+	}
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return withCode(ExitUsage, fmt.Errorf("%s: %w (see --help)", cmd.CommandPath(), err))
+	})
+	f := root.PersistentFlags()
+	f.StringVar(&a.configPath, "config", "portfolio.json", "the portfolio config file")
+	f.StringVar(&a.dataDir, "data", "data", "the data folder (history, committed to git)")
+	f.StringVar(&a.outDir, "out", "public", "the folder the site is built into")
+	f.StringVar(&a.nowFlag, "now", "", "the clock for everything, RFC 3339 (default: the current time)")
+	f.BoolVar(&a.quiet, "quiet", false, "log warnings and errors only")
+	f.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
+	for _, sub := range []func() *cobra.Command{
+		a.runCommand, a.collectCommand, a.buildCommand, a.doraCommand, a.alertCommand,
+		a.publishCommand, a.serveCommand, a.validateCommand, a.demoCommand, a.versionCommand,
+		a.healthchecksCommand,
+	} {
+		root.AddCommand(sub())
+	}
+	return root
+}
+
+// setup parses the common flags.
+func (a *app) setup() error {
+	level := slog.LevelInfo
+	if a.quiet {
+		level = slog.LevelWarn
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch a.logFormat {
+	case "text":
+		a.log = slog.New(slog.NewTextHandler(a.stderr, opts))
+	case "json":
+		a.log = slog.New(slog.NewJSONHandler(a.stderr, opts))
+	default:
+		return withCode(ExitUsage, fmt.Errorf("--log-format: want text or json, got %q", a.logFormat))
+	}
+	if a.nowFlag == "" {
+		a.now = time.Now().UTC().Truncate(time.Second)
+	} else {
+		t, err := time.Parse(time.RFC3339, a.nowFlag)
+		if err != nil {
+			return withCode(ExitUsage, fmt.Errorf("--now: want RFC 3339 like 2026-06-30T00:00:00Z, got %q", a.nowFlag))
+		}
+		a.now = t.UTC()
+	}
+	return nil
+}
+
+// loadConfig loads and validates --config; problems exit with code 2.
+func (a *app) loadConfig() (*config.Config, error) {
+	cfg, err := config.Load(a.configPath)
+	if err != nil {
+		return nil, withCode(ExitUsage, err)
+	}
+	return cfg, nil
+}
+
+func (a *app) store() *store.Store { return store.Open(a.dataDir) }
+
+func isUsageError(err error) bool {
+	// cobra's own argument errors ("unknown command", "accepts N arg(s)") are usage errors.
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "accepts ", "requires ", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// notYet is the answer of a subcommand that is not built yet: never a silent no-op.
+func notYet(name string) func(*cobra.Command, []string) error {
+	return func(*cobra.Command, []string) error {
+		return withCode(ExitFailure, fmt.Errorf("%s is not implemented yet", name))
+	}
+}

@@ -1,0 +1,227 @@
+// Package config loads and validates portfolio.json, the one file that describes the portfolio.
+//
+// Secrets never live in the file: fields ending in _env name environment variables, and the
+// standard names below are used when a field is empty.
+package config
+
+import (
+	"time"
+)
+
+// Standard environment variable names, used when the config does not name another one.
+const (
+	EnvGitHubToken         = "GITHUB_TOKEN"
+	EnvGitHubAPIURL        = "GITHUB_API_URL"
+	EnvCloudflareToken     = "CLOUDFLARE_API_TOKEN"
+	EnvCloudflareAccount   = "CLOUDFLARE_ACCOUNT_ID"
+	EnvCloudflareBaseURL   = "CLOUDFLARE_API_BASE_URL"
+	EnvPostHogHost         = "POSTHOG_HOST"
+	EnvPostHogPersonalKey  = "POSTHOG_PERSONAL_API_KEY"
+	EnvPostHogProjectID    = "POSTHOG_PROJECT_ID"
+	EnvPostHogAPIKey       = "POSTHOG_API_KEY"
+	EnvSlackWebhookURL     = "SLACK_WEBHOOK_URL"
+	EnvSMTPURL             = "SMTP_URL"
+	EnvPagerDutyRoutingKey = "PAGERDUTY_ROUTING_KEY"
+	EnvPagerDutyEventsURL  = "PAGERDUTY_EVENTS_URL"
+)
+
+// Config is the whole of portfolio.json.
+type Config struct {
+	Schema               string               `json:"$schema,omitempty"`
+	Site                 Site                 `json:"site"`
+	DORA                 DORA                 `json:"dora"`
+	Products             []Product            `json:"products"`
+	NotificationChannels NotificationChannels `json:"notification_channels"`
+	Publish              Publish              `json:"publish"`
+
+	// Path is the file the config was read from, for error messages. Not part of the JSON.
+	Path string `json:"-"`
+}
+
+// Site configures the generated website.
+type Site struct {
+	Title    string `json:"title"`
+	BaseURL  string `json:"base_url"`
+	Timezone string `json:"timezone"` // IANA name, default "UTC"
+}
+
+// Location returns the site's time zone (UTC when unset or unknown; validation reports unknown).
+func (s Site) Location() *time.Location {
+	if s.Timezone == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(s.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// DORA configures the DORA computation (see shared/specs/dora-definitions.md).
+type DORA struct {
+	WindowDays       int    `json:"window_days"`       // default 30
+	AttributionHours int    `json:"attribution_hours"` // default 24
+	Levels           Levels `json:"levels"`
+}
+
+// Levels are the thresholds of the performance levels. A value on a boundary takes the better level.
+type Levels struct {
+	DeploymentFrequency LevelBands `json:"deployment_frequency"` // per_day, higher is better
+	LeadTime            LevelBands `json:"lead_time"`            // seconds, lower is better
+	ChangeFailureRate   LevelBands `json:"change_failure_rate"`  // ratio 0..1, lower is better
+	TimeToRestore       LevelBands `json:"time_to_restore"`      // seconds, lower is better
+}
+
+// LevelBands holds the boundary of each level better than low.
+type LevelBands struct {
+	Elite  float64 `json:"elite"`
+	High   float64 `json:"high"`
+	Medium float64 `json:"medium"`
+}
+
+// Product is one product of the portfolio.
+type Product struct {
+	ID          string `json:"id"` // lowercase slug: file and URL name
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"` // Markdown
+	URL         string `json:"url,omitempty"`
+	Group       string `json:"group,omitempty"`
+	Repository  string `json:"repository,omitempty"` // owner/name
+
+	Cloudflare             Cloudflare     `json:"cloudflare"`
+	DeploymentEnvironments []string       `json:"deployment_environments,omitempty"`
+	HealthEndpoint         string         `json:"health_endpoint,omitempty"` // path appended to URL
+	Probe                  Probe          `json:"probe"`
+	AlertingConfig         AlertingConfig `json:"alerting_config"`
+	Deploy                 Deploy         `json:"deploy"`
+	Incidents              Incidents      `json:"incidents"`
+	PostHog                PostHog        `json:"posthog"`
+	HealthCheck            HealthCheck    `json:"healthcheck"`
+}
+
+// Cloudflare names the product's Cloudflare objects.
+type Cloudflare struct {
+	ZoneID        string `json:"zone_id,omitempty"`
+	Hostname      string `json:"hostname,omitempty"`
+	HealthcheckID string `json:"healthcheck_id,omitempty"`
+	Worker        string `json:"worker,omitempty"`
+}
+
+// Probe configures the HTTP probe of the health endpoint.
+type Probe struct {
+	Method         string `json:"method,omitempty"`          // default GET
+	ExpectedStatus int    `json:"expected_status,omitempty"` // default 200
+	TimeoutSeconds int    `json:"timeout_seconds,omitempty"` // default 10
+	ExpectedBody   string `json:"expected_body,omitempty"`   // substring, optional
+	Disabled       bool   `json:"disabled,omitempty"`
+}
+
+// AlertingConfig holds the product's alert thresholds.
+type AlertingConfig struct {
+	UptimeThreshold       float64 `json:"uptime_threshold"`        // percent, default 99.5; also the 30-day SLO
+	ErrorRateThreshold    float64 `json:"error_rate_threshold"`    // percent, default 1.0
+	ResponseTimeThreshold float64 `json:"response_time_threshold"` // ms (p95), default 1000
+	FailureThreshold      int     `json:"failure_threshold"`       // breaches in a row before firing, default 2
+	SuccessThreshold      int     `json:"success_threshold"`       // recoveries in a row before resolving, default 2
+}
+
+// Deploy says where the product's deployments come from.
+type Deploy struct {
+	Source      string `json:"source,omitempty"`      // workflow_runs (default) | deployments
+	Workflow    string `json:"workflow,omitempty"`    // workflow file name, e.g. deploy.yml
+	Branch      string `json:"branch,omitempty"`      // default: the repository's default branch
+	Environment string `json:"environment,omitempty"` // for source deployments, default production
+}
+
+// Deploy sources.
+const (
+	DeploySourceWorkflowRuns = "workflow_runs"
+	DeploySourceDeployments  = "deployments"
+)
+
+// Incidents says how incidents are found in the repository's issues.
+type Incidents struct {
+	Label string `json:"label,omitempty"` // default "incident"
+}
+
+// PostHog configures product analytics for the product.
+type PostHog struct {
+	Host      string   `json:"host,omitempty"`       // the product's $host to filter events by
+	Product   string   `json:"product,omitempty"`    // value of properties.product, alternative filter
+	KeyEvents []string `json:"key_events,omitempty"` // event names counted per day
+}
+
+// HealthCheck overrides the defaults of the Cloudflare health check managed for the product.
+type HealthCheck struct {
+	Interval      int      `json:"interval,omitempty"` // seconds, default 60
+	Retries       int      `json:"retries,omitempty"`  // default 2
+	Timeout       int      `json:"timeout,omitempty"`  // seconds, default 5
+	ExpectedCodes []string `json:"expected_codes,omitempty"`
+	CheckRegions  []string `json:"check_regions,omitempty"`
+	Disabled      bool     `json:"disabled,omitempty"`
+}
+
+// NotificationChannels configures where alerts go.
+type NotificationChannels struct {
+	Slack        *SlackChannel        `json:"slack,omitempty"`
+	Email        *EmailChannel        `json:"email,omitempty"`
+	PagerDuty    *PagerDutyChannel    `json:"pagerduty,omitempty"`
+	GitHubIssues *GitHubIssuesChannel `json:"github_issues,omitempty"`
+}
+
+// Route selects which alerts a channel gets.
+type Route struct {
+	Severities     []string `json:"severities,omitempty"`      // default: all
+	Products       []string `json:"products,omitempty"`        // default: all
+	RepeatInterval string   `json:"repeat_interval,omitempty"` // Go duration, default "4h"
+	SendResolved   *bool    `json:"send_resolved,omitempty"`   // default true
+}
+
+// SlackChannel posts to an incoming webhook.
+type SlackChannel struct {
+	Route
+	WebhookURLEnv string `json:"webhook_url_env,omitempty"` // default SLACK_WEBHOOK_URL
+}
+
+// EmailChannel sends mail over SMTP.
+type EmailChannel struct {
+	Route
+	Recipients []string `json:"recipients"`
+	From       string   `json:"from,omitempty"`
+	SMTPURLEnv string   `json:"smtp_url_env,omitempty"` // default SMTP_URL
+}
+
+// PagerDutyChannel sends Events API v2 events.
+type PagerDutyChannel struct {
+	Route
+	RoutingKeyEnv string `json:"routing_key_env,omitempty"` // default PAGERDUTY_ROUTING_KEY
+}
+
+// GitHubIssuesChannel opens an issue per firing critical alert.
+type GitHubIssuesChannel struct {
+	Route
+	Repository string   `json:"repository"` // owner/name
+	Labels     []string `json:"labels,omitempty"`
+	TokenEnv   string   `json:"token_env,omitempty"` // default GITHUB_TOKEN
+}
+
+// Publish configures where the site goes.
+type Publish struct {
+	CloudflarePages *CloudflarePages `json:"cloudflare_pages,omitempty"`
+}
+
+// CloudflarePages names the Pages project.
+type CloudflarePages struct {
+	Project string `json:"project"`
+	Branch  string `json:"branch,omitempty"` // production branch, default "main"
+}
+
+// ProductByID returns the product with the id, or false.
+func (c *Config) ProductByID(id string) (Product, bool) {
+	for _, p := range c.Products {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return Product{}, false
+}

@@ -1,0 +1,137 @@
+// Package record defines what portfolio keeps in data/: per-product snapshots taken every run,
+// and entity records (deployments, incidents, daily analytics). The types are plain data; the
+// store package reads and writes them, compute packages read them.
+//
+// Snapshot JSON keys are short on purpose: one snapshot is one line of a data file, written
+// every 15 minutes for years, so every byte is paid for in git history.
+package record
+
+import "time"
+
+// Source names as they appear in snapshots.
+const (
+	SourceGitHub     = "github"
+	SourceCloudflare = "cloudflare"
+	SourcePostHog    = "posthog"
+	SourceProbe      = "probe"
+)
+
+// Source states.
+const (
+	StateOK          = "ok"
+	StateSkipped     = "skipped"
+	StateError       = "error"
+	StateRateLimited = "rate_limited"
+)
+
+// Snapshot is what one run learned about one product.
+type Snapshot struct {
+	Time time.Time `json:"t"`
+	// Sources holds the outcome of every source that ran for the product, keyed by source name.
+	Sources map[string]SourceStatus `json:"src,omitempty"`
+	Probe   *Probe                  `json:"probe,omitempty"`
+	HTTP    *HTTPStats              `json:"http,omitempty"`   // Cloudflare zone analytics since the previous snapshot
+	Health  string                  `json:"hc,omitempty"`     // Cloudflare health check status: healthy|unhealthy|suspended|unknown
+	Worker  *WorkerStats            `json:"worker,omitempty"` // Cloudflare Workers since the previous snapshot
+}
+
+// SourceStatus is one source's outcome in one run.
+type SourceStatus struct {
+	State string `json:"s"`             // ok | skipped | error | rate_limited
+	Msg   string `json:"msg,omitempty"` // reason (skipped) or error text; never a secret
+	// LastOK is the time of the last good data from this source, set when State is not ok
+	// (for ok it is the snapshot's own time).
+	LastOK *time.Time `json:"last_ok,omitempty"`
+	// Fails counts consecutive runs in which this source failed (error or rate_limited), this one included.
+	Fails int `json:"fails,omitempty"`
+}
+
+// Failed reports whether the source errored or was rate limited.
+func (s SourceStatus) Failed() bool { return s.State == StateError || s.State == StateRateLimited }
+
+// Probe is the result of the HTTP probe of the product's health URL. Times are milliseconds.
+type Probe struct {
+	Code int    `json:"code,omitempty"` // HTTP status, 0 when no response
+	Ms   int    `json:"ms"`             // total
+	DNS  int    `json:"dns,omitempty"`
+	Conn int    `json:"conn,omitempty"`
+	TLS  int    `json:"tls,omitempty"`
+	TTFB int    `json:"ttfb,omitempty"`
+	Err  string `json:"err,omitempty"` // non-empty iff the probe failed (after its retry)
+}
+
+// OK reports whether the probe succeeded.
+func (p *Probe) OK() bool { return p != nil && p.Err == "" }
+
+// HTTPStats are Cloudflare HTTP analytics for the product's hostname over one interval.
+type HTTPStats struct {
+	Requests int64   `json:"req"`
+	Status4x int64   `json:"4xx,omitempty"`
+	Status5x int64   `json:"5xx,omitempty"`
+	P50Ms    float64 `json:"p50,omitempty"`
+	P95Ms    float64 `json:"p95,omitempty"`
+}
+
+// ErrorRate is the share of 5xx responses in percent, or -1 with no requests.
+func (h *HTTPStats) ErrorRate() float64 {
+	if h == nil || h.Requests == 0 {
+		return -1
+	}
+	return float64(h.Status5x) * 100 / float64(h.Requests)
+}
+
+// WorkerStats are Cloudflare Workers figures over one interval. CPU times in microseconds.
+type WorkerStats struct {
+	Requests int64   `json:"req"`
+	Errors   int64   `json:"err,omitempty"`
+	CPUP50   float64 `json:"cpu50,omitempty"`
+	CPUP99   float64 `json:"cpu99,omitempty"`
+}
+
+// Deployment outcomes.
+const (
+	OutcomeSuccess = "success"
+	OutcomeFailure = "failure"
+)
+
+// Deployment is one deployment as the DORA contract defines it: a judged workflow run or a
+// GitHub Deployment with an outcome status.
+type Deployment struct {
+	ID      string    `json:"id"`            // "run:<id>" or "deployment:<id>"
+	SHA     string    `json:"sha"`           // deployed commit
+	Time    time.Time `json:"time"`          // run updated_at, or the outcome status's created_at
+	Outcome string    `json:"outcome"`       // success | failure
+	URL     string    `json:"url,omitempty"` // run or deployment page
+	// Changes are the commits of compare(previous successful deployment ... this one), set for
+	// successful deployments once collected. Nil means not collected yet; empty means none.
+	Changes []Change `json:"changes"`
+}
+
+// Change is one commit shipped by a deployment.
+type Change struct {
+	SHA        string    `json:"sha"`
+	AuthorDate time.Time `json:"authored"`
+}
+
+// Incident is an issue labelled as an incident.
+type Incident struct {
+	Number      int        `json:"number"`
+	Title       string     `json:"title"` // untrusted text
+	URL         string     `json:"url,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ClosedAt    *time.Time `json:"closed_at,omitempty"`
+	StateReason string     `json:"state_reason,omitempty"` // completed | not_planned | reopened
+	CausedBy    string     `json:"caused_by,omitempty"`    // sha from a "Caused-by: <sha>" line
+	Body        string     `json:"body,omitempty"`         // Markdown, untrusted
+}
+
+// Counts reports whether the incident counts in metrics (a not_planned close is a false alarm).
+func (i Incident) Counts() bool { return i.StateReason != "not_planned" }
+
+// AnalyticsDay is one UTC day of product analytics from PostHog.
+type AnalyticsDay struct {
+	Day       string           `json:"day"` // YYYY-MM-DD
+	DAU       int64            `json:"dau"`
+	Pageviews int64            `json:"pageviews"`
+	Events    map[string]int64 `json:"events,omitempty"` // key events by name
+}
