@@ -38,7 +38,7 @@ func Skip(reason string) error { return &skipError{reason} }
 
 type skipError struct{ reason string }
 
-func (e *skipError) Error() string { return e.reason }
+func (e *skipError) Error() string   { return e.reason }
 func (e *skipError) Is(t error) bool { return t == ErrSkipped }
 
 // RateLimitedError marks a source whose API limit is exhausted: its data is stale, not failed.

@@ -10,6 +10,7 @@ import (
 	_ "github.com/gofrs/flock"
 	_ "github.com/google/go-github/v60/github"
 	_ "github.com/posthog/posthog-go"
+	_ "github.com/rhysd/actionlint"
 	_ "github.com/santhosh-tekuri/jsonschema/v6"
 	_ "github.com/slack-go/slack"
 	_ "github.com/sourcegraph/conc"
@@ -17,5 +18,4 @@ import (
 	_ "github.com/wneessen/go-mail"
 	_ "github.com/yuin/goldmark"
 	_ "lukechampine.com/blake3"
-	_ "github.com/rhysd/actionlint"
 )
