@@ -6,7 +6,10 @@
 // every 15 minutes for years, so every byte is paid for in git history.
 package record
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Source names as they appear in snapshots.
 const (
@@ -44,6 +47,30 @@ type SourceStatus struct {
 	LastOK *time.Time `json:"last_ok,omitempty"`
 	// Fails counts consecutive runs in which this source failed (error or rate_limited), this one included.
 	Fails int `json:"fails,omitempty"`
+}
+
+// MarshalJSON writes a plain ok as the string "ok": it is the common case in every snapshot line.
+func (s SourceStatus) MarshalJSON() ([]byte, error) {
+	if s == (SourceStatus{State: StateOK}) {
+		return []byte(`"ok"`), nil
+	}
+	type plain SourceStatus
+	return json.Marshal(plain(s))
+}
+
+// UnmarshalJSON reads both the short form ("ok", "skipped") and the object form.
+func (s *SourceStatus) UnmarshalJSON(data []byte) error {
+	if len(data) > 0 && data[0] == '"' {
+		*s = SourceStatus{}
+		return json.Unmarshal(data, &s.State)
+	}
+	type plain SourceStatus
+	var p plain
+	if err := json.Unmarshal(data, &p); err != nil {
+		return err
+	}
+	*s = SourceStatus(p)
+	return nil
 }
 
 // Failed reports whether the source errored or was rate limited.

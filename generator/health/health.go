@@ -1,0 +1,339 @@
+// Package health derives a product's health from its snapshots: uptime over a window, error
+// rate, response time, current status, and the availability objective's error budget and burn
+// rate. It is pure: snapshots and now in, figures out.
+//
+// A snapshot is one check. It is up when its probe succeeded (where the probe ran) and the
+// Cloudflare health check was not unhealthy (where one is configured); a snapshot with neither is
+// no check at all and counts for nothing.
+package health
+
+import (
+	"math"
+	"sort"
+	"time"
+
+	"github.com/portfolio-report/portfolio/generator/config"
+	"github.com/portfolio-report/portfolio/generator/record"
+)
+
+// Cadence is the expected time between snapshots (the CI schedule).
+const Cadence = 15 * time.Minute
+
+// Window returns the snapshots with from <= t < to. snaps must be sorted by time.
+func Window(snaps []record.Snapshot, from, to time.Time) []record.Snapshot {
+	i := sort.Search(len(snaps), func(i int) bool { return !snaps[i].Time.Before(from) })
+	j := sort.Search(len(snaps), func(i int) bool { return !snaps[i].Time.Before(to) })
+	if i >= j {
+		return nil
+	}
+	return snaps[i:j]
+}
+
+// recent returns the snapshots in the d before now: now-d < t <= now, so 24 hours at the
+// 15-minute cadence are 96 runs. A window shorter than the
+// cadence would usually hold no snapshot, so it holds the latest one when that is no older than
+// one cadence: the 5-minute window of a burn-rate alert is "the last run".
+func recent(snaps []record.Snapshot, d time.Duration, now time.Time) []record.Snapshot {
+	w := Window(snaps, now.Add(-d+time.Nanosecond), now.Add(time.Nanosecond))
+	if len(w) == 0 && d < Cadence {
+		w = Window(snaps, now.Add(-Cadence+time.Nanosecond), now.Add(time.Nanosecond))
+		if len(w) > 0 {
+			w = w[len(w)-1:]
+		}
+	}
+	return w
+}
+
+// Check reports whether the snapshot is a check (ok) and whether it was up.
+func Check(s record.Snapshot) (up, ok bool) {
+	switch {
+	case s.Probe != nil && s.Health != "":
+		return s.Probe.OK() && s.Health != "unhealthy", true
+	case s.Probe != nil:
+		return s.Probe.OK(), true
+	case s.Health == "healthy":
+		return true, true
+	case s.Health == "unhealthy":
+		return false, true
+	}
+	return false, false
+}
+
+// Ratio counts good checks among all checks.
+type Ratio struct {
+	Good, Total int
+}
+
+// Percent is Good/Total in percent; ok is false with no checks.
+func (r Ratio) Percent() (pct float64, ok bool) {
+	if r.Total == 0 {
+		return 0, false
+	}
+	return float64(r.Good) * 100 / float64(r.Total), true
+}
+
+// Bad is the number of failed checks.
+func (r Ratio) Bad() int { return r.Total - r.Good }
+
+// Uptime counts up checks among the snapshots.
+func Uptime(snaps []record.Snapshot) Ratio {
+	var r Ratio
+	for _, s := range snaps {
+		if up, ok := Check(s); ok {
+			r.Total++
+			if up {
+				r.Good++
+			}
+		}
+	}
+	return r
+}
+
+// UptimeOver is Uptime of the d before now.
+func UptimeOver(snaps []record.Snapshot, d time.Duration, now time.Time) Ratio {
+	return Uptime(recent(snaps, d, now))
+}
+
+// ErrorRate is 5xx responses over all requests in percent (Cloudflare data); ok is false when
+// the snapshots hold no request.
+func ErrorRate(snaps []record.Snapshot) (pct float64, ok bool) {
+	var req, bad int64
+	for _, s := range snaps {
+		if s.HTTP != nil {
+			req += s.HTTP.Requests
+			bad += s.HTTP.Status5x
+		}
+	}
+	if req == 0 {
+		return 0, false
+	}
+	return float64(bad) * 100 / float64(req), true
+}
+
+// Latency sources.
+const (
+	LatencyEdge  = "cloudflare" // Cloudflare's p95 time to first byte, weighted by requests
+	LatencyProbe = "probe"      // nearest-rank p95 of the probes' total times
+)
+
+// P95 is the response time in milliseconds that 95 % of requests beat. With Cloudflare data it
+// is the request-weighted mean of each interval's p95 (percentiles of intervals cannot be merged
+// exactly; the weighted mean is what a dashboard shows and is stable). Without, it is the
+// nearest-rank p95 of successful probes. ok is false with neither.
+func P95(snaps []record.Snapshot) (ms float64, source string, ok bool) {
+	var weight, sum float64
+	for _, s := range snaps {
+		if s.HTTP != nil && s.HTTP.Requests > 0 && s.HTTP.P95Ms > 0 {
+			weight += float64(s.HTTP.Requests)
+			sum += float64(s.HTTP.Requests) * s.HTTP.P95Ms
+		}
+	}
+	if weight > 0 {
+		return sum / weight, LatencyEdge, true
+	}
+	var probes []float64
+	for _, s := range snaps {
+		if s.Probe.OK() {
+			probes = append(probes, float64(s.Probe.Ms))
+		}
+	}
+	if len(probes) == 0 {
+		return 0, "", false
+	}
+	return NearestRank(probes, 95), LatencyProbe, true
+}
+
+// NearestRank returns the p-th percentile of v by the nearest-rank method. v is sorted in place.
+func NearestRank(v []float64, p float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	sort.Float64s(v)
+	rank := int(math.Ceil(p / 100 * float64(len(v))))
+	if rank < 1 {
+		rank = 1
+	}
+	return v[rank-1]
+}
+
+// ConsecutiveProbeFailures counts the failed probes at the end of snaps, stopping at the first
+// success; snapshots without a probe are passed over.
+func ConsecutiveProbeFailures(snaps []record.Snapshot) int {
+	n := 0
+	for i := len(snaps) - 1; i >= 0; i-- {
+		p := snaps[i].Probe
+		if p == nil {
+			continue
+		}
+		if p.OK() {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// Statuses of a product and of the portfolio.
+const (
+	Operational = "operational"
+	Degraded    = "degraded"
+	Outage      = "outage"
+	Unknown     = "unknown"
+)
+
+// Status is the product's state at now: outage when its latest check failed; degraded when the
+// last hour's error rate or p95 is above its threshold, or the last 24 hours' uptime is below the
+// objective; operational otherwise; unknown with no check in the last two hours.
+func Status(p config.Product, snaps []record.Snapshot, now time.Time) string {
+	last := recent(snaps, 2*time.Hour, now)
+	var latest *record.Snapshot
+	for i := len(last) - 1; i >= 0; i-- {
+		if _, ok := Check(last[i]); ok {
+			latest = &last[i]
+			break
+		}
+	}
+	if latest == nil {
+		return Unknown
+	}
+	if up, _ := Check(*latest); !up {
+		return Outage
+	}
+	hour := recent(snaps, time.Hour, now)
+	if rate, ok := ErrorRate(hour); ok && rate > p.AlertingConfig.ErrorRateThreshold {
+		return Degraded
+	}
+	if ms, _, ok := P95(hour); ok && ms > p.AlertingConfig.ResponseTimeThreshold {
+		return Degraded
+	}
+	if pct, ok := UptimeOver(snaps, 24*time.Hour, now).Percent(); ok && pct < p.AlertingConfig.UptimeThreshold {
+		return Degraded
+	}
+	return Operational
+}
+
+// Worst combines statuses: outage over degraded over operational; unknown only when all are unknown.
+func Worst(statuses ...string) string {
+	rank := map[string]int{Unknown: 0, Operational: 1, Degraded: 2, Outage: 3}
+	best := Unknown
+	for _, s := range statuses {
+		if rank[s] > rank[best] {
+			best = s
+		}
+	}
+	return best
+}
+
+// SLOWindow is the period of the availability objective.
+const SLOWindow = 30 * 24 * time.Hour
+
+// Budget is the error budget of an availability objective over SLOWindow.
+type Budget struct {
+	Objective float64 // percent, e.g. 99.5
+	Checks    Ratio   // checks in the window
+	// Allowed is the number of failed checks the objective permits in the window so far.
+	Allowed float64
+	// Remaining is the share of the budget left: 1 untouched, 0 spent, negative overspent.
+	// Meaningless when Checks.Total is 0.
+	Remaining float64
+}
+
+// ErrorBudget computes the budget of objective (percent) over the 30 days before now.
+func ErrorBudget(snaps []record.Snapshot, objective float64, now time.Time) Budget {
+	b := Budget{Objective: objective, Checks: UptimeOver(snaps, SLOWindow, now)}
+	b.Allowed = float64(b.Checks.Total) * (100 - objective) / 100
+	switch {
+	case b.Checks.Total == 0:
+		b.Remaining = 1
+	case b.Allowed == 0:
+		if b.Checks.Bad() == 0 {
+			b.Remaining = 1
+		} else {
+			b.Remaining = math.Inf(-1)
+		}
+	default:
+		b.Remaining = 1 - float64(b.Checks.Bad())/b.Allowed
+	}
+	return b
+}
+
+// BurnRate is how fast the budget burns over the d before now: the failure ratio divided by the
+// ratio the objective allows. 1 spends the budget exactly over the SLO window; 14.4 spends 2 % of
+// a 30-day budget in an hour. ok is false with no check in the window.
+func BurnRate(snaps []record.Snapshot, objective float64, d time.Duration, now time.Time) (rate float64, ok bool) {
+	r := UptimeOver(snaps, d, now)
+	if r.Total == 0 {
+		return 0, false
+	}
+	allowed := (100 - objective) / 100
+	failed := float64(r.Bad()) / float64(r.Total)
+	if allowed <= 0 {
+		if failed == 0 {
+			return 0, true
+		}
+		return math.Inf(1), true
+	}
+	return failed / allowed, true
+}
+
+// BudgetPoint is the budget remaining at one time, for the burn-down chart.
+type BudgetPoint struct {
+	Time      time.Time
+	Remaining float64
+}
+
+// BudgetSeries is the remaining share of the 30-day budget at the end of each day of the last
+// days days before now, oldest first, for a burn-down chart.
+func BudgetSeries(snaps []record.Snapshot, objective float64, days int, now time.Time) []BudgetPoint {
+	out := make([]BudgetPoint, 0, days)
+	end := now.UTC().Truncate(24 * time.Hour)
+	for d := days - 1; d >= 0; d-- {
+		t := end.Add(-time.Duration(d) * 24 * time.Hour)
+		if d == 0 {
+			t = now
+		}
+		b := ErrorBudget(snaps, objective, t)
+		out = append(out, BudgetPoint{Time: t, Remaining: b.Remaining})
+	}
+	return out
+}
+
+// Freshness is how current one source's data is.
+type Freshness struct {
+	Source string
+	State  string     // ok | skipped | error | rate_limited
+	Msg    string     // reason or error
+	LastOK *time.Time // last good data; nil when never
+	Stale  bool       // the latest run did not get fresh data from a configured source
+	Age    time.Duration
+}
+
+// SourceFreshness lists each source of the latest snapshot, sorted by name. Age is now minus
+// the time of the last good data (zero when fresh).
+func SourceFreshness(last record.Snapshot, now time.Time) []Freshness {
+	names := make([]string, 0, len(last.Sources))
+	for n := range last.Sources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]Freshness, 0, len(names))
+	for _, n := range names {
+		st := last.Sources[n]
+		f := Freshness{Source: n, State: st.State, Msg: st.Msg}
+		switch {
+		case st.State == record.StateOK:
+			t := last.Time
+			f.LastOK = &t
+			f.Age = now.Sub(last.Time)
+			f.Stale = f.Age > 2*Cadence
+		case st.Failed():
+			f.Stale = true
+			f.LastOK = st.LastOK
+			if st.LastOK != nil {
+				f.Age = now.Sub(*st.LastOK)
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
