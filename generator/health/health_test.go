@@ -22,8 +22,10 @@ func series(n int, now time.Time, f func(i int) record.Snapshot) []record.Snapsh
 	return out
 }
 
-func up() record.Snapshot   { return record.Snapshot{Probe: &record.Probe{Code: 200, Ms: 100}} }
-func down() record.Snapshot { return record.Snapshot{Probe: &record.Probe{Code: 503, Ms: 30, Err: "status 503, want 200"}} }
+func up() record.Snapshot { return record.Snapshot{Probe: &record.Probe{Code: 200, Ms: 100}} }
+func down() record.Snapshot {
+	return record.Snapshot{Probe: &record.Probe{Code: 503, Ms: 30, Err: "status 503, want 200"}}
+}
 
 func TestCheck(t *testing.T) {
 	tests := []struct {
