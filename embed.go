@@ -7,3 +7,9 @@ import "embed"
 //
 //go:embed all:templates all:static
 var Files embed.FS
+
+// Schema is portfolio.schema.json, the JSON Schema of portfolio.json: the structural rules
+// generator/config validates with, and what editors complete and check the file against.
+//
+//go:embed portfolio.schema.json
+var Schema []byte

@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 )
@@ -18,16 +19,78 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse decodes and validates data read from path (path is used in messages only).
+// Every problem comes back at once in a *ValidationError: malformed JSON as one problem at the
+// syntax error; otherwise each failed rule of portfolio.schema.json and of the Go checks.
 func Parse(path string, data []byte) (*Config, error) {
+	sch, err := compiledSchema()
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	verr := &ValidationError{File: path}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 BOM some editors write; not a column
+
+	doc, err := decodeDocument(data)
+	if err != nil {
+		verr.Problems = []Problem{syntaxProblem(data, err)}
+		return nil, verr
+	}
+	pos, err := indexPositions(data)
+	if err != nil { // cannot happen after a successful decode; report rather than panic
+		verr.Problems = []Problem{syntaxProblem(data, err)}
+		return nil, verr
+	}
+
+	issues := sch.validate(doc)
+	for _, dup := range pos.dups {
+		issues = append(issues, issue{path: dup, atKey: true, msg: "want each field once, got it again (the last one would win)"})
+	}
+
+	// Decode as far as the types allow, so the Go checks run even when the schema found problems.
 	var c Config
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	typeErr := json.Unmarshal(data, &c)
+	issues = append(issues, c.checks()...)
+	if len(issues) == 0 && typeErr != nil {
+		// The schema should reject everything the Go types cannot hold; if it did not, say so.
+		off := 0
+		var ute *json.UnmarshalTypeError
+		if errors.As(typeErr, &ute) {
+			off = int(ute.Offset)
+		}
+		line, col := lineColOf(data, off)
+		verr.Problems = []Problem{{Line: line, Col: col, Msg: typeErr.Error()}}
+		return nil, verr
+	}
+
+	for _, is := range issues {
+		line, col := pos.at(is.path, is.atKey)
+		verr.Problems = append(verr.Problems, Problem{Line: line, Col: col, Path: formatPath(doc, is.path), Msg: is.msg})
+	}
+	if len(verr.Problems) > 0 {
+		verr.Problems = sortProblems(verr.Problems)
+		return nil, verr
 	}
 	c.Path = path
 	c.ApplyDefaults()
 	return &c, nil
+}
+
+// decodeDocument decodes data as one generic JSON value (numbers kept exact for the schema)
+// and rejects anything after it.
+func decodeDocument(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, err
+	}
+	for off := int(dec.InputOffset()); off < len(data); off++ {
+		switch data[off] {
+		case ' ', '\t', '\r', '\n':
+		default:
+			return nil, &trailingDataError{off: off}
+		}
+	}
+	return doc, nil
 }
 
 // ApplyDefaults fills every unset field with its documented default.

@@ -1,0 +1,160 @@
+package config
+
+import (
+	"fmt"
+	"net/mail"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // site.timezone must validate the same on hosts without zoneinfo
+)
+
+// checks are the rules a JSON Schema cannot say: they need a registry (time zones), a parser
+// (URLs, durations, addresses) or the whole document (unique ids, route product ids).
+// They run on the config decoded as far as it could be, so they add to the schema's problems
+// rather than waiting for them to be fixed; values of the wrong type decode as zero and are
+// skipped here (the schema has reported them).
+func (c *Config) checks() []issue {
+	var out []issue
+	add := func(msg string, path ...string) { out = append(out, issue{path: path, msg: msg}) }
+
+	if tz := c.Site.Timezone; tz != "" {
+		if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
+			add("want an IANA time zone like Europe/Berlin or UTC, got "+show(tz), "site", "timezone")
+		}
+	}
+	if msg := checkURL(c.Site.BaseURL); msg != "" {
+		add(msg, "site", "base_url")
+	}
+	c.checkLevels(add)
+
+	first := map[string]int{}
+	for i, p := range c.Products {
+		idx := strconv.Itoa(i)
+		if p.ID != "" {
+			if j, dup := first[p.ID]; dup {
+				add(fmt.Sprintf("want a unique id, got %q again (as products[%d])", p.ID, j), "products", idx, "id")
+			} else {
+				first[p.ID] = i
+			}
+		}
+		if msg := checkURL(p.URL); msg != "" {
+			add(msg, "products", idx, "url")
+		}
+		if p.HealthEndpoint != "" && p.URL == "" {
+			add("want url set too (the probe fetches url + health_endpoint), got no url", "products", idx, "health_endpoint")
+		}
+	}
+
+	nc := c.NotificationChannels
+	type routed struct {
+		name  string
+		route *Route
+	}
+	var routes []routed
+	if ch := nc.Slack; ch != nil {
+		routes = append(routes, routed{"slack", &ch.Route})
+	}
+	if ch := nc.Email; ch != nil {
+		routes = append(routes, routed{"email", &ch.Route})
+		for i, r := range ch.Recipients {
+			if msg := checkAddress(r); msg != "" {
+				add(msg, "notification_channels", "email", "recipients", strconv.Itoa(i))
+			}
+		}
+		if msg := checkAddress(ch.From); msg != "" {
+			add(msg, "notification_channels", "email", "from")
+		}
+	}
+	if ch := nc.PagerDuty; ch != nil {
+		routes = append(routes, routed{"pagerduty", &ch.Route})
+	}
+	if ch := nc.GitHubIssues; ch != nil {
+		routes = append(routes, routed{"github_issues", &ch.Route})
+	}
+	for _, r := range routes {
+		if ri := r.route.RepeatInterval; ri != "" {
+			if d, err := time.ParseDuration(ri); err != nil || d <= 0 {
+				add("want a positive Go duration like 4h or 30m, got "+show(ri), "notification_channels", r.name, "repeat_interval")
+			}
+		}
+		for i, id := range r.route.Products {
+			if _, ok := first[id]; !ok && id != "" && len(first) > 0 {
+				add("want the id of a product ("+c.productIDs()+"), got "+show(id),
+					"notification_channels", r.name, "products", strconv.Itoa(i))
+			}
+		}
+	}
+	return out
+}
+
+// checkURL returns a message when s is set but not an absolute http(s) URL without credentials.
+func checkURL(s string) string {
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "":
+		return "want an absolute http(s) URL like https://shop.example.com, got " + show(s)
+	case u.User != nil:
+		return "want a URL without credentials (put secrets in environment variables), got " + hiddenValue
+	}
+	return ""
+}
+
+// checkAddress returns a message when s is set but not an email address.
+func checkAddress(s string) string {
+	if s == "" {
+		return ""
+	}
+	if _, err := mail.ParseAddress(s); err != nil {
+		return "want an email address like oncall@example.com, got " + show(s)
+	}
+	return ""
+}
+
+// checkLevels wants each configured band ordered from elite to medium.
+func (c *Config) checkLevels(add func(string, ...string)) {
+	l := c.DORA.Levels
+	for _, b := range []struct {
+		name   string
+		bands  LevelBands
+		higher bool
+	}{
+		{"deployment_frequency", l.DeploymentFrequency, true},
+		{"lead_time", l.LeadTime, false},
+		{"change_failure_rate", l.ChangeFailureRate, false},
+		{"time_to_restore", l.TimeToRestore, false},
+	} {
+		v := b.bands
+		if v == (LevelBands{}) {
+			continue // unset: the defaults apply
+		}
+		got := fmt.Sprintf("elite %v, high %v, medium %v", v.Elite, v.High, v.Medium)
+		if b.higher && !(v.Elite >= v.High && v.High >= v.Medium) {
+			add("want elite ≥ high ≥ medium (higher is better; set all three), got "+got, "dora", "levels", b.name)
+		}
+		if !b.higher && !(v.Elite <= v.High && v.High <= v.Medium) {
+			add("want elite ≤ high ≤ medium (lower is better; set all three), got "+got, "dora", "levels", b.name)
+		}
+		if b.name == "change_failure_rate" && v.Medium > 1 {
+			add(fmt.Sprintf("want a ratio from 0 to 1, got %v", v.Medium), "dora", "levels", b.name, "medium")
+		}
+	}
+}
+
+func (c *Config) productIDs() string {
+	ids := make([]string, 0, len(c.Products))
+	for _, p := range c.Products {
+		if p.ID != "" && !slices.Contains(ids, p.ID) {
+			ids = append(ids, p.ID)
+		}
+	}
+	if len(ids) > 6 {
+		ids = append(ids[:6], "...")
+	}
+	return strings.Join(ids, ", ")
+}
