@@ -118,6 +118,37 @@ func (c *Config) ApplyDefaults() {
 	if pg := c.Publish.CloudflarePages; pg != nil && pg.Branch == "" {
 		pg.Branch = "main"
 	}
+	nc := &c.NotificationChannels
+	if ch := nc.Slack; ch != nil {
+		ch.Route.applyDefaults()
+		fillString(&ch.WebhookURLEnv, EnvSlackWebhookURL)
+	}
+	if ch := nc.Email; ch != nil {
+		ch.Route.applyDefaults()
+		fillString(&ch.SMTPURLEnv, EnvSMTPURL)
+	}
+	if ch := nc.PagerDuty; ch != nil {
+		ch.Route.applyDefaults()
+		fillString(&ch.RoutingKeyEnv, EnvPagerDutyRoutingKey)
+	}
+	if ch := nc.GitHubIssues; ch != nil {
+		ch.Route.applyDefaults()
+		fillString(&ch.TokenEnv, EnvGitHubToken)
+	}
+}
+
+func (r *Route) applyDefaults() {
+	fillString(&r.RepeatInterval, "4h")
+	if r.SendResolved == nil {
+		yes := true
+		r.SendResolved = &yes
+	}
+}
+
+func fillString(s *string, def string) {
+	if *s == "" {
+		*s = def
+	}
 }
 
 func fillBands(b *LevelBands, def LevelBands) {
@@ -173,6 +204,13 @@ func (p *Product) applyDefaults() {
 	}
 	if p.Probe.TimeoutSeconds == 0 {
 		p.Probe.TimeoutSeconds = 10
+	}
+	// healthcheck.retries is left alone: 0 is a valid count, so its default belongs to the caller.
+	if p.HealthCheck.Interval == 0 {
+		p.HealthCheck.Interval = 60
+	}
+	if p.HealthCheck.Timeout == 0 {
+		p.HealthCheck.Timeout = 5
 	}
 }
 
