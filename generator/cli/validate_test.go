@@ -31,7 +31,7 @@ func TestValidate(t *testing.T) {
 		code       int
 		stdout     string
 		stderr     string
-		notInOuput string
+		notInOutput string
 	}{
 		{name: "the example portfolio.json", args: []string{"validate", "--config", "../../portfolio.json"}, code: ExitOK,
 			stdout: "../../portfolio.json: ok (3 products)\n"},
@@ -45,7 +45,7 @@ func TestValidate(t *testing.T) {
 ` + bad + `:3:22: products[1].url: want an absolute http(s) URL like https://shop.example.com, got "nope"
 ` + bad + `:4:59: notification_channels.slack.webhook_url_env: want the name of an environment variable like SLACK_WEBHOOK_URL, got a literal value (not shown: it may be a secret; put it in the environment and name the variable here)
 ` + bad + ": 4 problems\n",
-			notInOuput: "SECRET"},
+			notInOutput: "SECRET"},
 		{name: "malformed JSON", args: []string{"validate", "--config", broken}, code: ExitUsage,
 			stderr: broken + ":1:15: invalid JSON: unexpected end of file\n" + broken + ": 1 problem\n"},
 		{name: "a missing file", args: []string{"validate", "--config", filepath.Join(dir, "nope.json")}, code: ExitUsage,
@@ -71,8 +71,8 @@ func TestValidate(t *testing.T) {
 			if stderr.String() != tc.stderr {
 				t.Errorf("stderr:\n%s\nwant:\n%s", stderr.String(), tc.stderr)
 			}
-			if tc.notInOuput != "" && strings.Contains(stdout.String()+stderr.String(), tc.notInOuput) {
-				t.Errorf("output contains %q", tc.notInOuput)
+			if tc.notInOutput != "" && strings.Contains(stdout.String()+stderr.String(), tc.notInOutput) {
+				t.Errorf("output contains %q", tc.notInOutput)
 			}
 		})
 	}
