@@ -72,8 +72,8 @@ type PlannedFile struct {
 // Summary is the one line a person reads after a publish.
 func (d Deployment) Summary() string {
 	if d.DryRun {
-		return fmt.Sprintf("dry run: would upload %d of %d files (%s) in %d requests",
-			d.Stats.Missing, d.Stats.Files, humanBytes(d.Stats.UploadedBytes), d.Stats.Buckets)
+		return fmt.Sprintf("dry run: would upload %d of %d files (%s) in %d %s",
+			d.Stats.Missing, d.Stats.Files, humanBytes(d.Stats.UploadedBytes), d.Stats.Buckets, plural(d.Stats.Buckets, "bucket"))
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "deployed %s", d.URL)
@@ -90,6 +90,13 @@ func (d Deployment) Summary() string {
 		fmt.Fprintf(&b, ", stage %s %s", d.Stage, d.Status)
 	}
 	return b.String()
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
 
 func humanBytes(n int64) string {

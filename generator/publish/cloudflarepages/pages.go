@@ -66,6 +66,9 @@ func WithSleep(sleep func(context.Context, time.Duration) error) Option {
 	return func(p *Publisher) { p.sleep = sleep }
 }
 
+// WithSkipCaching uploads every file, even those Cloudflare has (wrangler's --skip-caching).
+func WithSkipCaching() Option { return func(p *Publisher) { p.cfg.SkipCaching = true } }
+
 // Publisher publishes a folder to one Pages project.
 type Publisher struct {
 	cfg   Config
