@@ -18,9 +18,9 @@ import (
 //   - every request first waits for Limiter, the API's request budget;
 //   - transport errors and 5xx answers are retried MaxRetries times, waiting Backoff, then
 //     twice that, and so on;
-//   - a 429 whose Retry-After is at most MaxRetryAfter is retried after that wait; any other 429
-//     ends the call with a *RateLimitedError (Reset from Retry-After), which the collect loop
-//     records as rate_limited.
+//   - a 429 whose Retry-After is at most MaxRetryAfter is retried after that wait (without the
+//     header, after the backoff); any other 429, or one with no retries left, ends the call with
+//     a *RateLimitedError (Reset from Retry-After), which the collect loop records as rate_limited.
 //
 // Only read calls go through it: GraphQL and HogQL queries are POSTs, but repeating them is safe.
 type Transport struct {
@@ -74,7 +74,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		case resp.StatusCode == http.StatusTooManyRequests:
 			ra, known := retryAfter(resp.Header.Get("Retry-After"), t.now())
 			drain(resp)
-			if !known || ra > t.MaxRetryAfter || last {
+			if !known {
+				ra = wait // no Retry-After: back off as for a 5xx
+			}
+			if ra > t.MaxRetryAfter || last {
 				var reset time.Time
 				if known {
 					reset = t.now().Add(ra)
@@ -83,6 +86,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			if err := sleep(ctx, ra); err != nil {
 				return nil, err
+			}
+			if !known {
+				wait *= 2
 			}
 			continue
 		case resp.StatusCode >= 500 && !last:

@@ -1,0 +1,298 @@
+package fake
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// PostHogPrefix is the path prefix the PostHog fake is mounted under (a self-hosted PostHog
+// behind a path), to catch clients that drop the host's path.
+const PostHogPrefix = "/posthog"
+
+// PostHog fakes the PostHog parts portfolio uses (shared/specs/posthog.md): the HogQL query API
+// (POST /api/projects/{id}/query/, trailing slash required), annotations, and the capture
+// endpoint posthog-go's batches go to (POST /batch/).
+//
+// The fake cannot run SQL. It answers the daily query portfolio sends: it reads the filter
+// (properties.$host or properties.product), the day range and the countIf(event = '…') key
+// event columns from the SQL, and returns the rows of the days it holds for that filter.
+type PostHog struct {
+	Server *httptest.Server
+	// URL is the host to configure (POSTHOG_HOST), prefix included.
+	URL         string
+	PersonalKey string // POSTHOG_PERSONAL_API_KEY
+	ProjectKey  string // POSTHOG_API_KEY, checked on /batch/
+	ProjectID   string
+	Latency     time.Duration
+
+	faults faults
+
+	mu          sync.Mutex
+	days        map[string]map[string]PostHogDay // filter value → day → figures
+	queries     []string
+	events      []PostHogEvent
+	annotations []PostHogAnnotation
+	calls       []string
+}
+
+// PostHogDay is one day of a product's figures in the fake.
+type PostHogDay struct {
+	DAU, Pageviews int64
+	Events         map[string]int64
+}
+
+// PostHogEvent is one captured event as posthog-go sent it.
+type PostHogEvent struct {
+	UUID       string         `json:"uuid"`
+	Event      string         `json:"event"`
+	DistinctID string         `json:"distinct_id"`
+	Timestamp  time.Time      `json:"timestamp"`
+	Properties map[string]any `json:"properties"`
+}
+
+// PostHogAnnotation is an annotation as the API stores it.
+type PostHogAnnotation struct {
+	ID           int       `json:"id"`
+	Content      string    `json:"content"`
+	DateMarker   time.Time `json:"date_marker"`
+	Scope        string    `json:"scope"`
+	CreationType string    `json:"creation_type"`
+	Deleted      bool      `json:"deleted"`
+}
+
+// NewPostHog starts the fake; it stops when the test ends.
+func NewPostHog(t testing.TB) *PostHog {
+	p := &PostHog{
+		PersonalKey: "phx_personal_test_key_0123456789",
+		ProjectKey:  "phc_project_test_key_0123456789",
+		ProjectID:   "4242",
+		days:        map[string]map[string]PostHogDay{},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+PostHogPrefix+"/api/projects/{id}/query/", p.query)
+	mux.HandleFunc("GET "+PostHogPrefix+"/api/projects/{id}/annotations/", p.listAnnotations)
+	mux.HandleFunc("POST "+PostHogPrefix+"/api/projects/{id}/annotations/", p.createAnnotation)
+	mux.HandleFunc("POST "+PostHogPrefix+"/batch/", p.batch)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		posthogError(w, http.StatusNotFound, "invalid_request", "not_found", "Not found: "+r.URL.Path)
+	})
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, _ := requestKey(r, PostHogPrefix)
+		p.mu.Lock()
+		p.calls = append(p.calls, key)
+		p.mu.Unlock()
+		if !sleepCtx(r, p.Latency) {
+			return
+		}
+		if f := p.faults.match(key); f != nil {
+			f.serve(w, r, func(status int) string {
+				b, _ := json.Marshal(map[string]string{"type": "server_error", "code": strconv.Itoa(status), "detail": http.StatusText(status)})
+				return string(b)
+			})
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
+	p.URL = p.Server.URL + PostHogPrefix
+	t.Cleanup(p.Server.Close)
+	return p
+}
+
+// Inject adds a fault.
+func (p *PostHog) Inject(f InjectedFault) { p.faults.add(f) }
+
+// SetDay sets the figures of a day (YYYY-MM-DD) for a filter value (a host or a product name).
+func (p *PostHog) SetDay(filter, day string, d PostHogDay) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.days[filter] == nil {
+		p.days[filter] = map[string]PostHogDay{}
+	}
+	p.days[filter][day] = d
+}
+
+// Queries lists the HogQL of every query that reached the handler.
+func (p *PostHog) Queries() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.queries)
+}
+
+// Events lists the captured events.
+func (p *PostHog) Events() []PostHogEvent {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.events)
+}
+
+// Annotations lists the stored annotations.
+func (p *PostHog) Annotations() []PostHogAnnotation {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.annotations)
+}
+
+// Calls lists the requests received, as "METHOD /path?query body" without the prefix.
+func (p *PostHog) Calls() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.calls)
+}
+
+// PostHogHasMoreBody is a query answer with hasMore:true (an incomplete result).
+func PostHogHasMoreBody() string {
+	return `{"results":[["2026-06-30",1,1]],"columns":["day","dau","pageviews"],"types":["Date","UInt64","UInt64"],"hasMore":true,"limit":1,"offset":0}`
+}
+
+func posthogError(w http.ResponseWriter, status int, typ, code, detail string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"type": typ, "code": code, "detail": detail, "attr": nil})
+}
+
+func (p *PostHog) personal(w http.ResponseWriter, r *http.Request) bool {
+	if r.Header.Get("Authorization") != "Bearer "+p.PersonalKey {
+		posthogError(w, http.StatusUnauthorized, "authentication_error", "authentication_failed", "Personal API key found in request Authorization header is invalid.")
+		return false
+	}
+	if r.PathValue("id") != p.ProjectID {
+		posthogError(w, http.StatusForbidden, "authentication_error", "permission_denied", "You don't have access to the project.")
+		return false
+	}
+	return true
+}
+
+var (
+	posthogFilter = regexp.MustCompile(`properties\.(\$host|product) = '([^'\\]*)'`)
+	posthogRange  = regexp.MustCompile(`timestamp >= toDateTime\('(\d{4}-\d\d-\d\d) 00:00:00', 'UTC'\) AND timestamp < toDateTime\('(\d{4}-\d\d-\d\d) 00:00:00', 'UTC'\)`)
+	posthogKeyCol = regexp.MustCompile(`countIf\(event = '([^'\\]*)'\) AS k\d+`)
+)
+
+func (p *PostHog) query(w http.ResponseWriter, r *http.Request) {
+	if !p.personal(w, r) {
+		return
+	}
+	var body struct {
+		Query struct {
+			Kind  string `json:"kind"`
+			Query string `json:"query"`
+		} `json:"query"`
+		Name    string `json:"name"`
+		Refresh string `json:"refresh"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Query.Kind != "HogQLQuery" || body.Query.Query == "" {
+		posthogError(w, http.StatusBadRequest, "validation_error", "invalid_input", "want {\"query\":{\"kind\":\"HogQLQuery\",\"query\":…}}")
+		return
+	}
+	sql := body.Query.Query
+	p.mu.Lock()
+	p.queries = append(p.queries, sql)
+	p.mu.Unlock()
+	fm := posthogFilter.FindStringSubmatch(sql)
+	rm := posthogRange.FindStringSubmatch(sql)
+	if fm == nil || rm == nil {
+		posthogError(w, http.StatusBadRequest, "validation_error", "query_error", "the fake understands only portfolio's daily query")
+		return
+	}
+	from, _ := time.Parse("2006-01-02", rm[1])
+	to, _ := time.Parse("2006-01-02", rm[2])
+	var keys []string
+	for _, m := range posthogKeyCol.FindAllStringSubmatch(sql, -1) {
+		keys = append(keys, m[1])
+	}
+	columns := []string{"day", "dau", "pageviews"}
+	types := []string{"Date", "UInt64", "UInt64"}
+	for i := range keys {
+		columns = append(columns, fmt.Sprintf("k%d", i))
+		types = append(types, "UInt64")
+	}
+	p.mu.Lock()
+	days := p.days[fm[2]]
+	rows := [][]any{}
+	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
+		day, ok := days[d.Format("2006-01-02")]
+		if !ok {
+			continue
+		}
+		row := []any{d.Format("2006-01-02"), day.DAU, day.Pageviews}
+		for _, k := range keys {
+			row = append(row, day.Events[k])
+		}
+		rows = append(rows, row)
+	}
+	p.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{
+		"results": rows, "columns": columns, "types": types, "hasMore": false, "limit": 100, "offset": 0,
+		"hogql": sql, "timings": []map[string]any{{"k": "./query", "t": 0.01}}, "is_cached": false,
+	})
+}
+
+func (p *PostHog) listAnnotations(w http.ResponseWriter, r *http.Request) {
+	if !p.personal(w, r) {
+		return
+	}
+	search := r.URL.Query().Get("search")
+	p.mu.Lock()
+	res := []PostHogAnnotation{}
+	for _, a := range p.annotations {
+		if !a.Deleted && strings.Contains(a.Content, search) {
+			res = append(res, a)
+		}
+	}
+	p.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"count": len(res), "next": nil, "previous": nil, "results": res})
+}
+
+func (p *PostHog) createAnnotation(w http.ResponseWriter, r *http.Request) {
+	if !p.personal(w, r) {
+		return
+	}
+	var a PostHogAnnotation
+	if err := json.NewDecoder(r.Body).Decode(&a); err != nil || a.Content == "" || len(a.Content) > 400 || a.DateMarker.IsZero() {
+		posthogError(w, http.StatusBadRequest, "validation_error", "invalid_input", "content (≤400 chars) and date_marker are required")
+		return
+	}
+	if a.Scope == "" {
+		a.Scope = "dashboard_item"
+	}
+	p.mu.Lock()
+	a.ID = len(p.annotations) + 1
+	p.annotations = append(p.annotations, a)
+	p.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	json.NewEncoder(w).Encode(a)
+}
+
+func (p *PostHog) batch(w http.ResponseWriter, r *http.Request) {
+	data, _ := io.ReadAll(r.Body)
+	var b struct {
+		APIKey string         `json:"api_key"`
+		Batch  []PostHogEvent `json:"batch"`
+	}
+	if err := json.Unmarshal(data, &b); err != nil {
+		posthogError(w, http.StatusBadRequest, "validation_error", "invalid_payload", "malformed batch")
+		return
+	}
+	if b.APIKey != p.ProjectKey {
+		posthogError(w, http.StatusUnauthorized, "authentication_error", "invalid_api_key", "Project API key invalid.")
+		return
+	}
+	p.mu.Lock()
+	p.events = append(p.events, b.Batch...)
+	p.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	io.WriteString(w, `{"status":1}`)
+}
