@@ -247,8 +247,8 @@ func TestFaults(t *testing.T) {
 				Products: []config.Product{apiProduct(), web},
 				Sources:  []source.Source{src, okProbe{}},
 				Store:    st, Now: now,
-				Limits:   map[string]source.Limits{"cloudflare": {Timeout: 1500 * time.Millisecond}},
-				Secrets:  []string{f.Token},
+				Limits:  map[string]source.Limits{"cloudflare": {Timeout: 1500 * time.Millisecond}},
+				Secrets: []string{f.Token},
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -169,8 +169,8 @@ func TestFaults(t *testing.T) {
 				Products: []config.Product{shop(), docs},
 				Sources:  []source.Source{posthog.New(options(f), f.Server.Client(), nil)},
 				Store:    st, Now: now,
-				Limits:   map[string]source.Limits{"posthog": {Timeout: 500 * time.Millisecond}},
-				Secrets:  []string{f.PersonalKey},
+				Limits:  map[string]source.Limits{"posthog": {Timeout: 500 * time.Millisecond}},
+				Secrets: []string{f.PersonalKey},
 			})
 			if err != nil {
 				t.Fatal(err)
