@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
+	"slices"
+	"strings"
 )
 
 // Load reads, decodes, defaults and validates the config file at path.
@@ -49,16 +52,8 @@ func Parse(path string, data []byte) (*Config, error) {
 	var c Config
 	typeErr := json.Unmarshal(data, &c)
 	issues = append(issues, c.checks()...)
-	if len(issues) == 0 && typeErr != nil {
-		// The schema should reject everything the Go types cannot hold; if it did not, say so.
-		off := 0
-		var ute *json.UnmarshalTypeError
-		if errors.As(typeErr, &ute) {
-			off = int(ute.Offset)
-		}
-		line, col := lineColOf(data, off)
-		verr.Problems = []Problem{{Line: line, Col: col, Msg: typeErr.Error()}}
-		return nil, verr
+	if is, ok := typeIssue(typeErr, pos); ok && !slices.ContainsFunc(issues, func(o issue) bool { return slices.Equal(o.path, is.path) }) {
+		issues = append(issues, is)
 	}
 
 	for _, is := range issues {
@@ -228,4 +223,31 @@ func (p Product) HealthURL() string {
 		ep = "/" + ep
 	}
 	return u + ep
+}
+
+// typeIssue turns the first value the Go types could not hold into an issue. The schema rejects
+// nearly all of these first; what gets through is a number like 200.0 or 2e2, which JSON Schema
+// counts as an integer and encoding/json does not.
+func typeIssue(err error, pos *positions) (issue, bool) {
+	var ute *json.UnmarshalTypeError
+	if !errors.As(err, &ute) {
+		return issue{}, false
+	}
+	// The value is the last one that starts before the offset the decoder stopped at.
+	best, bestOff := "", -1
+	for k, n := range pos.nodes {
+		if n.val < int(ute.Offset) && n.val > bestOff {
+			best, bestOff = k, n.val
+		}
+	}
+	var path []string
+	if best != "" {
+		path = strings.Split(best, "\x00")
+	}
+	want := "a " + ute.Type.String()
+	switch ute.Type.Kind() {
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		want = "a whole number without a fraction or exponent"
+	}
+	return issue{path: path, msg: "want " + want + ", got " + show(json.Number(strings.TrimSpace(string(pos.data[bestOff:min(int(ute.Offset), len(pos.data))]))))}, true
 }

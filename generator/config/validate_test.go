@@ -305,6 +305,11 @@ func TestParseProblems(t *testing.T) {
 			want: []string{`portfolio.json:2:1: invalid JSON: want one JSON object, got more text after it`},
 		},
 		{
+			name: "whole numbers written with a fraction or exponent",
+			src:  `{"products": [{"id": "a", "probe": {"expected_status": 200.0}}]}`,
+			want: []string{`portfolio.json:1:56: products[0].probe.expected_status: want a whole number without a fraction or exponent, got 200.0`},
+		},
+		{
 			name: "a byte-order mark is allowed",
 			src:  "\ufeff" + `{"products": [{"id": "a"}]}`,
 		},
