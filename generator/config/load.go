@@ -240,6 +240,9 @@ func typeIssue(err error, pos *positions) (issue, bool) {
 			best, bestOff = k, n.val
 		}
 	}
+	if bestOff < 0 {
+		return issue{}, false
+	}
 	var path []string
 	if best != "" {
 		path = strings.Split(best, "\x00")
