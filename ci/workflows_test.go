@@ -1,0 +1,267 @@
+// Package ci checks the GitHub Actions workflows in .github/: actionlint (as a library) on every
+// file, and the properties the report's schedule depends on.
+package ci
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rhysd/actionlint"
+)
+
+const root = ".."
+
+func workflowFiles(t *testing.T) []string {
+	t.Helper()
+	var files []string
+	for _, pattern := range []string{"*.yml", "*.yaml"} {
+		m, err := filepath.Glob(filepath.Join(root, ".github", "workflows", pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		t.Fatal("no workflow files in .github/workflows")
+	}
+	slices.Sort(files)
+	return files
+}
+
+// TestActionlint runs actionlint on every workflow, with the repository as the project so local
+// actions (./.github/actions/…) are checked against their action.yml. Shell scripts are checked
+// with shellcheck too when it is on the PATH.
+func TestActionlint(t *testing.T) {
+	shellcheck, err := exec.LookPath("shellcheck")
+	if err != nil {
+		shellcheck = ""
+		t.Log("shellcheck is not on the PATH: run: scripts are not shell-checked (actionlint's other rules still run)")
+	}
+	var out bytes.Buffer
+	linter, err := actionlint.NewLinter(&out, &actionlint.LinterOptions{Shellcheck: shellcheck, Oneline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	project, err := actionlint.NewProject(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range workflowFiles(t) {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			out.Reset()
+			errs, err := linter.LintFile(f, project)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range errs {
+				t.Errorf("%s:%d:%d: %s [%s]", filepath.Base(f), e.Line, e.Column, e.Message, e.Kind)
+			}
+		})
+	}
+}
+
+func parse(t *testing.T, name string) *actionlint.Workflow {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, ".github", "workflows", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, errs := actionlint.Parse(b)
+	if len(errs) > 0 {
+		t.Fatalf("%s: %v", name, errs[0])
+	}
+	return w
+}
+
+func scopes(p *actionlint.Permissions) map[string]string {
+	out := map[string]string{}
+	if p == nil {
+		return out
+	}
+	if p.All != nil {
+		out["*"] = p.All.Value
+	}
+	for k, s := range p.Scopes {
+		out[k] = s.Value.Value
+	}
+	return out
+}
+
+func runScripts(j *actionlint.Job) string {
+	var b strings.Builder
+	for _, s := range j.Steps {
+		if r, ok := s.Exec.(*actionlint.ExecRun); ok && r.Run != nil {
+			b.WriteString(r.Run.Value)
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+func uses(j *actionlint.Job) []string {
+	var out []string
+	for _, s := range j.Steps {
+		if a, ok := s.Exec.(*actionlint.ExecAction); ok && a.Uses != nil {
+			out = append(out, a.Uses.Value)
+		}
+	}
+	return out
+}
+
+func stepEnv(j *actionlint.Job) map[string]string {
+	env := map[string]string{}
+	for _, s := range j.Steps {
+		if s.Env == nil {
+			continue
+		}
+		for _, v := range s.Env.Vars {
+			env[v.Name.Value] = v.Value.Value
+		}
+	}
+	return env
+}
+
+// TestReportWorkflow checks what the schedule depends on: the triggers, no overlapping runs,
+// minimal permissions, Go from go.mod with a cache, exit 3 surfaced without failing, the data
+// pushed, and every credential mapped from a secret to its standard variable.
+func TestReportWorkflow(t *testing.T) {
+	w := parse(t, "report.yml")
+
+	var crons []string
+	dispatch := false
+	for _, e := range w.On {
+		switch e := e.(type) {
+		case *actionlint.ScheduledEvent:
+			for _, s := range e.Schedules {
+				crons = append(crons, s.Cron.Value)
+			}
+		case *actionlint.WorkflowDispatchEvent:
+			dispatch = true
+		}
+	}
+	if !slices.Equal(crons, []string{"*/15 * * * *"}) || !dispatch {
+		t.Errorf("triggers: cron %v, workflow_dispatch %v; want every 15 minutes and manual", crons, dispatch)
+	}
+	if c := w.Concurrency; c == nil || c.Group == nil || c.Group.Value == "" || c.CancelInProgress == nil || c.CancelInProgress.Value {
+		t.Error("want a concurrency group with cancel-in-progress: false")
+	}
+	if got := scopes(w.Permissions); len(got) != 2 || got["contents"] != "write" || got["issues"] != "write" {
+		t.Errorf("permissions = %v, want contents: write and issues: write only", got)
+	}
+
+	job := w.Jobs["report"]
+	if job == nil {
+		t.Fatal("no report job")
+	}
+	if job.TimeoutMinutes == nil || job.TimeoutMinutes.Value >= 15 {
+		t.Error("the job needs a timeout below the 15-minute cadence")
+	}
+	u := uses(job)
+	for _, want := range []string{"actions/checkout@v4", "actions/setup-go@v5", "./.github/actions/commit-data"} {
+		if !slices.Contains(u, want) {
+			t.Errorf("steps lack %s (have %v)", want, u)
+		}
+	}
+	for _, s := range job.Steps {
+		if a, ok := s.Exec.(*actionlint.ExecAction); ok && a.Uses.Value == "actions/setup-go@v5" {
+			if a.Inputs["go-version-file"] == nil || a.Inputs["go-version-file"].Value.Value != "go.mod" ||
+				a.Inputs["cache"] == nil || a.Inputs["cache"].Value.Value != "true" {
+				t.Error("setup-go wants go-version-file: go.mod and cache: true")
+			}
+		}
+	}
+	script := runScripts(job)
+	for _, want := range []string{"go build -o \"$RUNNER_TEMP/portfolio\" ./cmd/portfolio", "\"$RUNNER_TEMP/portfolio\" run", "3) echo \"::warning"} {
+		if !strings.Contains(script, want) {
+			t.Errorf("run scripts lack %q", want)
+		}
+	}
+
+	env := stepEnv(job)
+	for _, name := range []string{"GITHUB_TOKEN", "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID", "POSTHOG_HOST",
+		"POSTHOG_PERSONAL_API_KEY", "POSTHOG_PROJECT_ID", "POSTHOG_API_KEY", "SLACK_WEBHOOK_URL", "SMTP_URL", "PAGERDUTY_ROUTING_KEY"} {
+		v, ok := env[name]
+		if !ok || !strings.Contains(v, "secrets."+name) {
+			t.Errorf("env %s = %q, want it from secrets.%s", name, v, name)
+		}
+	}
+}
+
+func TestShardedWorkflow(t *testing.T) {
+	w := parse(t, "report-sharded.yml")
+	for _, e := range w.On {
+		if _, ok := e.(*actionlint.ScheduledEvent); ok {
+			t.Error("the sharded variant is manual only: report.yml owns the schedule")
+		}
+	}
+	if w.Concurrency == nil || w.Concurrency.Group.Value != parse(t, "report.yml").Concurrency.Group.Value {
+		t.Error("the sharded variant must share report.yml's concurrency group: both push data/")
+	}
+	collect, publish := w.Jobs["collect"], w.Jobs["publish"]
+	if collect == nil || publish == nil {
+		t.Fatal("want collect and publish jobs")
+	}
+	if !strings.Contains(runScripts(collect), `collect --shard "$SHARD/$SHARDS"`) {
+		t.Error("collect jobs must run portfolio collect --shard i/n")
+	}
+	if got := scopes(collect.Permissions); len(got) != 1 || got["contents"] != "read" {
+		t.Errorf("collect permissions = %v, want contents: read", got)
+	}
+	if len(publish.Needs) != 1 || publish.Needs[0].Value != "collect" {
+		t.Error("publish must wait for every shard")
+	}
+	if !slices.Contains(uses(publish), "actions/download-artifact@v4") || !slices.Contains(uses(collect), "actions/upload-artifact@v4") {
+		t.Error("shards hand their data over as artifacts")
+	}
+}
+
+func TestEveryJobHasATimeout(t *testing.T) {
+	for _, f := range workflowFiles(t) {
+		w := parse(t, filepath.Base(f))
+		if w.Permissions == nil {
+			t.Errorf("%s: set permissions explicitly (the default token can write everything)", filepath.Base(f))
+		}
+		for id, j := range w.Jobs {
+			if j.TimeoutMinutes == nil {
+				t.Errorf("%s: job %s has no timeout-minutes", filepath.Base(f), id)
+			}
+		}
+	}
+}
+
+// TestActionlintCatchesMistakes proves the wiring: a broken workflow gets the errors it should,
+// including the ones that need the project (the local action's inputs).
+func TestActionlintCatchesMistakes(t *testing.T) {
+	linter, err := actionlint.NewLinter(&bytes.Buffer{}, &actionlint.LinterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	project, err := actionlint.NewProject(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs, err := linter.LintFile(filepath.Join("testdata", "mistakes.yml"), project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range errs {
+		got = append(got, e.Message)
+	}
+	all := strings.Join(got, "\n")
+	for _, want := range []string{
+		`invalid CRON format "*/15 * * * * *"`,
+		`"github.event.issue.title" is potentially untrusted`,
+		`input "msg" is not defined in action "Commit data"`,
+		`missing input "message" which is required by action "Commit data"`,
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("actionlint did not report %q; it said:\n%s", want, all)
+		}
+	}
+}
