@@ -256,7 +256,7 @@ func Collect(ctx context.Context, o Options) (Summary, error) {
 				res = append(res, sl.res)
 			}
 			if oc.Status.Failed() {
-				log.Warn("source failed", "product", prod.ID, "source", src.Name(), "state", oc.Status.State, "msg", oc.Status.Msg)
+				log.Debug("source failed", "product", prod.ID, "source", src.Name(), "state", oc.Status.State, "msg", oc.Status.Msg)
 			}
 		}
 		if err := o.Store.AppendSnapshot(prod.ID, snap); err != nil {

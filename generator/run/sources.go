@@ -1,0 +1,115 @@
+package run
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/portfolio-report/portfolio/generator/config"
+	"github.com/portfolio-report/portfolio/generator/record"
+	"github.com/portfolio-report/portfolio/generator/source"
+	"github.com/portfolio-report/portfolio/generator/source/cloudflare"
+	"github.com/portfolio-report/portfolio/generator/source/posthog"
+	"github.com/portfolio-report/portfolio/generator/source/probe"
+	"github.com/portfolio-report/portfolio/generator/store"
+)
+
+// SourceDeps is what the source constructors are built from.
+type SourceDeps struct {
+	Config *config.Config
+	Store  *store.Store
+	Getenv func(string) string
+	HTTP   *http.Client // shared transport; each source wraps it with its own limits
+	Log    *slog.Logger
+	Now    func() time.Time // the run's clock: the end of every analytics range
+}
+
+// sourceConstructor builds one source from the environment.
+type sourceConstructor struct {
+	name  string
+	build func(d SourceDeps) (source.Source, error)
+}
+
+// sourceRegistry is the name → constructor registry, in the order sources appear in output.
+// A source whose credentials are missing is still built: it reports every product as skipped
+// with the reason, so a reader of the site sees why data is missing.
+func sourceRegistry() []sourceConstructor {
+	return []sourceConstructor{
+		{record.SourceCloudflare, func(d SourceDeps) (source.Source, error) {
+			o := cloudflare.OptionsFromEnv(d.Getenv)
+			o.Now = d.Now
+			return cloudflare.New(o, d.HTTP, d.Log.With("source", record.SourceCloudflare))
+		}},
+		{record.SourcePostHog, func(d SourceDeps) (source.Source, error) {
+			o := posthog.OptionsFromEnv(d.Getenv)
+			o.Now = d.Now
+			return posthog.New(o, d.HTTP, d.Log.With("source", record.SourcePostHog)), nil
+		}},
+		{record.SourceProbe, func(d SourceDeps) (source.Source, error) {
+			return probe.New(d.HTTP, d.Log.With("source", record.SourceProbe)), nil
+		}},
+	}
+}
+
+// SourceNames lists the registered sources in order.
+func SourceNames() []string {
+	var names []string
+	for _, c := range sourceRegistry() {
+		names = append(names, c.name)
+	}
+	return names
+}
+
+// Sources builds the registered sources, all of them or those named in only.
+func Sources(d SourceDeps, only ...string) ([]source.Source, error) {
+	if d.Getenv == nil {
+		return nil, fmt.Errorf("sources: no Getenv")
+	}
+	if d.HTTP == nil {
+		d.HTTP = &http.Client{Timeout: 60 * time.Second}
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	known := SourceNames()
+	for _, n := range only {
+		if !slices.Contains(known, n) {
+			return nil, fmt.Errorf("unknown source %q: want one of %s", n, strings.Join(known, ", "))
+		}
+	}
+	var out []source.Source
+	for _, c := range sourceRegistry() {
+		if len(only) > 0 && !slices.Contains(only, c.name) {
+			continue
+		}
+		s, err := c.build(d)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", c.name, err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// secretEnv are the variables whose values never appear in data/ or logs.
+var secretEnv = []string{
+	config.EnvGitHubToken, config.EnvCloudflareToken, config.EnvPostHogPersonalKey, config.EnvPostHogAPIKey,
+	config.EnvSlackWebhookURL, config.EnvSMTPURL, config.EnvPagerDutyRoutingKey,
+}
+
+// SourceSecrets returns the secret values set in the environment, for source.Options.Secrets.
+func SourceSecrets(getenv func(string) string) []string {
+	var out []string
+	for _, k := range secretEnv {
+		if v := getenv(k); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
