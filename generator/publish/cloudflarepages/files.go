@@ -1,6 +1,7 @@
 package cloudflarepages
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
@@ -80,6 +81,7 @@ func Scan(dir string, maxFiles int) (Site, error) {
 	}
 	var site Site
 	var tooBig []string
+	h := newHasher()
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -122,11 +124,11 @@ func Scan(dir string, maxFiles int) (Site, error) {
 			tooBig = append(tooBig, fmt.Sprintf("%s: %s is over the %s limit of Cloudflare Pages", p, mib(fi.Size()), mib(MaxFileSize)))
 			return nil
 		}
-		h, err := hashFile(p, rel)
+		sum, err := h.file(p, rel)
 		if err != nil {
 			return err
 		}
-		site.Files = append(site.Files, File{Path: rel, Size: fi.Size(), Hash: h, ContentType: ContentType(rel), abs: p})
+		site.Files = append(site.Files, File{Path: rel, Size: fi.Size(), Hash: sum, ContentType: ContentType(rel), abs: p})
 		site.Bytes += fi.Size()
 		return nil
 	})
@@ -151,29 +153,47 @@ func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 // Hash is the asset key Pages uses (deploy-helpers hash.ts): the first 32 hex digits of
 // BLAKE3-256 over the standard base64 of the content followed by the extension without its dot.
 func Hash(content []byte, name string) string {
-	h, _ := hashReader(bytes.NewReader(content), name) // reading a bytes.Reader cannot fail
+	h, _ := newHasher().sum(bytes.NewReader(content), name) // reading a bytes.Reader cannot fail
 	return h
 }
 
 // hashFile is Hash of a file, streamed so a 25 MiB asset is not held in memory.
-func hashFile(p, name string) (string, error) {
+func hashFile(p, name string) (string, error) { return newHasher().file(p, name) }
+
+// hasher computes Hash, reusing its buffers from one file to the next. The base64 encoder
+// writes 1 KiB at a time; the buffer hands BLAKE3 256 KiB writes, which it splits into
+// subtrees hashed in parallel (BenchmarkHash1MiB: 3.4 ms → 1.6 ms; 64 KiB gave 2.5 ms).
+type hasher struct {
+	b3  *blake3.Hasher
+	buf *bufio.Writer
+	cp  []byte
+}
+
+func newHasher() *hasher {
+	b3 := blake3.New(32, nil)
+	return &hasher{b3: b3, buf: bufio.NewWriterSize(b3, 256<<10), cp: make([]byte, 32<<10)}
+}
+
+func (h *hasher) file(p, name string) (string, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	return hashReader(f, name)
+	return h.sum(f, name)
 }
 
-func hashReader(r io.Reader, name string) (string, error) {
-	h := blake3.New(32, nil)
-	enc := base64.NewEncoder(base64.StdEncoding, h)
-	if _, err := io.Copy(enc, r); err != nil {
+func (h *hasher) sum(r io.Reader, name string) (string, error) {
+	h.b3.Reset()
+	h.buf.Reset(h.b3)
+	enc := base64.NewEncoder(base64.StdEncoding, h.buf)
+	if _, err := io.CopyBuffer(enc, r, h.cp); err != nil {
 		return "", err
 	}
-	enc.Close() // flushes the last base64 quantum; writes to a hash never fail
-	io.WriteString(h, extension(name))
-	return hex.EncodeToString(h.Sum(nil))[:32], nil
+	enc.Close()                        // flushes the last base64 quantum
+	h.buf.WriteString(extension(name)) // writes to a hash never fail
+	h.buf.Flush()
+	return hex.EncodeToString(h.b3.Sum(nil))[:32], nil
 }
 
 // extension is Node's path.extname without the dot: after the last dot of the base name, and
