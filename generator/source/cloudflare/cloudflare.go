@@ -118,11 +118,26 @@ var (
 	_ source.Limited = (*Source)(nil)
 )
 
-// zoneOnce computes a per-zone value once per run, however many products ask at once.
+// zoneOnce computes a per-zone value once per run, however many products ask at once. A
+// failure is not kept: it came under one product's deadline, and the next product tries again.
 type zoneOnce[T any] struct {
-	once sync.Once
+	mu   sync.Mutex
+	done bool
 	v    T
-	err  error
+}
+
+func (z *zoneOnce[T]) get(f func() (T, error)) (T, error) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if z.done {
+		return z.v, nil
+	}
+	v, err := f()
+	if err != nil {
+		return v, err
+	}
+	z.v, z.done = v, true
+	return v, nil
 }
 
 // New returns the source. client's transport carries the requests (tests pass a fake's client).
@@ -298,8 +313,7 @@ func (s *Source) zoneHealthchecks(ctx context.Context, zone string) ([]cf.Health
 		s.hcs[zone] = z
 	}
 	s.mu.Unlock()
-	z.once.Do(func() { z.v, z.err = s.listHealthchecks(ctx, zone) })
-	return z.v, z.err
+	return z.get(func() ([]cf.Healthcheck, error) { return s.listHealthchecks(ctx, zone) })
 }
 
 // listHealthchecks pages through the list itself: cloudflare-go v0.119.0's Healthchecks()
@@ -384,7 +398,7 @@ func (s *Source) datasetLimits(ctx context.Context, zone string) (datasetLimits,
 		s.lims[zone] = z
 	}
 	s.mu.Unlock()
-	z.once.Do(func() {
+	return z.get(func() (datasetLimits, error) {
 		var out struct {
 			Viewer struct {
 				Zones []struct {
@@ -394,17 +408,14 @@ func (s *Source) datasetLimits(ctx context.Context, zone string) (datasetLimits,
 				} `json:"zones"`
 			} `json:"viewer"`
 		}
-		if z.err = s.graphql(ctx, settingsQuery, map[string]any{"zoneTag": zone}, &out); z.err != nil {
-			z.err = fmt.Errorf("dataset limits: %w", z.err)
-			return
+		if err := s.graphql(ctx, settingsQuery, map[string]any{"zoneTag": zone}, &out); err != nil {
+			return datasetLimits{}, fmt.Errorf("dataset limits: %w", err)
 		}
 		if len(out.Viewer.Zones) == 0 || out.Viewer.Zones[0].Settings.HTTP == nil {
-			z.err = fmt.Errorf("dataset limits: zone %s not found or not readable with this token", zone)
-			return
+			return datasetLimits{}, fmt.Errorf("dataset limits: zone %s not found or not readable with this token", zone)
 		}
-		z.v = *out.Viewer.Zones[0].Settings.HTTP
+		return *out.Viewer.Zones[0].Settings.HTTP, nil
 	})
-	return z.v, z.err
 }
 
 const httpQuery = `query($zoneTag:string,$start:Time,$end:Time,$host:string){viewer{zones(filter:{zoneTag:$zoneTag}){

@@ -309,3 +309,17 @@ func wrapHandler(h http.Handler, see func(*http.Request)) http.Handler {
 		h.ServeHTTP(w, r)
 	})
 }
+
+func TestAFailedZoneListIsTriedAgainForTheNextProduct(t *testing.T) {
+	f, src := setup(t)
+	seed(f)
+	f.Inject(fake.InjectedFault{Match: "GET /zones/zone1/healthchecks?page=1", Times: 1, Body: fake.CloudflareErrorBody(10000, "Authentication error")})
+	web := config.Product{ID: "web", Cloudflare: config.Cloudflare{ZoneID: "zone1"}}
+	if _, err := src.Collect(context.Background(), web, time.Time{}); err == nil {
+		t.Fatal("want the first product's list to fail")
+	}
+	res, err := src.Collect(context.Background(), apiProduct(), time.Time{})
+	if err != nil || res.Snapshot.Health != "unhealthy" {
+		t.Errorf("second product: health %q, err %v; a failure must not be cached for the run", res.Snapshot.Health, err)
+	}
+}
