@@ -623,3 +623,22 @@ func TestFromEnvSkipsWithoutCredentials(t *testing.T) {
 		t.Errorf("with credentials: %v", err)
 	}
 }
+
+func TestHungUploadTimesOutAndIsRetried(t *testing.T) {
+	f := fake.NewPages(t)
+	f.Inject(fake.InjectedFault{Match: "POST /pages/assets/upload", Hang: true, Times: 1})
+	var waits []time.Duration
+	cfg := cloudflarepages.Config{AccountID: f.AccountID, APIToken: f.Token, Project: f.Project, BaseURL: f.URL, RateLimit: 1000}
+	pub, err := cloudflarepages.New(cfg, &http.Client{Timeout: 300 * time.Millisecond}, nil,
+		cloudflarepages.WithSleep(func(ctx context.Context, d time.Duration) error { waits = append(waits, d); return nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := pub.Publish(context.Background(), writeSite(t, map[string]string{"index.html": "hi"}), publish.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(waits, []time.Duration{time.Second}) || d.Stats.Uploaded != 1 || len(f.Uploads()) != 1 {
+		t.Errorf("waits %v, stats %+v", waits, d.Stats)
+	}
+}
