@@ -1,0 +1,81 @@
+package dora
+
+import (
+	"time"
+
+	"github.com/portfolio-report/portfolio/generator/config"
+)
+
+// Weeks is how many complete ISO weeks the weekly series holds before the current one.
+const Weeks = 12
+
+// WeeklySeries holds the figures of the last 12 complete ISO weeks and the current one, for
+// charts: Weeks[k] is the bucket of Products[i].Figures[k] and Portfolio[k].
+type WeeklySeries struct {
+	Weeks     []Week          `json:"weeks"`
+	Products  []ProductSeries `json:"products"`
+	Portfolio []Figures       `json:"portfolio"`
+}
+
+// Week is one bucket: [Start, End). The current week ends at now and is Partial.
+type Week struct {
+	Start   time.Time `json:"start"` // Monday 00:00 UTC
+	End     time.Time `json:"end"`
+	Partial bool      `json:"partial,omitempty"`
+}
+
+// ProductSeries is one product's figures per week.
+type ProductSeries struct {
+	ID      string    `json:"id"`
+	Figures []Figures `json:"figures"`
+}
+
+// WeekStart returns the Monday 00:00 UTC that starts t's ISO week.
+func WeekStart(t time.Time) time.Time {
+	t = t.UTC()
+	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	off := (int(d.Weekday()) + 6) % 7 // Monday 0 … Sunday 6
+	return d.AddDate(0, 0, -off)
+}
+
+// Weekly computes the figures of every week bucket, per product (in order) and pooled. Each
+// bucket is computed like a window: per_day divides by the bucket's length in days (7, or the
+// elapsed part of the current week, at least one day), open incidents are those open at the
+// bucket's end.
+func Weekly(cfg config.DORA, in []Input, now time.Time) WeeklySeries {
+	cfg = withDefaults(cfg)
+	now = now.UTC()
+	cur := WeekStart(now)
+	var spans []span
+	ws := WeeklySeries{}
+	for k := Weeks; k >= 0; k-- {
+		start := cur.AddDate(0, 0, -7*k)
+		end := start.AddDate(0, 0, 7)
+		w := Week{Start: start, End: end}
+		if k == 0 {
+			w.End, w.Partial = now, true
+		}
+		ws.Weeks = append(ws.Weeks, w)
+		days := w.End.Sub(w.Start).Hours() / 24
+		spans = append(spans, span{start: w.Start, end: w.End, openAt: w.End, days: max(days, 1)})
+	}
+	pooled := make([]raw, len(spans))
+	for _, x := range in {
+		p := prepare(cfg, x, now)
+		ps := ProductSeries{ID: x.Product.ID, Figures: make([]Figures, len(spans))}
+		for k, s := range spans {
+			r := p.window(s)
+			ps.Figures[k] = figures(cfg, r)
+			pooled[k].add(r)
+		}
+		ws.Products = append(ws.Products, ps)
+	}
+	ws.Portfolio = make([]Figures, len(spans))
+	for k := range spans {
+		if pooled[k].days == 0 {
+			pooled[k].days = spans[k].days
+		}
+		ws.Portfolio[k] = figures(cfg, pooled[k])
+	}
+	return ws
+}
