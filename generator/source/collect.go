@@ -241,7 +241,14 @@ func Collect(ctx context.Context, o Options) (Summary, error) {
 		return sum, fmt.Errorf("collect interrupted, nothing written: %w", err)
 	}
 
-	var errs []error
+	// Each product's files are its own, so they are written in parallel (the writes fsync);
+	// counts and errors go to a slot per product and are added up in order.
+	type written struct {
+		nd, ni, na int
+		err        error
+	}
+	out := make([]written, len(products))
+	wp := pool.New().WithMaxGoroutines(8)
 	for i, prod := range products {
 		snap := record.Snapshot{Time: o.Now.UTC(), Sources: map[string]record.SourceStatus{}}
 		var res []Result
@@ -259,16 +266,26 @@ func Collect(ctx context.Context, o Options) (Summary, error) {
 				log.Debug("source failed", "product", prod.ID, "source", src.Name(), "state", oc.Status.State, "msg", oc.Status.Msg)
 			}
 		}
-		if err := o.Store.AppendSnapshot(prod.ID, snap); err != nil {
-			errs = append(errs, fmt.Errorf("collect %s: append snapshot: %w", prod.ID, err))
-			continue
-		}
-		nd, ni, na, err := upsert(o.Store, prod.ID, res)
-		sum.Deployments += nd
-		sum.Incidents += ni
-		sum.AnalyticsDays += na
-		if err != nil {
-			errs = append(errs, fmt.Errorf("collect %s: %w", prod.ID, err))
+		wp.Go(func() {
+			if err := o.Store.AppendSnapshot(prod.ID, snap); err != nil {
+				out[i].err = fmt.Errorf("collect %s: append snapshot: %w", prod.ID, err)
+				return
+			}
+			nd, ni, na, err := upsert(o.Store, prod.ID, res)
+			out[i] = written{nd, ni, na, err}
+			if err != nil {
+				out[i].err = fmt.Errorf("collect %s: %w", prod.ID, err)
+			}
+		})
+	}
+	wp.Wait()
+	var errs []error
+	for _, w := range out {
+		sum.Deployments += w.nd
+		sum.Incidents += w.ni
+		sum.AnalyticsDays += w.na
+		if w.err != nil {
+			errs = append(errs, w.err)
 		}
 	}
 	sum.Duration = time.Since(start)
