@@ -113,3 +113,18 @@ func SourceSecrets(getenv func(string) string) []string {
 	}
 	return out
 }
+
+// PostHogSender builds the sender of portfolio's own events from the environment; it sends
+// nothing unless POSTHOG_API_KEY is set. The pipeline calls, after collect:
+//
+//	evs, _ := posthog.EventsFromStore(st, cfg.Products, now.Add(-24*time.Hour))
+//	err := run.PostHogSender(d).Send(ctx, append(evs, alertEvents...))
+func PostHogSender(d SourceDeps) *posthog.Sender {
+	o := posthog.OptionsFromEnv(d.Getenv)
+	o.Now = d.Now
+	log := d.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return posthog.NewSender(o, d.Store, d.HTTP, log.With("sender", record.SourcePostHog))
+}
