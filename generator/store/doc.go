@@ -46,30 +46,43 @@ func (e *NewerSchemaError) Error() string {
 // CorruptError says a file is truncated or malformed.
 type CorruptError struct {
 	Path   string
-	Offset int64 // byte offset of the problem
+	Offset int64 // byte offset of the problem, from the start of the file
+	Line   int   // 1-based line of Offset
 	Err    error
 }
 
 func (e *CorruptError) Error() string {
-	return fmt.Sprintf("%s: byte %d: malformed or truncated: %v", e.Path, e.Offset, e.Err)
+	return fmt.Sprintf("%s: byte %d (line %d): %v", e.Path, e.Offset, e.Line, e.Err)
 }
 
 func (e *CorruptError) Unwrap() error { return e.Err }
 
-// corrupt wraps a JSON decoding error of data read from path with the byte offset of the problem.
-func corrupt(path string, base int64, data []byte, err error) error {
-	off := int64(len(data))
+// corruptAt builds a *CorruptError at offset off of file.
+func corruptAt(path string, file []byte, off int64, err error) *CorruptError {
+	off = min(max(off, 0), int64(len(file)))
+	return &CorruptError{Path: path, Offset: off, Line: 1 + bytes.Count(file[:off], []byte{'\n'}), Err: err}
+}
+
+// corrupt wraps the JSON decoding error of part, which starts at byte base of file, with the
+// file offset of the problem.
+func corrupt(path string, file []byte, base int64, part []byte, err error) error {
+	off := int64(len(part))
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
+		errors.As(err, &se) && se.Error() == "unexpected end of JSON input":
+		err = errors.New("truncated: unexpected end of JSON input")
 	case errors.As(err, &se):
-		off = se.Offset
+		off = se.Offset - 1 // Offset counts the bad byte as read
+		err = fmt.Errorf("malformed JSON: %w", err)
 	case errors.As(err, &te):
 		off = te.Offset
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		err = fmt.Errorf("unexpected end of file")
+		err = fmt.Errorf("malformed: %w", err)
+	default:
+		err = fmt.Errorf("malformed: %w", err)
 	}
-	return &CorruptError{Path: path, Offset: base + off, Err: err}
+	return corruptAt(path, file, base+off, err)
 }
 
 // ReadDoc reads the document name (a slash-separated path below the data folder) of kind k
@@ -87,8 +100,7 @@ func (s *Store) ReadDoc(name string, k Kind, v any) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(v); err != nil {
+	if err := json.Unmarshal(raw, v); err != nil {
 		return false, fmt.Errorf("%s: data: %w", path, err)
 	}
 	return true, nil
@@ -97,31 +109,52 @@ func (s *Store) ReadDoc(name string, k Kind, v any) (bool, error) {
 func decodeEnvelope(path string, data []byte, k Kind) (json.RawMessage, error) {
 	var env envelope
 	if err := json.Unmarshal(data, &env); err != nil {
-		return nil, corrupt(path, 0, data, err)
+		return nil, corrupt(path, data, 0, data, err)
 	}
 	if env.Kind != k.Name {
 		return nil, fmt.Errorf("%s: kind %q, want %q", path, env.Kind, k.Name)
 	}
 	if env.Data == nil {
-		return nil, &CorruptError{Path: path, Offset: int64(len(data)), Err: errors.New(`no "data" field`)}
+		return nil, corruptAt(path, data, int64(len(data)), errors.New(`no "data" field`))
 	}
-	return migrate(path, env.SchemaVersion, env.Data, k)
+	if err := k.readable(path, env.SchemaVersion); err != nil {
+		return nil, err
+	}
+	raw, err := k.upgrade(env.SchemaVersion, env.Data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return raw, nil
 }
 
-func migrate(path string, found int, raw json.RawMessage, k Kind) (json.RawMessage, error) {
+// readable checks that this binary can read a file of kind k at schema version found: not
+// newer than k.Version, at least 1, and every migration from found up to k.Version present.
+func (k Kind) readable(path string, found int) error {
 	switch {
 	case found > k.Version:
-		return nil, &NewerSchemaError{Path: path, Found: found, Current: k.Version}
+		return &NewerSchemaError{Path: path, Found: found, Current: k.Version}
 	case found < 1:
-		return nil, fmt.Errorf("%s: schema_version %d: want 1 to %d", path, found, k.Version)
+		return fmt.Errorf("%s: schema_version %d: want 1 to %d", path, found, k.Version)
 	}
 	for v := found; v < k.Version; v++ {
 		if v-1 >= len(k.Migrations) || k.Migrations[v-1] == nil {
-			return nil, fmt.Errorf("%s: no migration from schema_version %d to %d", path, v, v+1)
+			return fmt.Errorf("%s: schema_version %d of kind %q cannot be read: this binary has no migration from version %d to %d",
+				path, found, k.Name, v, v+1)
+		}
+	}
+	return nil
+}
+
+// upgrade runs raw, written at schema version found, through k's migrations up to k.Version.
+// Call readable first: it reports a missing migration with the file's name.
+func (k Kind) upgrade(found int, raw json.RawMessage) (json.RawMessage, error) {
+	for v := found; v < k.Version; v++ {
+		if v-1 >= len(k.Migrations) || k.Migrations[v-1] == nil {
+			return nil, fmt.Errorf("no migration from schema_version %d to %d", v, v+1)
 		}
 		var err error
 		if raw, err = k.Migrations[v-1](raw); err != nil {
-			return nil, fmt.Errorf("%s: migrate schema_version %d to %d: %w", path, v, v+1, err)
+			return nil, fmt.Errorf("migrate schema_version %d to %d: %w", v, v+1, err)
 		}
 	}
 	return raw, nil
@@ -139,7 +172,7 @@ func (s *Store) WriteDoc(name string, k Kind, v any) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return writeIfChanged(path, data)
+	return s.writeIfChanged(path, data)
 }
 
 // refuseNewer returns a *NewerSchemaError when the file at path carries a newer version of k.
@@ -226,24 +259,41 @@ func marshalCompact(v any) ([]byte, error) {
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
-// writeIfChanged writes data to path atomically unless the file already holds exactly data.
-func writeIfChanged(path string, data []byte) error {
+// writeIfChanged writes data to path atomically unless the file already holds exactly data,
+// so an unchanged document keeps its mtime and git sees nothing.
+func (s *Store) writeIfChanged(path string, data []byte) error {
 	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
 		return nil
 	}
-	return WriteFileAtomic(path, data)
+	return writeAtomic(path, data, s.faults)
 }
 
 // WriteFileAtomic writes data to a temporary file in path's folder, syncs it and renames it over
 // path, so a crash leaves either the old file or the new one, never a truncated one.
-func WriteFileAtomic(path string, data []byte) error {
+func WriteFileAtomic(path string, data []byte) error { return writeAtomic(path, data, nil) }
+
+// faults lets tests fail a write at a chosen step; nil fields use the real operation.
+type faults struct {
+	write  func(f *os.File, data []byte) (int, error)
+	rename func(oldpath, newpath string) error
+}
+
+func writeAtomic(path string, data []byte, fl *faults) error {
+	write := func(f *os.File, b []byte) (int, error) { return f.Write(b) }
+	rename := os.Rename
+	if fl != nil && fl.write != nil {
+		write = fl.write
+	}
+	if fl != nil && fl.rename != nil {
+		rename = fl.rename
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return err
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	tmp := f.Name()
 	ok := false
@@ -253,11 +303,11 @@ func WriteFileAtomic(path string, data []byte) error {
 			os.Remove(tmp)
 		}
 	}()
-	if _, err := f.Write(data); err != nil {
+	if _, err := write(f, data); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := f.Chmod(0o644); err != nil {
-		return err
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", path, err)
@@ -265,7 +315,7 @@ func WriteFileAtomic(path string, data []byte) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := rename(tmp, path); err != nil {
 		return fmt.Errorf("rename %s: %w", path, err)
 	}
 	ok = true

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -27,10 +26,13 @@ var (
 // Store is the data folder.
 type Store struct {
 	dir string
+	// snapshots is the kind of the snapshot logs: KindSnapshots, another version in tests.
+	snapshots Kind
+	faults    *faults // nil outside tests
 }
 
 // Open returns the store rooted at dir. Nothing is read until asked.
-func Open(dir string) *Store { return &Store{dir: dir} }
+func Open(dir string) *Store { return &Store{dir: dir, snapshots: KindSnapshots} }
 
 // Dir is the data folder.
 func (s *Store) Dir() string { return s.dir }
@@ -107,7 +109,8 @@ func (s *Store) Meta() (Meta, error) {
 // SaveMeta writes data/meta.json.
 func (s *Store) SaveMeta(m Meta) error { return s.WriteDoc("meta.json", KindMeta, m) }
 
-// snapshotHeader is the first line of a monthly snapshot log.
+// snapshotHeader is the first line of a monthly snapshot log. The schema_version applies to
+// every line below it.
 type snapshotHeader struct {
 	SchemaVersion int    `json:"schema_version"`
 	Kind          string `json:"kind"`
@@ -115,83 +118,108 @@ type snapshotHeader struct {
 	Month         string `json:"month"`
 }
 
-func snapshotFile(product string, t time.Time) string {
-	return productDoc(product, "snapshots/"+t.UTC().Format("2006-01")+".jsonl")
+const monthLayout = "2006-01"
+
+func snapshotFile(product, month string) string {
+	return productDoc(product, "snapshots/"+month+".jsonl")
 }
 
 // AppendSnapshot adds snap to the product's log for snap's month (UTC). The file is rewritten
-// atomically with the new line at the end; a snapshot at or before the last one is refused,
-// so a re-run with an old --now cannot reorder history.
+// atomically with the new line at the end, so git sees a one-line change. A snapshot at or
+// before the product's last one is refused, so a re-run with an old --now cannot reorder history.
 func (s *Store) AppendSnapshot(product string, snap record.Snapshot) error {
-	snap.Time = snap.Time.UTC()
-	name := snapshotFile(product, snap.Time)
-	path := s.path(name)
-	old, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		h, _ := json.Marshal(snapshotHeader{KindSnapshots.Version, KindSnapshots.Name, product, snap.Time.Format("2006-01")})
-		old = append(h, '\n')
-	case err != nil:
-		return err
-	default:
-		snaps, err := parseSnapshots(path, old)
-		if err != nil {
-			return err
-		}
-		if n := len(snaps); n > 0 && !snaps[n-1].Time.Before(snap.Time) {
-			return fmt.Errorf("%s: snapshot at %s is not after the last one (%s)", path,
-				snap.Time.Format(time.RFC3339), snaps[n-1].Time.Format(time.RFC3339))
-		}
-	}
-	line, err := marshalCompact(snap)
+	return s.AppendSnapshots(product, []record.Snapshot{snap})
+}
+
+// AppendSnapshots appends snapshots of one product, in time order, writing each month's file once.
+// Like AppendSnapshot it refuses snapshots out of order.
+func (s *Store) AppendSnapshots(product string, snaps []record.Snapshot) error {
+	months, err := s.snapshotMonths(product)
 	if err != nil {
 		return err
 	}
-	data := append(append(old, line...), '\n')
-	return WriteFileAtomic(path, data)
-}
-
-// AppendSnapshots appends many snapshots of one product in time order, writing each month once.
-// It is for bulk writers (demo data); runs use AppendSnapshot.
-func (s *Store) AppendSnapshots(product string, snaps []record.Snapshot) error {
-	byMonth := map[string][]record.Snapshot{}
-	var months []string
-	for _, sn := range snaps {
-		n := snapshotFile(product, sn.Time)
-		if _, ok := byMonth[n]; !ok {
-			months = append(months, n)
+	for i := 0; i < len(snaps); {
+		month := snaps[i].Time.UTC().Format(monthLayout)
+		j := i + 1
+		for j < len(snaps) && snaps[j].Time.UTC().Format(monthLayout) == month {
+			j++
 		}
-		byMonth[n] = append(byMonth[n], sn)
-	}
-	for _, name := range months {
-		path := s.path(name)
-		if _, err := os.Stat(path); err == nil {
-			for _, sn := range byMonth[name] {
-				if err := s.AppendSnapshot(product, sn); err != nil {
-					return err
-				}
-			}
-			continue
+		if n := len(months); n > 0 && months[n-1] > month {
+			return fmt.Errorf("%s: snapshot at %s is not after the last one, in %s", s.path(snapshotFile(product, month)),
+				snaps[i].Time.UTC().Format(time.RFC3339), s.path(snapshotFile(product, months[n-1])))
 		}
-		var b bytes.Buffer
-		first := byMonth[name][0].Time.UTC()
-		h, _ := json.Marshal(snapshotHeader{KindSnapshots.Version, KindSnapshots.Name, product, first.Format("2006-01")})
-		b.Write(h)
-		b.WriteByte('\n')
-		for _, sn := range byMonth[name] {
-			sn.Time = sn.Time.UTC()
-			line, err := marshalCompact(sn)
-			if err != nil {
-				return err
-			}
-			b.Write(line)
-			b.WriteByte('\n')
-		}
-		if err := WriteFileAtomic(path, b.Bytes()); err != nil {
+		if err := s.appendMonth(product, month, snaps[i:j]); err != nil {
 			return err
 		}
+		if n := len(months); n == 0 || months[n-1] != month {
+			months = append(months, month)
+		}
+		i = j
 	}
 	return nil
+}
+
+// appendMonth appends snaps, all in month, to the product's log for the month. A log of an
+// older schema version is rewritten at the current one (once per schema change; later appends
+// are one-line diffs again). A log of a newer version is refused and left untouched.
+func (s *Store) appendMonth(product, month string, snaps []record.Snapshot) error {
+	k := s.snapshots
+	path := s.path(snapshotFile(product, month))
+	old, err := os.ReadFile(path)
+	var buf []byte
+	var last time.Time
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		buf = snapshotHeaderLine(k, product, month)
+	case err != nil:
+		return err
+	default:
+		h, existing, err := parseSnapshots(path, old, k)
+		if err != nil {
+			return err
+		}
+		if n := len(existing); n > 0 {
+			last = existing[n-1].Time
+		}
+		if h.SchemaVersion == k.Version {
+			buf = old
+		} else {
+			buf = snapshotHeaderLine(k, product, month)
+			if buf, err = appendSnapshotLines(buf, existing); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+		}
+	}
+	for _, sn := range snaps {
+		sn.Time = sn.Time.UTC()
+		if !last.IsZero() && !sn.Time.After(last) {
+			return fmt.Errorf("%s: snapshot at %s is not after the last one (%s)", path,
+				sn.Time.Format(time.RFC3339), last.Format(time.RFC3339))
+		}
+		last = sn.Time
+		line, err := marshalCompact(sn)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		buf = append(append(buf, line...), '\n')
+	}
+	return writeAtomic(path, buf, s.faults)
+}
+
+func snapshotHeaderLine(k Kind, product, month string) []byte {
+	h, _ := json.Marshal(snapshotHeader{SchemaVersion: k.Version, Kind: k.Name, Product: product, Month: month})
+	return append(h, '\n')
+}
+
+func appendSnapshotLines(buf []byte, snaps []record.Snapshot) ([]byte, error) {
+	for _, sn := range snaps {
+		line, err := marshalCompact(sn)
+		if err != nil {
+			return nil, err
+		}
+		buf = append(append(buf, line...), '\n')
+	}
+	return buf, nil
 }
 
 // Snapshots returns the product's snapshots with from <= t < to, oldest first.
@@ -202,24 +230,21 @@ func (s *Store) Snapshots(product string, from, to time.Time) ([]record.Snapshot
 	}
 	var out []record.Snapshot
 	for _, m := range months {
-		start, _ := time.Parse("2006-01", m)
+		start, _ := time.Parse(monthLayout, m)
 		if !start.AddDate(0, 1, 0).After(from) || !start.Before(to) {
 			continue
 		}
-		path := s.path(productDoc(product, "snapshots/"+m+".jsonl"))
-		data, err := os.ReadFile(path)
+		snaps, err := s.readMonth(product, m)
 		if err != nil {
 			return nil, err
 		}
-		snaps, err := parseSnapshots(path, data)
-		if err != nil {
-			return nil, err
+		lo, _ := sort.Find(len(snaps), func(i int) int { return from.Compare(snaps[i].Time) })
+		hi, _ := sort.Find(len(snaps), func(i int) int { return to.Compare(snaps[i].Time) })
+		if out == nil && lo == 0 && hi == len(snaps) {
+			out = snaps // the common case of a whole month: no copy
+			continue
 		}
-		for _, sn := range snaps {
-			if !sn.Time.Before(from) && sn.Time.Before(to) {
-				out = append(out, sn)
-			}
-		}
+		out = append(out, snaps[lo:hi]...)
 	}
 	return out, nil
 }
@@ -231,12 +256,7 @@ func (s *Store) LastSnapshot(product string) (record.Snapshot, bool, error) {
 		return record.Snapshot{}, false, err
 	}
 	for i := len(months) - 1; i >= 0; i-- {
-		path := s.path(productDoc(product, "snapshots/"+months[i]+".jsonl"))
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return record.Snapshot{}, false, err
-		}
-		snaps, err := parseSnapshots(path, data)
+		snaps, err := s.readMonth(product, months[i])
 		if err != nil {
 			return record.Snapshot{}, false, err
 		}
@@ -245,6 +265,16 @@ func (s *Store) LastSnapshot(product string) (record.Snapshot, bool, error) {
 		}
 	}
 	return record.Snapshot{}, false, nil
+}
+
+func (s *Store) readMonth(product, month string) ([]record.Snapshot, error) {
+	path := s.path(snapshotFile(product, month))
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	_, snaps, err := parseSnapshots(path, data, s.snapshots)
+	return snaps, err
 }
 
 // snapshotMonths lists the product's months with a snapshot log, oldest first.
@@ -260,7 +290,7 @@ func (s *Store) snapshotMonths(product string) ([]string, error) {
 	for _, e := range entries {
 		name := e.Name()
 		if m, ok := strings.CutSuffix(name, ".jsonl"); ok && !strings.HasPrefix(name, ".") {
-			if _, err := time.Parse("2006-01", m); err == nil {
+			if _, err := time.Parse(monthLayout, m); err == nil {
 				months = append(months, m)
 			}
 		}
@@ -269,47 +299,59 @@ func (s *Store) snapshotMonths(product string) ([]string, error) {
 	return months, nil
 }
 
-// parseSnapshots validates and decodes a snapshot log, naming the byte offset of any problem.
-func parseSnapshots(path string, data []byte) ([]record.Snapshot, error) {
-	if len(data) > 0 && data[len(data)-1] != '\n' {
-		return nil, &CorruptError{Path: path, Offset: int64(len(data)), Err: errors.New("truncated: last line has no newline")}
+// parseSnapshots decodes a snapshot log of kind k: the header line, then one snapshot a line,
+// in time order. Lines of an older schema version go one by one through k's migrations. Any
+// problem is reported with the file and the byte offset of the line at fault.
+func parseSnapshots(path string, data []byte, k Kind) (snapshotHeader, []record.Snapshot, error) {
+	var h snapshotHeader
+	if len(data) == 0 {
+		return h, nil, corruptAt(path, data, 0, errors.New("truncated: empty file, want a header line"))
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), 16<<20)
-	var off int64
-	var out []record.Snapshot
-	first := true
-	for sc.Scan() {
-		line := sc.Bytes()
-		lineOff := off
-		off += int64(len(line)) + 1
-		if first {
-			first = false
-			var h snapshotHeader
-			if err := json.Unmarshal(line, &h); err != nil {
-				return nil, corrupt(path, lineOff, line, err)
+	if data[len(data)-1] != '\n' {
+		start := bytes.LastIndexByte(data, '\n') + 1
+		return h, nil, corruptAt(path, data, int64(len(data)),
+			fmt.Errorf("truncated: the last line (from byte %d) has no newline", start))
+	}
+	end := bytes.IndexByte(data, '\n')
+	if err := json.Unmarshal(data[:end], &h); err != nil {
+		return h, nil, corrupt(path, data, 0, data[:end], err)
+	}
+	if h.Kind != k.Name {
+		return h, nil, fmt.Errorf("%s: kind %q, want %q", path, h.Kind, k.Name)
+	}
+	if err := k.readable(path, h.SchemaVersion); err != nil {
+		return h, nil, err
+	}
+	migrate := h.SchemaVersion < k.Version
+	out := make([]record.Snapshot, 0, bytes.Count(data, []byte{'\n'})-1)
+	for off := end + 1; off < len(data); {
+		n := bytes.IndexByte(data[off:], '\n')
+		line := data[off : off+n]
+		if len(line) == 0 {
+			return h, nil, corruptAt(path, data, int64(off), errors.New("malformed: empty line"))
+		}
+		if migrate {
+			var err error
+			if line, err = k.upgrade(h.SchemaVersion, line); err != nil {
+				return h, nil, corruptAt(path, data, int64(off), err)
 			}
-			if h.Kind != KindSnapshots.Name {
-				return nil, fmt.Errorf("%s: kind %q, want %q", path, h.Kind, KindSnapshots.Name)
-			}
-			if _, err := migrate(path, h.SchemaVersion, nil, Kind{Name: h.Kind, Version: KindSnapshots.Version, Migrations: KindSnapshots.Migrations}); err != nil && h.SchemaVersion > KindSnapshots.Version {
-				return nil, err
-			} else if h.SchemaVersion < 1 {
-				return nil, fmt.Errorf("%s: schema_version %d: want 1 to %d", path, h.SchemaVersion, KindSnapshots.Version)
-			}
-			continue
 		}
 		var sn record.Snapshot
 		if err := json.Unmarshal(line, &sn); err != nil {
-			return nil, corrupt(path, lineOff, line, err)
+			if migrate { // the offset is in the migrated line, not in the file
+				return h, nil, corruptAt(path, data, int64(off), fmt.Errorf("after migration: %w", err))
+			}
+			return h, nil, corrupt(path, data, int64(off), line, err)
+		}
+		if sn.Time.IsZero() {
+			return h, nil, corruptAt(path, data, int64(off), errors.New(`malformed: no "t" (time)`))
+		}
+		if n := len(out); n > 0 && !sn.Time.After(out[n-1].Time) {
+			return h, nil, corruptAt(path, data, int64(off), fmt.Errorf("malformed: snapshot at %s is not after the one before (%s)",
+				sn.Time.Format(time.RFC3339), out[n-1].Time.Format(time.RFC3339)))
 		}
 		out = append(out, sn)
+		off += n + 1
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if first {
-		return nil, &CorruptError{Path: path, Offset: 0, Err: errors.New("empty file")}
-	}
-	return out, nil
+	return h, out, nil
 }
