@@ -105,9 +105,11 @@ func TestCrashSafety(t *testing.T) {
 		check func(t *testing.T, st *Store)
 	}{
 		{
-			name:  "WriteDoc",
-			file:  func(st *Store) string { return st.path("products/api/deployments.json") },
-			first: func(st *Store) error { return st.SaveDeployments("api", []record.Deployment{{ID: "run:1", Outcome: "success"}}) },
+			name: "WriteDoc",
+			file: func(st *Store) string { return st.path("products/api/deployments.json") },
+			first: func(st *Store) error {
+				return st.SaveDeployments("api", []record.Deployment{{ID: "run:1", Outcome: "success"}})
+			},
 			next: func(st *Store) error {
 				return st.SaveDeployments("api", []record.Deployment{{ID: "run:1", Outcome: "success"}, {ID: "run:2", Outcome: "failure"}})
 			},
@@ -230,7 +232,10 @@ func TestCorruptFilesAreRejected(t *testing.T) {
 			}
 			read := tt.read
 			if read == nil {
-				read = func(st *Store) error { _, err := st.Snapshots("api", t0.AddDate(0, -1, 0), t0.AddDate(0, 1, 0)); return err }
+				read = func(st *Store) error {
+					_, err := st.Snapshots("api", t0.AddDate(0, -1, 0), t0.AddDate(0, 1, 0))
+					return err
+				}
 			}
 			err := read(st)
 			var ce *CorruptError
