@@ -355,3 +355,30 @@ func parseSnapshots(path string, data []byte, k Kind) (snapshotHeader, []record.
 	}
 	return h, out, nil
 }
+
+// Products lists the products with a folder in the data, sorted.
+func (s *Store) Products() ([]string, error) {
+	entries, err := os.ReadDir(s.path("products"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			ids = append(ids, e.Name())
+		}
+	}
+	return ids, nil
+}
+
+// RemoveProduct deletes the product's folder: its snapshots, deployments, incidents and
+// analytics. It is for `portfolio demo`, which replaces a history whole.
+func (s *Store) RemoveProduct(product string) error {
+	if product == "" || strings.ContainsAny(product, `/\`) || product == "." || product == ".." {
+		return fmt.Errorf("remove product %q: not a product id", product)
+	}
+	return os.RemoveAll(s.path(productDoc(product, "")))
+}
