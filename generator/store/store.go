@@ -322,6 +322,12 @@ func parseSnapshots(path string, data []byte, k Kind) (snapshotHeader, []record.
 	if err := k.readable(path, h.SchemaVersion); err != nil {
 		return h, nil, err
 	}
+	if h.SchemaVersion == k.Version {
+		if out, ok := decodeLines(data, end+1); ok {
+			return h, out, nil
+		}
+	}
+	// An older version, or a problem: line by line, to migrate each or to name the bad one.
 	migrate := h.SchemaVersion < k.Version
 	out := make([]record.Snapshot, 0, bytes.Count(data, []byte{'\n'})-1)
 	for off := end + 1; off < len(data); {
@@ -343,17 +349,49 @@ func parseSnapshots(path string, data []byte, k Kind) (snapshotHeader, []record.
 			}
 			return h, nil, corrupt(path, data, int64(off), line, err)
 		}
-		if sn.Time.IsZero() {
-			return h, nil, corruptAt(path, data, int64(off), errors.New(`malformed: no "t" (time)`))
-		}
-		if n := len(out); n > 0 && !sn.Time.After(out[n-1].Time) {
-			return h, nil, corruptAt(path, data, int64(off), fmt.Errorf("malformed: snapshot at %s is not after the one before (%s)",
-				sn.Time.Format(time.RFC3339), out[n-1].Time.Format(time.RFC3339)))
+		if err := checkSnapshot(sn, out); err != nil {
+			return h, nil, corruptAt(path, data, int64(off), err)
 		}
 		out = append(out, sn)
 		off += n + 1
 	}
 	return h, out, nil
+}
+
+// decodeLines is the fast path of parseSnapshots: one json.Decoder over all lines from start,
+// about 30% faster than a json.Unmarshal a line (BenchmarkSnapshots90Days). It checks that each
+// snapshot fills exactly one line. Any problem returns false, and the caller's line-by-line
+// pass names it.
+func decodeLines(data []byte, start int) ([]record.Snapshot, bool) {
+	out := make([]record.Snapshot, 0, bytes.Count(data[start:], []byte{'\n'}))
+	dec := json.NewDecoder(bytes.NewReader(data[start:]))
+	for off := start; off < len(data); {
+		if data[off] != '{' {
+			return nil, false
+		}
+		var sn record.Snapshot
+		if err := dec.Decode(&sn); err != nil {
+			return nil, false
+		}
+		if off = start + int(dec.InputOffset()); data[off] != '\n' || checkSnapshot(sn, out) != nil {
+			return nil, false
+		}
+		out = append(out, sn)
+		off++
+	}
+	return out, true
+}
+
+// checkSnapshot checks a decoded snapshot against those before it.
+func checkSnapshot(sn record.Snapshot, before []record.Snapshot) error {
+	if sn.Time.IsZero() {
+		return errors.New(`malformed: no "t" (time)`)
+	}
+	if n := len(before); n > 0 && !sn.Time.After(before[n-1].Time) {
+		return fmt.Errorf("malformed: snapshot at %s is not after the one before (%s)",
+			sn.Time.Format(time.RFC3339), before[n-1].Time.Format(time.RFC3339))
+	}
+	return nil
 }
 
 // Products lists the products with a folder in the data, sorted.
