@@ -22,6 +22,7 @@ type collectWorld struct {
 	dir, config, data string
 	cf                *fake.Cloudflare
 	ph                *fake.PostHog
+	gh                *fake.GitHub
 	env               map[string]string
 }
 
@@ -35,7 +36,18 @@ func newCollectWorld(t *testing.T) *collectWorld {
 	now, _ := time.Parse(time.RFC3339, collectNow)
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
 	t.Cleanup(site.Close)
-	w := &collectWorld{dir: t.TempDir(), cf: fake.NewCloudflare(t), ph: fake.NewPostHog(t)}
+	w := &collectWorld{dir: t.TempDir(), cf: fake.NewCloudflare(t), ph: fake.NewPostHog(t), gh: fake.NewGitHub(t)}
+	w.gh.Update("acme/shop", func(r *fake.GitHubRepo) {
+		r.AddCommit("1111111111111111111111111111111111111111", now.Add(-50*time.Hour))
+		r.AddCommit("2222222222222222222222222222222222222222", now.Add(-26*time.Hour), "1111111111111111111111111111111111111111")
+		for i, sha := range []string{"1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"} {
+			at := now.Add(-time.Duration(48-24*i) * time.Hour)
+			r.Runs = append(r.Runs, fake.GitHubRun{ID: int64(i + 1), Workflow: "deploy.yml", Branch: "main", SHA: sha,
+				Status: "completed", Conclusion: "success", Created: at.Add(-5 * time.Minute), Updated: at})
+		}
+		r.Issues = append(r.Issues, fake.GitHubIssue{Number: 7, Title: "checkout down", State: "open", Labels: []string{"incident"},
+			Created: now.Add(-3 * time.Hour), Updated: now.Add(-3 * time.Hour)})
+	})
 	w.cf.Now = func() time.Time { return now }
 	w.cf.SetHTTP(cliZone, "shop.example.com", fake.CloudflareHTTP{ByStatus: map[int]int64{200: 95, 500: 5}, P50Ms: 30, P95Ms: 90})
 	w.cf.AddHealthcheck(cliZone, cf.Healthcheck{Name: "portfolio-shop", Address: "shop.example.com", Status: "healthy"})
@@ -44,7 +56,7 @@ func newCollectWorld(t *testing.T) *collectWorld {
 	w.config = filepath.Join(w.dir, "portfolio.json")
 	w.data = filepath.Join(w.dir, "data")
 	cfg := fmt.Sprintf(`{"products": [
-  {"id": "shop", "url": %q, "health_endpoint": "/healthz",
+  {"id": "shop", "url": %q, "health_endpoint": "/healthz", "repository": "acme/shop", "deploy": {"workflow": "deploy.yml"},
    "cloudflare": {"zone_id": "023e105f4ecef8ad9ca31a8372d0c353", "hostname": "shop.example.com"}, "posthog": {"host": "shop.example.com"}},
   {"id": "docs", "url": %q, "health_endpoint": "/healthz", "posthog": {"product": "docs"}},
   {"id": "blog", "url": "https://blog.example.com"}
@@ -53,6 +65,7 @@ func newCollectWorld(t *testing.T) *collectWorld {
 		t.Fatal(err)
 	}
 	w.env = map[string]string{
+		"GITHUB_TOKEN": w.gh.Token, "GITHUB_API_URL": w.gh.URL,
 		"CLOUDFLARE_API_TOKEN": w.cf.Token, "CLOUDFLARE_API_BASE_URL": w.cf.URL, "CLOUDFLARE_ACCOUNT_ID": "acc",
 		"POSTHOG_HOST": w.ph.URL, "POSTHOG_PERSONAL_API_KEY": w.ph.PersonalKey, "POSTHOG_PROJECT_ID": w.ph.ProjectID,
 	}
@@ -68,7 +81,7 @@ func (w *collectWorld) run(args ...string) (int, string) {
 
 func (w *collectWorld) assertNoSecrets(t *testing.T, output string) {
 	t.Helper()
-	secrets := []string{w.cf.Token, w.ph.PersonalKey}
+	secrets := []string{w.cf.Token, w.ph.PersonalKey, w.gh.Token}
 	for _, s := range secrets {
 		if strings.Contains(output, s) {
 			t.Errorf("a secret is in the output")
@@ -99,7 +112,7 @@ func TestCollectAllSourcesOK(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("no shop snapshot: %v", err)
 	}
-	for _, src := range []string{"cloudflare", "posthog", "probe"} {
+	for _, src := range []string{"github", "cloudflare", "posthog", "probe"} {
 		if shop.Sources[src].State != "ok" {
 			t.Errorf("shop %s = %+v", src, shop.Sources[src])
 		}
@@ -115,7 +128,12 @@ func TestCollectAllSourcesOK(t *testing.T) {
 	if len(days) != 7 || days[6].DAU != 1 {
 		t.Errorf("docs analytics = %+v", days)
 	}
-	if !strings.Contains(out, "collected 3 products × 3 sources") || !strings.Contains(out, "shop                 cloudflare ok") {
+	deps, _ := st.Deployments("shop")
+	incs, _ := st.Incidents("shop")
+	if len(deps) != 2 || len(incs) != 1 || incs[0].Title != "checkout down" {
+		t.Errorf("shop deployments %+v, incidents %+v", deps, incs)
+	}
+	if !strings.Contains(out, "collected 3 products × 4 sources") || !strings.Contains(out, "shop                 cloudflare ok") {
 		t.Errorf("output:\n%s", out)
 	}
 	w.assertNoSecrets(t, out)
@@ -128,7 +146,7 @@ func TestCollectExitsThreeWhenASourceFails(t *testing.T) {
 	if code != ExitSourcesFailed {
 		t.Fatalf("exit %d, want 3:\n%s", code, out)
 	}
-	if !strings.Contains(out, "portfolio: 1 of 9 source calls failed; their data is stale") {
+	if !strings.Contains(out, "portfolio: 1 of 12 source calls failed; their data is stale") {
 		t.Errorf("output:\n%s", out)
 	}
 	shop, _, _ := store.Open(w.data).LastSnapshot("shop")
@@ -149,8 +167,8 @@ func TestCollectInGitHubActions(t *testing.T) {
 		t.Fatalf("exit %d, want 3:\n%s", code, out)
 	}
 	for _, want := range []string{
-		"::group::shop: 3 ok\n",
-		"::group::blog: 3 skipped\n",
+		"::group::shop: 4 ok\n",
+		"::group::blog: 4 skipped\n",
 		"::endgroup::\n",
 		"::warning title=collect docs/posthog::rate_limited: posthog: query: rate limited until 2026-06-30T12:10:00Z: HTTP 429 from 127.0.0.1",
 	} {
@@ -163,8 +181,8 @@ func TestCollectInGitHubActions(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"| Product | cloudflare | posthog | probe |",
-		"| docs | ⏭️ skipped | ⏳ rate limited | ✅ ok |",
+		"| Product | github | cloudflare | posthog | probe |",
+		"| docs | ⏭️ skipped | ⏭️ skipped | ⏳ rate limited | ✅ ok |",
 		"**Failed sources**",
 	} {
 		if !strings.Contains(string(md), want) {

@@ -12,6 +12,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/source"
 	"github.com/portfolio-report/portfolio/generator/source/cloudflare"
+	"github.com/portfolio-report/portfolio/generator/source/github"
 	"github.com/portfolio-report/portfolio/generator/source/posthog"
 	"github.com/portfolio-report/portfolio/generator/source/probe"
 	"github.com/portfolio-report/portfolio/generator/store"
@@ -38,6 +39,11 @@ type sourceConstructor struct {
 // with the reason, so a reader of the site sees why data is missing.
 func sourceRegistry() []sourceConstructor {
 	return []sourceConstructor{
+		{record.SourceGitHub, func(d SourceDeps) (source.Source, error) {
+			o := github.OptionsFromEnv(d.Getenv)
+			o.Now = d.Now
+			return github.New(o, d.Store, d.HTTP, d.Log.With("source", record.SourceGitHub)), nil
+		}},
 		{record.SourceCloudflare, func(d SourceDeps) (source.Source, error) {
 			o := cloudflare.OptionsFromEnv(d.Getenv)
 			o.Now = d.Now
