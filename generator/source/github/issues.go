@@ -33,48 +33,61 @@ func ParseCausedBy(body string) string {
 	return strings.ToLower(m[1])
 }
 
-// incidents collects the issues labelled incidents.label, open and closed, updated since the
-// last run (pull requests, which the issues endpoint also lists, are left out). The first page
-// is conditional.
+// incidents collects the issues labelled incidents.label, open and closed (pull requests, which
+// the issues endpoint also lists, are left out). The first collection lists them all; every
+// run then lists those updated since the start of the UTC day before the last listing, a URL
+// that stays the same all day, so the conditional request is a 304 when nothing changed.
 func (c *collector) incidents(ctx context.Context) error {
+	if c.st.IssuesListed == nil {
+		if err := c.listIssues(ctx, "", nil); err != nil {
+			return err
+		}
+	}
+	base := c.now.Add(-24 * time.Hour)
+	if l := c.st.IssuesListed; l != nil && l.Before(base) {
+		base = *l
+	}
+	since := dayStart(base)
+	if err := c.listIssues(ctx, "issues", &since); err != nil && !errors.Is(err, errNotModified) {
+		return err
+	}
+	c.st.IssuesListed = &c.now
+	return nil
+}
+
+// listIssues lists the incident issues updated since (nil: all), all pages; key names the
+// first page's ETag ("" for none).
+func (c *collector) listIssues(ctx context.Context, key string, since *time.Time) error {
 	path := fmt.Sprintf("repos/%s/%s/issues", url.PathEscape(c.owner), url.PathEscape(c.repo))
-	since := c.st.IssuesSince
-	newest := since
 	for page := 1; ; {
 		q := url.Values{"labels": {c.p.Incidents.Label}, "state": {"all"}, "sort": {"updated"}, "direction": {"asc"}, "per_page": {"100"}}
 		if since != nil {
 			q.Set("since", since.UTC().Format(time.RFC3339))
 		}
-		key := ""
-		if page == 1 {
-			key = "issues"
-		} else {
+		k := key
+		if page > 1 {
 			q.Set("page", strconv.Itoa(page))
+			k = ""
 		}
 		var list []*gh.Issue
-		resp, err := c.getJSON(ctx, key, path, q, &list)
+		resp, err := c.getJSON(ctx, k, path, q, &list)
 		if errors.Is(err, errNotModified) {
-			return nil
+			return err
 		}
 		if err != nil {
 			return c.wrap("list incident issues", err)
 		}
 		for _, is := range list {
-			if u := is.GetUpdatedAt().UTC(); newest == nil || u.After(*newest) {
-				newest = &u
-			}
 			if is.IsPullRequest() {
 				continue
 			}
 			c.putIncident(incidentOf(is))
 		}
 		if resp.NextPage == 0 {
-			break
+			return nil
 		}
 		page = resp.NextPage
 	}
-	c.st.IssuesSince = newest
-	return nil
 }
 
 func incidentOf(is *gh.Issue) record.Incident {

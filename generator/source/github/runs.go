@@ -55,7 +55,20 @@ func (c *collector) runs(ctx context.Context) error {
 	}
 	first := c.st.RunsFrom == nil
 	from := c.runsFrom()
-	runs, err := c.listRuns(ctx, wf, branch, from, time.Time{}, true)
+	var runs []*gh.WorkflowRun
+	if first {
+		// The history before the recheck range, once; the recheck range is then listed as in
+		// every later run, so the next run's conditional request has an ETag to send.
+		earliest := dayStart(c.now.AddDate(0, 0, -c.s.opt.HistoryDays))
+		if earliest.Before(from) {
+			older, err := c.listRuns(ctx, wf, branch, earliest, from.Add(-time.Second), false)
+			if err != nil {
+				return c.wrap("list runs", err)
+			}
+			runs = older
+		}
+	}
+	newer, err := c.listRuns(ctx, wf, branch, from, time.Time{}, true)
 	if errors.Is(err, errNotModified) {
 		c.st.RunsFrom = &from
 		return nil
@@ -63,6 +76,7 @@ func (c *collector) runs(ctx context.Context) error {
 	if err != nil {
 		return c.wrap("list runs", err)
 	}
+	runs = append(newer, runs...)
 	var pending []pendingRun
 	for _, r := range runs {
 		if r.GetHeadBranch() != branch {
@@ -85,7 +99,7 @@ func (c *collector) runs(ctx context.Context) error {
 		}
 	}
 	if first && !c.st.PredecessorDone {
-		if err := c.predecessor(ctx, wf, branch, from); err != nil {
+		if err := c.predecessor(ctx, wf, branch, dayStart(c.now.AddDate(0, 0, -c.s.opt.HistoryDays))); err != nil {
 			return err
 		}
 		c.st.PredecessorDone = true
@@ -95,12 +109,9 @@ func (c *collector) runs(ctx context.Context) error {
 	return nil
 }
 
-// runsFrom is the created date the listing starts at.
+// runsFrom is the created date the recheck listing starts at.
 func (c *collector) runsFrom() time.Time {
 	earliest := dayStart(c.now.AddDate(0, 0, -c.s.opt.HistoryDays))
-	if c.st.RunsFrom == nil {
-		return earliest
-	}
 	from := dayStart(c.now.AddDate(0, 0, -c.s.opt.RecheckDays))
 	for _, p := range c.st.Pending {
 		if p.Created.Before(from) {

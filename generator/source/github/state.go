@@ -39,8 +39,8 @@ type state struct {
 	DeploymentsFrom *time.Time        `json:"deployments_from,omitempty"`
 	Judged          map[string]string `json:"judged,omitempty"`  // id → updated_at
 	Waiting         []int64           `json:"waiting,omitempty"` // ids
-	// IssuesSince is the newest updated_at of the incident issues seen.
-	IssuesSince *time.Time `json:"issues_since,omitempty"`
+	// IssuesListed is when the incident issues were last listed.
+	IssuesListed *time.Time `json:"issues_listed,omitempty"`
 	// Returned are the records handed to the collect loop in the last run, as JSON: if data/
 	// does not hold them at the next run (the run was interrupted before writing), the
 	// state is dropped so nothing a 304 would hide is lost.
