@@ -1,0 +1,241 @@
+// Package alert turns a product's stored history into alert states and the notifications due
+// for them. Rules and the state machine are pure: (previous State, inputs, now) in, (next State,
+// notifications) out. Run adds the I/O around them: it reads the store, sends through the
+// notifiers it is given, records each delivery only after it succeeded, and saves the state.
+//
+// The state lives in data/alerts.json (see docs/alerting.md): one entry per alert fingerprint,
+// with per-channel delivery records, and the transitions of the last 90 days.
+package alert
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/portfolio-report/portfolio/generator/store"
+)
+
+// KindState is the versioned kind of data/alerts.json.
+var KindState = store.Kind{Name: "alerts", Version: 1}
+
+// StateFile is the name of the state document in the data folder.
+const StateFile = "alerts.json"
+
+// Severities, from most to least urgent.
+const (
+	Critical = "critical"
+	Warning  = "warning"
+	Info     = "info"
+)
+
+// Severities lists the severities from most to least urgent.
+var Severities = []string{Critical, Warning, Info}
+
+// Alert statuses. An alert that recovers while pending is dropped, never resolved.
+const (
+	Pending  = "pending"
+	Firing   = "firing"
+	Resolved = "resolved"
+)
+
+// Rules. See docs/alerting.md for what each one checks.
+const (
+	RuleProbeDown     = "probe_down"      // critical: the health probe failed N runs in a row
+	RuleUptime        = "uptime_24h"      // critical: uptime over 24 h below the objective
+	RuleFastBurn      = "burn_rate_fast"  // critical: error budget burning > 14.4× over 1 h and 5 min
+	RuleErrorRate     = "error_rate"      // warning: 5xx share over the last hour above the threshold
+	RuleLatency       = "p95_latency"     // warning: p95 over the last hour above the threshold
+	RuleSlowBurn      = "burn_rate_slow"  // warning: error budget burning > 6× over 6 h and 30 min
+	RuleSourceFailing = "source_failing"  // warning: a data source failed 4 runs in a row (Subject: source)
+	RuleDORADrop      = "dora_level_drop" // info: a DORA level dropped against the previous window (Subject: metric)
+	RuleDeployment    = "deployment"      // info: a deployment was recorded (Subject: deployment id)
+)
+
+// Channel names, as the keys of notification_channels in portfolio.json.
+const (
+	ChannelSlack        = "slack"
+	ChannelEmail        = "email"
+	ChannelGitHubIssues = "github_issues"
+	ChannelPagerDuty    = "pagerduty"
+)
+
+// State is the whole of data/alerts.json.
+type State struct {
+	// LastRun is the now of the last evaluation; zero before the first.
+	LastRun time.Time `json:"last_run,omitzero"`
+	// Alerts are the pending, firing and recently resolved alerts, sorted by fingerprint.
+	Alerts []Alert `json:"alerts"`
+	// Transitions are the status changes of the last 90 days, oldest first.
+	Transitions []Transition `json:"transitions"`
+	// Channels reports each configured channel's delivery health, sorted by name.
+	Channels []ChannelStatus `json:"channels"`
+}
+
+// Alert is one alert: a rule applied to one product (and one subject, such as a data source or
+// a DORA metric), identified by its fingerprint.
+type Alert struct {
+	Fingerprint string `json:"fingerprint"` // sha256 of the sorted labels, hex, first 16 bytes
+	Product     string `json:"product"`
+	Rule        string `json:"rule"`              // one of the Rule* constants
+	Subject     string `json:"subject,omitempty"` // source name, DORA metric or deployment id
+	Severity    string `json:"severity"`          // critical | warning | info
+	Status      string `json:"status"`            // pending | firing | resolved
+	// Since is when the alert entered its current status.
+	Since time.Time `json:"since"`
+	// FiringSince is the start of the current (or last) firing episode; zero while it never fired.
+	// It names the episode: a new episode gets a new email thread and a new GitHub issue.
+	FiringSince time.Time `json:"firing_since,omitzero"`
+	// ResolvedAt is when the last episode resolved; zero while firing.
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	// LastSeen is the last evaluation at which the rule breached.
+	LastSeen time.Time `json:"last_seen,omitzero"`
+
+	Value     float64 `json:"value"`     // the last observed value
+	Threshold float64 `json:"threshold"` // what the value is compared with
+	Unit      string  `json:"unit,omitempty"`
+	Summary   string  `json:"summary"` // one line a person reads
+
+	Breaches   int `json:"breaches"`   // consecutive evaluations that breached
+	Recoveries int `json:"recoveries"` // consecutive evaluations that did not, since the last breach
+
+	// Acknowledged is read back from the alert's GitHub issue each run (assigned, or labelled
+	// "acknowledged"); it stops the repeats of a firing critical alert.
+	Acknowledged bool   `json:"acknowledged,omitempty"`
+	IssueURL     string `json:"issue_url,omitempty"`
+
+	// Deliveries records, per channel, what was delivered last for this alert.
+	Deliveries map[string]Delivery `json:"deliveries,omitempty"`
+}
+
+// Delivery is what one channel got for one alert. At, State and the references change only
+// after a send succeeded; Attempts and LastError record failed sends, retried next run.
+type Delivery struct {
+	At      time.Time `json:"at,omitzero"`      // last successful send
+	State   string    `json:"state,omitempty"`  // firing | resolved: what the channel was told last
+	Episode time.Time `json:"episode,omitzero"` // the FiringSince the channel was told about
+
+	MessageID   string `json:"message_id,omitempty"`   // email: Message-ID of the firing mail
+	IssueNumber int    `json:"issue_number,omitempty"` // GitHub issues
+	DedupKey    string `json:"dedup_key,omitempty"`    // PagerDuty
+
+	Attempts    int       `json:"attempts,omitempty"` // failed sends in a row
+	LastError   string    `json:"last_error,omitempty"`
+	LastAttempt time.Time `json:"last_attempt,omitzero"`
+}
+
+// Transition is one status change of an alert.
+type Transition struct {
+	At          time.Time `json:"at"`
+	Fingerprint string    `json:"fingerprint"`
+	Product     string    `json:"product"`
+	Rule        string    `json:"rule"`
+	Subject     string    `json:"subject,omitempty"`
+	Severity    string    `json:"severity"`
+	From        string    `json:"from"` // "" for a new alert
+	To          string    `json:"to"`
+	Value       float64   `json:"value"`
+	Threshold   float64   `json:"threshold"`
+	Unit        string    `json:"unit,omitempty"`
+	Summary     string    `json:"summary"`
+}
+
+// ChannelStatus is one channel's delivery health, for the alerts page and the run summary.
+type ChannelStatus struct {
+	Name string `json:"name"`
+	// Enabled is false when the channel's secret is not in the environment; Reason says why.
+	Enabled bool   `json:"enabled"`
+	Reason  string `json:"reason,omitempty"`
+
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	LastFailure time.Time `json:"last_failure,omitzero"`
+	LastError   string    `json:"last_error,omitempty"` // redacted
+	// Failures counts consecutive runs in which at least one send to the channel failed.
+	Failures int `json:"failures,omitempty"`
+	// Undelivered counts notifications still owed to the channel after the last run.
+	Undelivered int `json:"undelivered,omitempty"`
+}
+
+// Failing reports whether the channel's last run had a failed send.
+func (c ChannelStatus) Failing() bool { return c.Failures > 0 }
+
+// Find returns the alert with the fingerprint.
+func (s *State) Find(fingerprint string) (Alert, bool) {
+	i, ok := slices.BinarySearchFunc(s.Alerts, fingerprint, func(a Alert, fp string) int {
+		return strings.Compare(a.Fingerprint, fp)
+	})
+	if !ok {
+		return Alert{}, false
+	}
+	return s.Alerts[i], true
+}
+
+// Firing returns the firing alerts, most severe first, then by product and rule.
+func (s *State) Firing() []Alert {
+	var out []Alert
+	for _, a := range s.Alerts {
+		if a.Status == Firing {
+			out = append(out, a)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Alert) int {
+		if c := severityRank(a.Severity) - severityRank(b.Severity); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Product, b.Product); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Rule, b.Rule); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Subject, b.Subject)
+	})
+	return out
+}
+
+func severityRank(s string) int {
+	if i := slices.Index(Severities, s); i >= 0 {
+		return i
+	}
+	return len(Severities)
+}
+
+// Load reads data/alerts.json; a missing file is the empty state.
+func Load(st *store.Store) (State, error) {
+	var s State
+	if _, err := st.ReadDoc(StateFile, KindState, &s); err != nil {
+		return State{}, fmt.Errorf("alert state: %w", err)
+	}
+	s.normalize()
+	return s, nil
+}
+
+// Save writes data/alerts.json (unchanged bytes are not rewritten).
+func Save(st *store.Store, s State) error {
+	s.normalize()
+	if err := st.WriteDoc(StateFile, KindState, s); err != nil {
+		return fmt.Errorf("alert state: %w", err)
+	}
+	return nil
+}
+
+// normalize sorts the slices and turns nil into empty, so the file is deterministic.
+func (s *State) normalize() {
+	if s.Alerts == nil {
+		s.Alerts = []Alert{}
+	}
+	if s.Transitions == nil {
+		s.Transitions = []Transition{}
+	}
+	if s.Channels == nil {
+		s.Channels = []ChannelStatus{}
+	}
+	slices.SortFunc(s.Alerts, func(a, b Alert) int { return strings.Compare(a.Fingerprint, b.Fingerprint) })
+	slices.SortStableFunc(s.Transitions, func(a, b Transition) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Fingerprint, b.Fingerprint)
+	})
+	slices.SortFunc(s.Channels, func(a, b ChannelStatus) int { return strings.Compare(a.Name, b.Name) })
+}
