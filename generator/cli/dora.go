@@ -1,7 +1,144 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/portfolio-report/portfolio/generator/config"
+	"github.com/portfolio-report/portfolio/generator/dora"
+	"github.com/portfolio-report/portfolio/generator/store"
+)
 
 func (a *app) doraCommand() *cobra.Command {
-	return &cobra.Command{Use: "dora", Short: "not implemented yet", Args: cobra.NoArgs, RunE: notYet("dora")}
+	var asJSON bool
+	var productID string
+	cmd := &cobra.Command{
+		Use:   "dora",
+		Short: "Print the DORA metrics from data/ (no network)",
+		Long: `Print the four DORA metrics of every product and of the portfolio over the current
+window [now − window_days, now) and the previous one, with levels and trends, computed from
+data/ alone as docs/dora.md defines them. --json prints the contract's JSON; --product narrows
+the products to one (the portfolio figures stay those of the whole portfolio).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			products := cfg.Products
+			if productID != "" {
+				if _, ok := cfg.ProductByID(productID); !ok {
+					var ids []string
+					for _, p := range cfg.Products {
+						ids = append(ids, p.ID)
+					}
+					return withCode(ExitUsage, fmt.Errorf("--product: no product %q in %s (have %s)", productID, a.configPath, strings.Join(ids, ", ")))
+				}
+			}
+			in, err := doraInputs(a.store(), products)
+			if err != nil {
+				return withCode(ExitFailure, err)
+			}
+			rep := dora.Compute(cfg.DORA, in, a.now)
+			if productID != "" {
+				for _, p := range rep.Products {
+					if p.ID == productID {
+						rep.Products = []dora.ProductReport{p}
+						break
+					}
+				}
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
+			}
+			return printDORA(a.stdout, cfg, rep)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the contract's JSON")
+	cmd.Flags().StringVar(&productID, "product", "", "only this product (by id)")
+	return cmd
+}
+
+// doraInputs reads every product's deployments and incidents from the store.
+func doraInputs(st *store.Store, products []config.Product) ([]dora.Input, error) {
+	in := make([]dora.Input, 0, len(products))
+	for _, p := range products {
+		deps, err := st.Deployments(p.ID)
+		if err != nil {
+			return nil, fmt.Errorf("dora: %w", err)
+		}
+		incs, err := st.Incidents(p.ID)
+		if err != nil {
+			return nil, fmt.Errorf("dora: %w", err)
+		}
+		in = append(in, dora.Input{Product: p, Deployments: deps, Incidents: incs})
+	}
+	return in, nil
+}
+
+// printDORA writes the report as a table: one row per product and the portfolio, each cell the
+// current value, its level and the trend against the previous window.
+func printDORA(w io.Writer, cfg *config.Config, rep dora.Report) error {
+	fmt.Fprintf(w, "DORA metrics, %d days to %s (trend against the %d days before)\n\n",
+		rep.WindowDays, rep.Now.Format("2006-01-02 15:04 UTC"), rep.WindowDays)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PRODUCT\tDEPLOYMENTS\tLEAD TIME (MEDIAN)\tCHANGE FAILURE RATE\tTIME TO RESTORE (MEDIAN)\tOPEN INCIDENTS")
+	row := func(name string, c dora.Comparison) {
+		f := c.Current
+		df := fmt.Sprintf("%d ok, %d failed, %s/day", f.DeploymentFrequency.Successful, f.DeploymentFrequency.Failed,
+			trimFloat(f.DeploymentFrequency.PerDay))
+		lt := "–"
+		if v := f.LeadTime.MedianSeconds; v != nil {
+			lt = fmt.Sprintf("%s (%d changes)", dora.Duration(*v), f.LeadTime.Changes)
+		}
+		cfr := "–"
+		if v := f.ChangeFailureRate.Rate; v != nil {
+			cfr = fmt.Sprintf("%s%% (%d of %d)", trimFloat(*v*100), f.ChangeFailureRate.Failed+f.ChangeFailureRate.IncidentDeployments, f.ChangeFailureRate.Total)
+		}
+		ttr := "–"
+		if v := f.TimeToRestore.MedianSeconds; v != nil {
+			ttr = fmt.Sprintf("%s (%d closed)", dora.Duration(*v), f.TimeToRestore.Incidents)
+		}
+		open := fmt.Sprint(f.TimeToRestore.OpenIncidents)
+		if v := f.TimeToRestore.OldestOpenSeconds; v != nil {
+			open += ", oldest " + dora.Duration(*v)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name,
+			cell(df, f.DeploymentFrequency.Level, c.Trend.DeploymentFrequency),
+			cell(lt, f.LeadTime.Level, c.Trend.LeadTime),
+			cell(cfr, f.ChangeFailureRate.Level, c.Trend.ChangeFailureRate),
+			cell(ttr, f.TimeToRestore.Level, c.Trend.TimeToRestore), open)
+	}
+	for _, p := range rep.Products {
+		name := p.ID
+		if cp, ok := cfg.ProductByID(p.ID); ok && cp.Name != "" && cp.Name != p.ID {
+			name = cp.Name
+		}
+		row(name, p.Comparison)
+	}
+	row("Portfolio", rep.Portfolio)
+	return tw.Flush()
+}
+
+// cell is "value · level · trend" with the trend as an arrow: ↑ improving, ↓ declining, = flat.
+func cell(v string, level *string, trend string) string {
+	l := "no data"
+	if level != nil {
+		l = *level
+	}
+	arrow := map[string]string{dora.Improving: "↑", dora.Declining: "↓", dora.Flat: "="}[trend]
+	return fmt.Sprintf("%s · %s %s", v, l, arrow)
+}
+
+func trimFloat(v float64) string {
+	s := fmt.Sprintf("%.2f", v)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	return s
 }
