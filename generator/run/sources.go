@@ -71,8 +71,8 @@ func SourceNames() []string {
 
 // Sources builds the registered sources, all of them or those named in only.
 func Sources(d SourceDeps, only ...string) ([]source.Source, error) {
-	if d.Getenv == nil {
-		return nil, fmt.Errorf("sources: no Getenv")
+	if d.Getenv == nil || d.Store == nil {
+		return nil, fmt.Errorf("sources: want Getenv and Store")
 	}
 	if d.HTTP == nil {
 		d.HTTP = &http.Client{Timeout: 60 * time.Second}
