@@ -29,6 +29,13 @@ func (p *Plan) WriteText(w io.Writer) error {
 	for _, c := range p.Conflicts {
 		fmt.Fprintf(&b, "  ! %s %s (zone %s, id %s) %s\n", c.Kind, c.Name, c.Zone, c.ID, c.Reason)
 	}
+	if len(p.Skipped) > 0 {
+		parts := make([]string, len(p.Skipped))
+		for i, s := range p.Skipped {
+			parts[i] = s.Product + " (" + s.Reason + ")"
+		}
+		fmt.Fprintf(&b, "No health check for: %s.\n", strings.Join(parts, ", "))
+	}
 	for _, wn := range p.Warnings {
 		fmt.Fprintf(&b, "Warning: %s\n", wn)
 	}

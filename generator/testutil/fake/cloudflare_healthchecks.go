@@ -1,0 +1,713 @@
+package fake
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	cf "github.com/cloudflare/cloudflare-go"
+)
+
+// CloudflareHealthchecks fakes the parts of the Cloudflare v4 API that `portfolio healthchecks`
+// manages: zone Health Checks (GET list with page/per_page paging, POST, GET, PUT, PATCH,
+// DELETE) and the account's Notifications API (alerting/v3 policies and webhook destinations).
+// Every answer is a v4 envelope; lists carry result_info. Objects are kept as JSON objects, so
+// fields a client does not send keep the API's defaults and a PUT replaces the object whole.
+// See shared/specs/cloudflare.md §3–4.
+type CloudflareHealthchecks struct {
+	Server *httptest.Server
+	// URL is the API base URL with the /client/v4 prefix: CLOUDFLARE_API_BASE_URL.
+	URL     string
+	Token   string
+	Account string
+	// DefaultPerPage is the page size of a list that names none (default 20).
+	DefaultPerPage int
+
+	faults faults
+
+	mu        sync.Mutex
+	zones     map[string][]map[string]any
+	policies  []map[string]any
+	webhooks  []map[string]any
+	calls     []string
+	mutations []CloudflareMutation
+	failures  map[int]CloudflareFailure
+	nextID    int
+}
+
+// CloudflareMutation is one POST, PUT, PATCH or DELETE the fake received, with the status it
+// answered (a failed one changed nothing).
+type CloudflareMutation struct {
+	Method string
+	Path   string // without the /client/v4 prefix
+	Body   string
+	Status int
+}
+
+// CloudflareFailure is the answer to a mutating call made to fail.
+type CloudflareFailure struct {
+	Status  int
+	Code    int
+	Message string
+}
+
+// NewCloudflareHealthchecks starts the fake; it stops when the test ends.
+func NewCloudflareHealthchecks(t testing.TB) *CloudflareHealthchecks {
+	c := &CloudflareHealthchecks{
+		Token:          "cf-hc-test-token-0123456789",
+		Account:        "01a7362d577a6c3019a474fd6f485823",
+		DefaultPerPage: 20,
+		zones:          map[string][]map[string]any{},
+		failures:       map[int]CloudflareFailure{},
+	}
+	mux := http.NewServeMux()
+	p := CloudflarePrefix
+	mux.HandleFunc("GET "+p+"/zones/{zone}/healthchecks", c.listChecks)
+	mux.HandleFunc("POST "+p+"/zones/{zone}/healthchecks", c.createCheck)
+	mux.HandleFunc("GET "+p+"/zones/{zone}/healthchecks/{id}", c.getCheck)
+	mux.HandleFunc("PUT "+p+"/zones/{zone}/healthchecks/{id}", c.updateCheck)
+	mux.HandleFunc("PATCH "+p+"/zones/{zone}/healthchecks/{id}", c.updateCheck)
+	mux.HandleFunc("DELETE "+p+"/zones/{zone}/healthchecks/{id}", c.deleteCheck)
+	acct := p + "/accounts/{account}/alerting/v3"
+	mux.HandleFunc("GET "+acct+"/policies", c.account(c.listPolicies))
+	mux.HandleFunc("POST "+acct+"/policies", c.account(c.createPolicy))
+	mux.HandleFunc("GET "+acct+"/policies/{id}", c.account(c.getPolicy))
+	mux.HandleFunc("PUT "+acct+"/policies/{id}", c.account(c.updatePolicy))
+	mux.HandleFunc("DELETE "+acct+"/policies/{id}", c.account(c.deletePolicy))
+	mux.HandleFunc("GET "+acct+"/destinations/webhooks", c.account(c.listWebhooks))
+	mux.HandleFunc("POST "+acct+"/destinations/webhooks", c.account(c.createWebhook))
+	mux.HandleFunc("DELETE "+acct+"/destinations/webhooks/{id}", c.account(c.deleteWebhook))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		hcEnvelope(w, http.StatusNotFound, nil, nil, 7003, "Could not route to "+r.URL.Path+", perhaps your object identifier is invalid?")
+	})
+	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, body := requestKey(r, CloudflarePrefix)
+		mutating := r.Method != http.MethodGet && r.Method != http.MethodHead
+		c.mu.Lock()
+		c.calls = append(c.calls, key)
+		n := -1
+		if mutating {
+			c.mutations = append(c.mutations, CloudflareMutation{Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, CloudflarePrefix), Body: string(body)})
+			n = len(c.mutations)
+		}
+		fail, failNow := c.failures[n]
+		c.mu.Unlock()
+		rec := &hcStatusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if n > 0 {
+				c.mu.Lock()
+				c.mutations[n-1].Status = rec.status
+				c.mu.Unlock()
+			}
+		}()
+		if f := c.faults.match(key); f != nil {
+			f.serve(rec, r, func(status int) string { return CloudflareErrorBody(10000+status, http.StatusText(status)) })
+			return
+		}
+		switch auth := r.Header.Get("Authorization"); {
+		case auth == "":
+			hcEnvelope(rec, http.StatusBadRequest, nil, nil, 6003, "Invalid request headers")
+			return
+		case auth != "Bearer "+c.Token:
+			hcEnvelope(rec, http.StatusForbidden, nil, nil, 10000, "Authentication error")
+			return
+		}
+		if failNow {
+			hcEnvelope(rec, fail.Status, nil, nil, fail.Code, fail.Message)
+			return
+		}
+		mux.ServeHTTP(rec, r)
+	}))
+	c.URL = c.Server.URL + CloudflarePrefix
+	t.Cleanup(c.Server.Close)
+	return c
+}
+
+type hcStatusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *hcStatusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Inject adds a fault (429 with Retry-After, 5xx, malformed bodies, hangs) for matching requests.
+func (c *CloudflareHealthchecks) Inject(f InjectedFault) { c.faults.add(f) }
+
+// FailMutation makes the nth mutating call (POST, PUT, PATCH or DELETE; counted from 1 over the
+// fake's life) answer status with the error code and message, changing nothing.
+func (c *CloudflareHealthchecks) FailMutation(n int, f CloudflareFailure) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.failures[n] = f
+}
+
+// Calls lists every request received, as "METHOD /path?query body" without the prefix.
+func (c *CloudflareHealthchecks) Calls() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.calls)
+}
+
+// Mutations lists the mutating requests received, in order, with the status each got.
+func (c *CloudflareHealthchecks) Mutations() []CloudflareMutation {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.mutations)
+}
+
+// ResetCalls forgets the requests received so far (failures stay counted from the start).
+func (c *CloudflareHealthchecks) ResetCalls() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = nil
+}
+
+func (c *CloudflareHealthchecks) newID(kind byte) string {
+	c.nextID++
+	return fmt.Sprintf("%c%031x", kind, c.nextID)
+}
+
+func hcToObject(v any) map[string]any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		panic(err)
+	}
+	return m
+}
+
+func hcFromObject[T any](m map[string]any) T {
+	var v T
+	b, _ := json.Marshal(m)
+	json.Unmarshal(b, &v)
+	return v
+}
+
+// AddHealthcheck stores a health check in the zone as if created through the API (its id and
+// defaults are filled in) and returns its id.
+func (c *CloudflareHealthchecks) AddHealthcheck(zone string, hc cf.Healthcheck) string {
+	m := hcToObject(hc)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if hc.ID == "" {
+		m["id"] = c.newID('a')
+	}
+	hcCheckDefaults(m, nil)
+	c.zones[zone] = append(c.zones[zone], m)
+	return m["id"].(string)
+}
+
+// Healthchecks returns the zone's health checks, in creation order.
+func (c *CloudflareHealthchecks) Healthchecks(zone string) []cf.Healthcheck {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []cf.Healthcheck
+	for _, m := range c.zones[zone] {
+		out = append(out, hcFromObject[cf.Healthcheck](m))
+	}
+	return out
+}
+
+// HealthcheckJSON returns the stored JSON object of a health check, or nil.
+func (c *CloudflareHealthchecks) HealthcheckJSON(zone, id string) map[string]any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if i := hcIndexOf(c.zones[zone], id); i >= 0 {
+		return hcFromObject[map[string]any](c.zones[zone][i]) // a deep copy
+	}
+	return nil
+}
+
+// EditHealthcheck changes a stored health check in place, as a person in the dashboard would.
+func (c *CloudflareHealthchecks) EditHealthcheck(zone, id string, edit func(m map[string]any)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if i := hcIndexOf(c.zones[zone], id); i >= 0 {
+		edit(c.zones[zone][i])
+	}
+}
+
+// AddPolicy stores a notification policy and returns its id.
+func (c *CloudflareHealthchecks) AddPolicy(p cf.NotificationPolicy) string {
+	m := hcToObject(p)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p.ID == "" {
+		m["id"] = c.newID('b')
+	}
+	c.policies = append(c.policies, m)
+	return m["id"].(string)
+}
+
+// Policies returns the account's notification policies, in creation order.
+func (c *CloudflareHealthchecks) Policies() []cf.NotificationPolicy {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []cf.NotificationPolicy
+	for _, m := range c.policies {
+		out = append(out, hcFromObject[cf.NotificationPolicy](m))
+	}
+	return out
+}
+
+// EditPolicy changes a stored notification policy in place.
+func (c *CloudflareHealthchecks) EditPolicy(id string, edit func(m map[string]any)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if i := hcIndexOf(c.policies, id); i >= 0 {
+		edit(c.policies[i])
+	}
+}
+
+// PolicyJSON returns the stored JSON object of a policy, or nil.
+func (c *CloudflareHealthchecks) PolicyJSON(id string) map[string]any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if i := hcIndexOf(c.policies, id); i >= 0 {
+		return hcFromObject[map[string]any](c.policies[i]) // a deep copy
+	}
+	return nil
+}
+
+// AddWebhook stores a webhook destination and returns its id.
+func (c *CloudflareHealthchecks) AddWebhook(name, url string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := map[string]any{"id": c.newID('c'), "name": name, "url": url, "type": hcWebhookType(url),
+		"created_at": time.Now().UTC().Format(time.RFC3339), "last_success": nil, "last_failure": nil}
+	c.webhooks = append(c.webhooks, m)
+	return m["id"].(string)
+}
+
+// Webhooks returns the account's webhook destinations, in creation order.
+func (c *CloudflareHealthchecks) Webhooks() []cf.NotificationWebhookIntegration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []cf.NotificationWebhookIntegration
+	for _, m := range c.webhooks {
+		out = append(out, hcFromObject[cf.NotificationWebhookIntegration](m))
+	}
+	return out
+}
+
+func hcWebhookType(url string) string {
+	if strings.Contains(url, "hooks.slack.com") {
+		return "slack"
+	}
+	return "generic"
+}
+
+func hcIndexOf(list []map[string]any, id string) int {
+	return slices.IndexFunc(list, func(m map[string]any) bool { return m["id"] == id })
+}
+
+func hcEnvelope(w http.ResponseWriter, status int, result any, info map[string]int, code int, msg string) {
+	env := map[string]any{"success": code == 0, "errors": []any{}, "messages": []any{}, "result": result}
+	if code != 0 {
+		env["errors"] = []map[string]any{{"code": code, "message": msg}}
+	}
+	if info != nil {
+		env["result_info"] = info
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(env)
+}
+
+// page answers one page of a list, as the v4 API pages: page from 1, per_page a multiple of 5.
+func (c *CloudflareHealthchecks) page(w http.ResponseWriter, r *http.Request, all []map[string]any) {
+	page, perPage := 1, c.DefaultPerPage
+	if v := r.URL.Query().Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			hcEnvelope(w, http.StatusBadRequest, nil, nil, 1001, "page must be a positive integer")
+			return
+		}
+		page = n
+	}
+	if v := r.URL.Query().Get("per_page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 5 || n > 1000 || n%5 != 0 {
+			hcEnvelope(w, http.StatusBadRequest, nil, nil, 1001, "per_page must be a multiple of 5 between 5 and 1000")
+			return
+		}
+		perPage = n
+	}
+	lo, hi := min((page-1)*perPage, len(all)), min(page*perPage, len(all))
+	res := make([]map[string]any, 0, hi-lo)
+	for _, m := range all[lo:hi] {
+		res = append(res, maps.Clone(m))
+	}
+	hcEnvelope(w, http.StatusOK, res, map[string]int{"page": page, "per_page": perPage, "count": len(res),
+		"total_count": len(all), "total_pages": (len(all) + perPage - 1) / perPage}, 0, "")
+}
+
+func hcDecodeObject(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
+	var m map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&m); err != nil || m == nil {
+		hcEnvelope(w, http.StatusBadRequest, nil, nil, 1001, "malformed JSON body")
+		return nil, false
+	}
+	return m, true
+}
+
+// Health checks.
+
+var hcCheckRegions = []string{"WNAM", "ENAM", "WEU", "EEU", "NSAM", "SSAM", "OC", "ME", "NAF", "SAF", "IN", "SEAS", "NEAS", "ALL_REGIONS"}
+
+var hcExpectedCodeRE = regexp.MustCompile(`^[1-5]([0-9]{2}|xx)$`)
+
+// hcCheckDefaults fills what the API fills and sets the read-only fields; old is the stored
+// object an update replaces.
+func hcCheckDefaults(m, old map[string]any) {
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	def := func(k string, v any) {
+		if _, ok := m[k]; !ok || m[k] == nil {
+			m[k] = v
+		}
+	}
+	def("description", "")
+	def("suspended", false)
+	def("retries", 2.0)
+	def("timeout", 5.0)
+	def("interval", 60.0)
+	def("consecutive_successes", 1.0)
+	def("consecutive_fails", 1.0)
+	def("type", "HTTP")
+	def("check_regions", nil)
+	if m["type"] != "TCP" {
+		hc, _ := m["http_config"].(map[string]any)
+		if hc == nil {
+			hc = map[string]any{}
+		}
+		port := 80.0
+		if m["type"] == "HTTPS" {
+			port = 443
+		}
+		for k, v := range map[string]any{"method": "GET", "port": port, "path": "/", "expected_codes": []any{"200"},
+			"expected_body": "", "follow_redirects": false, "allow_insecure": false, "header": nil} {
+			if x, ok := hc[k]; !ok || x == nil || x == 0.0 {
+				hc[k] = v
+			}
+		}
+		m["http_config"] = hc
+		m["tcp_config"] = nil
+	}
+	m["status"], m["failure_reason"] = "unknown", ""
+	m["created_on"], m["modified_on"] = now, now
+	if old != nil {
+		m["id"], m["created_on"] = old["id"], old["created_on"]
+		m["status"], m["failure_reason"] = old["status"], old["failure_reason"]
+	}
+}
+
+// hcCheckProblem returns what the API would reject in a health check, or "".
+func hcCheckProblem(m map[string]any) string {
+	if s, _ := m["name"].(string); s == "" {
+		return "name is required"
+	}
+	if s, _ := m["address"].(string); s == "" {
+		return "address is required"
+	}
+	if t := m["type"]; t != "HTTP" && t != "HTTPS" && t != "TCP" {
+		return fmt.Sprintf("type must be HTTP, HTTPS or TCP, got %v", t)
+	}
+	num := func(k string, lo, hi float64) string {
+		if f, ok := m[k].(float64); !ok || f < lo || f > hi || f != float64(int(f)) {
+			return fmt.Sprintf("%s must be an integer from %v to %v, got %v", k, lo, hi, m[k])
+		}
+		return ""
+	}
+	for _, p := range []string{num("retries", 0, 5), num("timeout", 1, 10), num("interval", 5, 3600)} {
+		if p != "" {
+			return p
+		}
+	}
+	regions, _ := m["check_regions"].([]any)
+	for _, r := range regions {
+		if s, _ := r.(string); !slices.Contains(hcCheckRegions, s) {
+			return fmt.Sprintf("unknown check region %v", r)
+		}
+	}
+	if hc, ok := m["http_config"].(map[string]any); ok && m["type"] != "TCP" {
+		if meth := hc["method"]; meth != "GET" && meth != "HEAD" {
+			return fmt.Sprintf("http_config.method must be GET or HEAD, got %v", meth)
+		}
+		if path, _ := hc["path"].(string); !strings.HasPrefix(path, "/") {
+			return "http_config.path must start with /"
+		}
+		codes, _ := hc["expected_codes"].([]any)
+		for _, code := range codes {
+			if s, _ := code.(string); !hcExpectedCodeRE.MatchString(s) {
+				return fmt.Sprintf("http_config.expected_codes: %v is not a status code or class", code)
+			}
+		}
+	}
+	return ""
+}
+
+func (c *CloudflareHealthchecks) listChecks(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	all := slices.Clone(c.zones[r.PathValue("zone")])
+	c.mu.Unlock()
+	c.page(w, r, all)
+}
+
+func (c *CloudflareHealthchecks) getCheck(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	list := c.zones[r.PathValue("zone")]
+	i := hcIndexOf(list, r.PathValue("id"))
+	if i < 0 {
+		hcEnvelope(w, http.StatusNotFound, nil, nil, 1002, "Health check not found")
+		return
+	}
+	hcEnvelope(w, http.StatusOK, list[i], nil, 0, "")
+}
+
+func (c *CloudflareHealthchecks) createCheck(w http.ResponseWriter, r *http.Request) {
+	m, ok := hcDecodeObject(w, r)
+	if !ok {
+		return
+	}
+	hcCheckDefaults(m, nil)
+	if p := hcCheckProblem(m); p != "" {
+		hcEnvelope(w, http.StatusBadRequest, nil, nil, 1002, p)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m["id"] = c.newID('a')
+	zone := r.PathValue("zone")
+	c.zones[zone] = append(c.zones[zone], m)
+	hcEnvelope(w, http.StatusOK, m, nil, 0, "")
+}
+
+func (c *CloudflareHealthchecks) updateCheck(w http.ResponseWriter, r *http.Request) {
+	m, ok := hcDecodeObject(w, r)
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	zone := r.PathValue("zone")
+	i := hcIndexOf(c.zones[zone], r.PathValue("id"))
+	if i < 0 {
+		hcEnvelope(w, http.StatusNotFound, nil, nil, 1002, "Health check not found")
+		return
+	}
+	old := c.zones[zone][i]
+	if r.Method == http.MethodPatch {
+		merged := maps.Clone(old)
+		for k, v := range m {
+			if sub, ok := v.(map[string]any); ok {
+				if base, ok := merged[k].(map[string]any); ok {
+					base = maps.Clone(base)
+					maps.Copy(base, sub)
+					v = base
+				}
+			}
+			merged[k] = v
+		}
+		m = merged
+	}
+	hcCheckDefaults(m, old)
+	if p := hcCheckProblem(m); p != "" {
+		hcEnvelope(w, http.StatusBadRequest, nil, nil, 1002, p)
+		return
+	}
+	c.zones[zone][i] = m
+	hcEnvelope(w, http.StatusOK, m, nil, 0, "")
+}
+
+func (c *CloudflareHealthchecks) deleteCheck(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	zone := r.PathValue("zone")
+	i := hcIndexOf(c.zones[zone], r.PathValue("id"))
+	if i < 0 {
+		hcEnvelope(w, http.StatusNotFound, nil, nil, 1002, "Health check not found")
+		return
+	}
+	c.zones[zone] = slices.Delete(c.zones[zone], i, i+1)
+	hcEnvelope(w, http.StatusOK, map[string]string{"id": r.PathValue("id")}, nil, 0, "")
+}
+
+// Notifications.
+
+func (c *CloudflareHealthchecks) account(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("account") != c.Account {
+			hcEnvelope(w, http.StatusForbidden, nil, nil, 10000, "Authentication error")
+			return
+		}
+		h(w, r)
+	}
+}
+
+func hcPolicyProblem(m map[string]any) string {
+	if s, _ := m["name"].(string); s == "" {
+		return "name is required"
+	}
+	if s, _ := m["alert_type"].(string); s == "" {
+		return "alert_type is required"
+	}
+	mech, _ := m["mechanisms"].(map[string]any)
+	n := 0
+	for k, v := range mech {
+		list, ok := v.([]any)
+		if !ok {
+			return fmt.Sprintf("mechanisms.%s must be a list", k)
+		}
+		for _, x := range list {
+			if o, _ := x.(map[string]any); o == nil || o["id"] == nil || o["id"] == "" {
+				return fmt.Sprintf("mechanisms.%s: every entry needs an id", k)
+			}
+		}
+		n += len(list)
+	}
+	if n == 0 {
+		return "at least one mechanism is required"
+	}
+	if f, ok := m["filters"]; ok && f != nil {
+		filters, ok := f.(map[string]any)
+		if !ok {
+			return "filters must be an object"
+		}
+		for k, v := range filters {
+			if _, ok := v.([]any); !ok {
+				return fmt.Sprintf("filters.%s must be a list of strings", k)
+			}
+		}
+	}
+	return ""
+}
+
+func (c *CloudflareHealthchecks) listPolicies(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	all := slices.Clone(c.policies)
+	c.mu.Unlock()
+	c.page(w, r, all)
+}
+
+func (c *CloudflareHealthchecks) getPolicy(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i := hcIndexOf(c.policies, r.PathValue("id"))
+	if i < 0 {
+		hcEnvelope(w, http.StatusNotFound, nil, nil, 17001, "policy not found")
+		return
+	}
+	hcEnvelope(w, http.StatusOK, c.policies[i], nil, 0, "")
+}
+
+func (c *CloudflareHealthchecks) createPolicy(w http.ResponseWriter, r *http.Request) {
+	m, ok := hcDecodeObject(w, r)
+	if !ok {
+		return
+	}
+	if p := hcPolicyProblem(m); p != "" {
+		hcEnvelope(w, http.StatusBadRequest, nil, nil, 17000, p)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	m["id"], m["created"], m["modified"] = c.newID('b'), now, now
+	c.policies = append(c.policies, m)
+	hcEnvelope(w, http.StatusOK, map[string]any{"id": m["id"]}, nil, 0, "")
+}
+
+func (c *CloudflareHealthchecks) updatePolicy(w http.ResponseWriter, r *http.Request) {
+	m, ok := hcDecodeObject(w, r)
+	if !ok {
+		return
+	}
+	if p := hcPolicyProblem(m); p != "" {
+		hcEnvelope(w, http.StatusBadRequest, nil, nil, 17000, p)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i := hcIndexOf(c.policies, r.PathValue("id"))
+	if i < 0 {
+		hcEnvelope(w, http.StatusNotFound, nil, nil, 17001, "policy not found")
+		return
+	}
+	m["id"], m["created"] = c.policies[i]["id"], c.policies[i]["created"]
+	m["modified"] = time.Now().UTC().Format(time.RFC3339Nano)
+	c.policies[i] = m
+	hcEnvelope(w, http.StatusOK, map[string]any{"id": m["id"]}, nil, 0, "")
+}
+
+func (c *CloudflareHealthchecks) deletePolicy(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i := hcIndexOf(c.policies, r.PathValue("id"))
+	if i < 0 {
+		hcEnvelope(w, http.StatusNotFound, nil, nil, 17001, "policy not found")
+		return
+	}
+	c.policies = slices.Delete(c.policies, i, i+1)
+	hcEnvelope(w, http.StatusOK, map[string]any{"id": r.PathValue("id")}, nil, 0, "")
+}
+
+func (c *CloudflareHealthchecks) listWebhooks(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	all := slices.Clone(c.webhooks)
+	c.mu.Unlock()
+	c.page(w, r, all)
+}
+
+func (c *CloudflareHealthchecks) createWebhook(w http.ResponseWriter, r *http.Request) {
+	m, ok := hcDecodeObject(w, r)
+	if !ok {
+		return
+	}
+	name, _ := m["name"].(string)
+	url, _ := m["url"].(string)
+	if name == "" || !strings.HasPrefix(url, "https://") {
+		hcEnvelope(w, http.StatusBadRequest, nil, nil, 17000, "name and an https url are required")
+		return
+	}
+	id := c.AddWebhook(name, url)
+	hcEnvelope(w, http.StatusOK, map[string]any{"id": id}, nil, 0, "")
+}
+
+func (c *CloudflareHealthchecks) deleteWebhook(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := r.PathValue("id")
+	i := hcIndexOf(c.webhooks, id)
+	if i < 0 {
+		hcEnvelope(w, http.StatusNotFound, nil, nil, 17001, "webhook not found")
+		return
+	}
+	c.webhooks = slices.Delete(c.webhooks, i, i+1)
+	// As the API does, a deleted destination leaves every policy that named it.
+	for _, p := range c.policies {
+		mech, _ := p["mechanisms"].(map[string]any)
+		if list, ok := mech["webhooks"].([]any); ok {
+			mech["webhooks"] = slices.DeleteFunc(list, func(x any) bool {
+				o, _ := x.(map[string]any)
+				return o["id"] == id
+			})
+		}
+	}
+	hcEnvelope(w, http.StatusOK, map[string]any{"id": id}, nil, 0, "")
+}
