@@ -50,8 +50,7 @@ func BenchmarkDORA(b *testing.B) {
 	c := cfg()
 	b.ReportAllocs()
 	for b.Loop() {
-		r := Compute(c, in, now)
-		w := Weekly(c, in, now)
+		r, w := ComputeAll(c, in, now)
 		if r.Portfolio.Current.DeploymentFrequency.Successful == 0 || len(w.Weeks) != 13 {
 			b.Fatal("no deployments")
 		}
@@ -64,5 +63,24 @@ func BenchmarkCompute(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Compute(c, in, now)
+	}
+}
+
+// BenchmarkComputeThenWeekly is what calling the two functions separately costs.
+func BenchmarkComputeThenWeekly(b *testing.B) {
+	in := benchInputs()
+	c := cfg()
+	b.ReportAllocs()
+	for b.Loop() {
+		Compute(c, in, now)
+		Weekly(c, in, now)
+	}
+}
+
+func TestComputeAllMatchesComputeAndWeekly(t *testing.T) {
+	in := benchInputs()[:5]
+	r, w := ComputeAll(cfg(), in, now)
+	if js(r) != js(Compute(cfg(), in, now)) || js(w) != js(Weekly(cfg(), in, now)) {
+		t.Error("ComputeAll differs from Compute and Weekly")
 	}
 }

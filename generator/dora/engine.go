@@ -35,15 +35,35 @@ type Input struct {
 func Compute(cfg config.DORA, in []Input, now time.Time) Report {
 	cfg = withDefaults(cfg)
 	now = now.UTC()
+	return report(cfg, in, prepareAll(cfg, in, now), now)
+}
+
+// ComputeAll returns Compute's report and Weekly's series together, preparing the records once
+// (what the site build needs; about half the work of calling both).
+func ComputeAll(cfg config.DORA, in []Input, now time.Time) (Report, WeeklySeries) {
+	cfg = withDefaults(cfg)
+	now = now.UTC()
+	ps := prepareAll(cfg, in, now)
+	return report(cfg, in, ps, now), weekly(cfg, in, ps, now)
+}
+
+func prepareAll(cfg config.DORA, in []Input, now time.Time) []*prepared {
+	ps := make([]*prepared, len(in))
+	for i, x := range in {
+		ps[i] = prepare(cfg, x, now)
+	}
+	return ps
+}
+
+func report(cfg config.DORA, in []Input, ps []*prepared, now time.Time) Report {
 	w := time.Duration(cfg.WindowDays) * 24 * time.Hour
 	cur := span{start: now.Add(-w), end: now, openAt: now, days: float64(cfg.WindowDays)}
 	prev := span{start: now.Add(-2 * w), end: now.Add(-w), openAt: now.Add(-w), days: float64(cfg.WindowDays)}
 
 	rep := Report{Now: now, WindowDays: cfg.WindowDays, Products: make([]ProductReport, 0, len(in))}
 	pc, pp := raw{days: cur.days}, raw{days: prev.days}
-	for _, x := range in {
-		p := prepare(cfg, x, now)
-		c, pr := p.window(cur), p.window(prev)
+	for i, x := range in {
+		c, pr := ps[i].window(cur), ps[i].window(prev)
 		rep.Products = append(rep.Products, ProductReport{ID: x.Product.ID, Comparison: compare(cfg, c, pr)})
 		pc.add(c)
 		pp.add(pr)
@@ -128,9 +148,14 @@ func prepare(cfg config.DORA, in Input, now time.Time) *prepared {
 	})
 
 	p := &prepared{deps: make([]dep, len(src))}
-	// firstShip maps a commit to the index of the deployment that first shipped it; heads maps a
-	// deployed head sha to its successful deployments, for Caused-by.
-	firstShip := make(map[string]int, len(src)*2)
+	nChanges := 0
+	for _, d := range src {
+		nChanges += len(d.Changes)
+	}
+	// firstShip maps a commit (or a deployed head) to the index of the successful deployment
+	// that first shipped it. Lead times of all deployments share one backing array.
+	firstShip := make(map[string]int, nChanges+len(src))
+	leads := make([]float64, 0, nChanges)
 	var prevSHA string
 	var prevTime time.Time
 	havePrev := false
@@ -141,6 +166,7 @@ func prepare(cfg config.DORA, in Input, now time.Time) *prepared {
 		}
 		sameAsPrev := havePrev && prevTime.Before(d.Time) && strings.EqualFold(prevSHA, d.SHA)
 		if !sameAsPrev {
+			from := len(leads)
 			for _, c := range d.Changes {
 				sha := strings.ToLower(c.SHA)
 				if _, seen := firstShip[sha]; seen {
@@ -150,8 +176,9 @@ func prepare(cfg config.DORA, in Input, now time.Time) *prepared {
 				if c.AuthorDate.After(d.Time) {
 					continue // skewed clock: left out
 				}
-				p.deps[i].lead = append(p.deps[i].lead, d.Time.Sub(c.AuthorDate).Seconds())
+				leads = append(leads, d.Time.Sub(c.AuthorDate).Seconds())
 			}
+			p.deps[i].lead = leads[from:len(leads):len(leads)]
 		}
 		if head := strings.ToLower(d.SHA); head != "" {
 			if _, seen := firstShip[head]; !seen {

@@ -45,6 +45,10 @@ func WeekStart(t time.Time) time.Time {
 func Weekly(cfg config.DORA, in []Input, now time.Time) WeeklySeries {
 	cfg = withDefaults(cfg)
 	now = now.UTC()
+	return weekly(cfg, in, prepareAll(cfg, in, now), now)
+}
+
+func weekly(cfg config.DORA, in []Input, ps []*prepared, now time.Time) WeeklySeries {
 	cur := WeekStart(now)
 	var spans []span
 	ws := WeeklySeries{}
@@ -60,8 +64,8 @@ func Weekly(cfg config.DORA, in []Input, now time.Time) WeeklySeries {
 		spans = append(spans, span{start: w.Start, end: w.End, openAt: w.End, days: max(days, 1)})
 	}
 	pooled := make([]raw, len(spans))
-	for _, x := range in {
-		p := prepare(cfg, x, now)
+	for i, x := range in {
+		p := ps[i]
 		ps := ProductSeries{ID: x.Product.ID, Figures: make([]Figures, len(spans))}
 		for k, s := range spans {
 			r := p.window(s)
