@@ -537,3 +537,16 @@ func TestPrimaryLimitFailsFastForLaterProducts(t *testing.T) {
 		t.Errorf("%d requests, want 1: the client remembers the reset", n)
 	}
 }
+
+func TestWithoutStore(t *testing.T) {
+	g := fake.NewGitHub(t)
+	g.Update(repoName, func(r *fake.GitHubRepo) {
+		chain(r, 3, daysAgo(300))
+		r.Runs = []fake.GitHubRun{run(1, 2, "completed", "success", daysAgo(2))}
+	})
+	src := github.New(github.Options{BaseURL: g.URL, Token: g.Token, Now: func() time.Time { return now }}, nil, g.Server.Client(), nil)
+	res, err := src.Collect(context.Background(), product(), time.Time{})
+	if err != nil || len(res.Deployments) != 1 {
+		t.Fatalf("got %d deployments, err %v", len(res.Deployments), err)
+	}
+}

@@ -71,6 +71,11 @@ func configKey(p config.Product) string {
 // load reads the product's state and stored records; a state written for another
 // configuration, or one whose last records never reached data/, starts over.
 func (c *collector) load() error {
+	if c.s.store == nil { // no data folder: every request is plain, nothing is remembered
+		c.st = state{Config: configKey(c.p), ETags: map[string]etag{}}
+		c.oldAt = map[string]int{}
+		return nil
+	}
 	if _, err := c.s.store.ReadDoc(StateDoc(c.p.ID), KindState, &c.st); err != nil {
 		return fmt.Errorf("github %s: read state: %w", c.p.ID, err)
 	}
@@ -172,6 +177,9 @@ func sortDeployments(v []record.Deployment) {
 
 // save writes the state with the records about to be returned.
 func (c *collector) save(res sourceResult) error {
+	if c.s.store == nil {
+		return nil
+	}
 	c.st.Returned = c.st.Returned[:0]
 	for i := range res.Deployments {
 		b, _ := json.Marshal(returned{Deployment: &res.Deployments[i]})
