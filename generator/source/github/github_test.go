@@ -550,3 +550,20 @@ func TestWithoutStore(t *testing.T) {
 		t.Fatalf("got %d deployments, err %v", len(res.Deployments), err)
 	}
 }
+
+func TestOverThousandRunsAreSplitByCreatedDate(t *testing.T) {
+	g, src, _ := setup(t)
+	g.Update(repoName, func(r *fake.GitHubRepo) {
+		chain(r, 3, daysAgo(300))
+		for i := range 1500 {
+			r.Runs = append(r.Runs, run(int64(10+i), 2, "completed", "failure", daysAgo(50).Add(time.Duration(i)*40*time.Minute)))
+		}
+	})
+	res, err := src.Collect(context.Background(), product(), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(res.Deployments); n != 1500 {
+		t.Errorf("%d deployments, want 1500 (GitHub lists at most 1,000 per filtered query)", n)
+	}
+}
