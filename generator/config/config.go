@@ -159,6 +159,10 @@ type HealthCheck struct {
 	ExpectedCodes []string `json:"expected_codes,omitempty"`
 	CheckRegions  []string `json:"check_regions,omitempty"`
 	Disabled      bool     `json:"disabled,omitempty"`
+	// Method is GET or HEAD (default GET); FollowRedirects makes a redirect to a healthy
+	// answer count as healthy (default false).
+	Method          string `json:"method,omitempty"`
+	FollowRedirects bool   `json:"follow_redirects,omitempty"`
 }
 
 // NotificationChannels configures where alerts go.

@@ -9,6 +9,7 @@
 package healthchecks
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -226,10 +227,10 @@ func desiredCheck(p config.Product) (Check, string, error) {
 		Retries:         orInt(hc.Retries, DefaultRetries),
 		Timeout:         orInt(hc.Timeout, DefaultTimeout),
 		CheckRegions:    sortedUnique(hc.CheckRegions),
-		Method:          DefaultMethod,
+		Method:          cmp.Or(hc.Method, DefaultMethod),
 		Path:            healthPath(p),
 		ExpectedCodes:   sortedUnique(hc.ExpectedCodes),
-		FollowRedirects: false,
+		FollowRedirects: hc.FollowRedirects,
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "https":

@@ -360,6 +360,17 @@ func TestPlanOnDrift(t *testing.T) {
 			}},
 		},
 		{
+			name: "method and redirects overridden in the config",
+			drift: func(w *world) {
+				w.cfg.Products[1].HealthCheck.Method = "HEAD"
+				w.cfg.Products[1].HealthCheck.FollowRedirects = true
+			},
+			want: map[string][]healthchecks.Field{"portfolio-pay": {
+				{Name: "http_config.method", Old: "GET", New: "HEAD"},
+				{Name: "http_config.follow_redirects", Old: false, New: true},
+			}},
+		},
+		{
 			name: "config override changed",
 			drift: func(w *world) {
 				w.cfg.Products[0].HealthCheck.Timeout = 8

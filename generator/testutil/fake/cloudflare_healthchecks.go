@@ -433,7 +433,7 @@ func hcCheckProblem(m map[string]any) string {
 		}
 		return ""
 	}
-	for _, p := range []string{num("retries", 0, 5), num("timeout", 1, 10), num("interval", 5, 3600)} {
+	for _, p := range []string{num("retries", 0, 5), num("timeout", 1, 60), num("interval", 5, 3600)} {
 		if p != "" {
 			return p
 		}
