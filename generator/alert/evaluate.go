@@ -1,0 +1,339 @@
+package alert
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// Kinds of notification.
+const (
+	NotifyFiring   = "firing"   // the alert started firing (or the channel never heard of this episode)
+	NotifyRepeat   = "repeat"   // an unacknowledged critical alert is still firing after repeat_interval
+	NotifyResolved = "resolved" // the alert resolved
+)
+
+// Retention of the state file.
+const (
+	// TransitionRetention is how long transitions are kept.
+	TransitionRetention = 90 * 24 * time.Hour
+	// ResolvedRetention is how long a resolved alert stays listed.
+	ResolvedRetention = 7 * 24 * time.Hour
+	// OwedRetention is how long a resolve that a channel never took is retried before the
+	// alert is dropped anyway.
+	OwedRetention = 30 * 24 * time.Hour
+)
+
+// Input is everything Evaluate reads besides the previous state.
+type Input struct {
+	Products []ProductInput
+	Routes   []Route
+	// Acks holds what the GitHub issues said this run, by fingerprint; an alert missing from
+	// it keeps its previous Acknowledged.
+	Acks map[string]bool
+	// SiteURL is site.base_url, for links to product pages.
+	SiteURL string
+}
+
+// Notification is one message owed to one channel.
+type Notification struct {
+	Channel string
+	Kind    string // firing | repeat | resolved
+	// Alert is the alert as of this evaluation, without its Deliveries.
+	Alert Alert
+	// Delivery is what the channel got last for this alert: the firing mail's Message-ID, the
+	// issue number, the dedup key.
+	Delivery    Delivery
+	ProductName string
+	// ProductURL is the product's page on the site; empty without site.base_url.
+	ProductURL string
+	At         time.Time
+}
+
+// Receipt is what a channel returns for a delivered notification; its references are kept in
+// the alert's delivery record.
+type Receipt struct {
+	MessageID   string // email: the Message-ID sent (kept for a firing mail)
+	IssueNumber int    // GitHub issues
+	IssueURL    string
+	DedupKey    string // PagerDuty
+}
+
+// Evaluate applies the rules and the state machine to the previous state at now, and lists the
+// notifications due. It is pure. Delivery records in the result are as in prev: Record them
+// as sends succeed or fail.
+func Evaluate(prev State, in Input, now time.Time) (State, []Notification) {
+	now = now.UTC()
+	next := State{LastRun: now}
+
+	products := map[string]ProductInput{}
+	obs := map[string]Observation{}
+	var order []string
+	for _, p := range in.Products {
+		products[p.Product.ID] = p
+		for _, o := range Rules(p, now) {
+			fp := o.Fingerprint()
+			if _, dup := obs[fp]; !dup {
+				order = append(order, fp)
+			}
+			obs[fp] = o
+		}
+	}
+	prevAlerts := map[string]Alert{}
+	for _, a := range prev.Alerts {
+		prevAlerts[a.Fingerprint] = a
+	}
+	for _, a := range prev.Alerts {
+		if _, ok := obs[a.Fingerprint]; !ok {
+			order = append(order, a.Fingerprint)
+		}
+	}
+
+	var transitions []Transition
+	for _, fp := range order {
+		var before *Alert
+		if a, ok := prevAlerts[fp]; ok {
+			before = &a
+		}
+		o, present := obs[fp]
+		if !present {
+			// The rule no longer reports the alert: its subject recovered, or the product left
+			// the config (then it resolves at once, so PagerDuty and the issue are closed).
+			o = Observation{Product: before.Product, Rule: before.Rule, Subject: before.Subject,
+				Severity: before.Severity, ResolveAfter: 1, Event: before.Rule == RuleDeployment,
+				Value: before.Value, Threshold: before.Threshold, Unit: before.Unit, Summary: before.Summary}
+			if p, ok := products[before.Product]; ok {
+				o.ResolveAfter = max(p.Product.AlertingConfig.SuccessThreshold, 1)
+				if before.Rule == RuleSourceFailing {
+					o.Summary = "data source " + before.Subject + " recovered"
+				}
+			} else {
+				o.Summary = "product " + before.Product + " is no longer configured"
+			}
+		}
+		after, t := step(before, o, present, now)
+		if t != nil {
+			transitions = append(transitions, *t)
+		}
+		if after == nil {
+			continue
+		}
+		if ack, ok := in.Acks[fp]; ok && after.Status == Firing {
+			after.Acknowledged = ack
+		}
+		if after.Status == Resolved && dropResolved(*after, in.Routes, now) {
+			continue
+		}
+		next.Alerts = append(next.Alerts, *after)
+	}
+
+	cutoff := now.Add(-TransitionRetention)
+	for _, t := range prev.Transitions {
+		if t.At.After(cutoff) {
+			next.Transitions = append(next.Transitions, t)
+		}
+	}
+	next.Transitions = append(next.Transitions, transitions...)
+
+	prevCh := map[string]ChannelStatus{}
+	for _, c := range prev.Channels {
+		prevCh[c.Name] = c
+	}
+	for _, r := range in.Routes {
+		c, ok := prevCh[r.Channel]
+		if !ok {
+			c = ChannelStatus{Name: r.Channel}
+		}
+		next.Channels = append(next.Channels, c)
+	}
+	next.normalize()
+
+	var notes []Notification
+	for _, a := range next.Alerts {
+		p := products[a.Product]
+		for _, r := range in.Routes {
+			kind := due(a, r, now)
+			if kind == "" {
+				continue
+			}
+			n := Notification{Channel: r.Channel, Kind: kind, Alert: a, Delivery: a.Deliveries[r.Channel],
+				ProductName: p.Product.Name, At: now}
+			n.Alert.Deliveries = nil
+			if n.ProductName == "" {
+				n.ProductName = a.Product
+			}
+			if in.SiteURL != "" {
+				n.ProductURL = strings.TrimSuffix(in.SiteURL, "/") + "/products/" + a.Product + "/"
+			}
+			notes = append(notes, n)
+		}
+	}
+	return next, notes
+}
+
+// step moves one alert through pending → firing → resolved. before is nil for an alert not in
+// the state; the result is nil when the alert leaves the state.
+func step(before *Alert, o Observation, present bool, now time.Time) (*Alert, *Transition) {
+	breach := present && o.Breach && !o.NoData
+	if present && o.NoData {
+		return before, nil // no data: hold, neither breach nor recovery
+	}
+	if breach {
+		if before == nil || before.Status == Resolved {
+			if before != nil && o.Event {
+				b := *before // an event fires once
+				b.LastSeen = now
+				return &b, nil
+			}
+			a := Alert{Fingerprint: o.Fingerprint(), Product: o.Product, Rule: o.Rule, Subject: o.Subject,
+				Severity: o.Severity, Status: Pending, Since: now, Breaches: 1}
+			if before != nil {
+				a.Deliveries = before.Deliveries // the channels' references of the last episode
+			}
+			observe(&a, o, now)
+			if a.Breaches >= o.FireAfter {
+				from := ""
+				if before != nil {
+					from = Resolved
+				}
+				return &a, fire(&a, from, now)
+			}
+			return &a, nil
+		}
+		a := *before
+		a.Breaches++
+		a.Recoveries = 0
+		a.Severity = o.Severity
+		observe(&a, o, now)
+		if a.Status == Pending && a.Breaches >= o.FireAfter {
+			return &a, fire(&a, Pending, now)
+		}
+		return &a, nil
+	}
+	if before == nil {
+		return nil, nil
+	}
+	a := *before
+	if present {
+		a.Value, a.Threshold, a.Unit, a.Summary = o.Value, o.Threshold, o.Unit, o.Summary
+	} else {
+		a.Summary = o.Summary
+	}
+	switch a.Status {
+	case Pending:
+		return nil, nil // recovered before it fired: never notified, forgotten
+	case Firing:
+		if o.Event {
+			return nil, nil // the event left its window
+		}
+		a.Breaches = 0
+		a.Recoveries++
+		if a.Recoveries >= max(o.ResolveAfter, 1) {
+			a.Status, a.Since, a.ResolvedAt = Resolved, now, now
+			return &a, transition(a, Firing, now)
+		}
+		return &a, nil
+	default: // resolved
+		if o.Event && !present {
+			return nil, nil
+		}
+		a.Breaches = 0
+		a.Recoveries++
+		return &a, nil
+	}
+}
+
+func observe(a *Alert, o Observation, now time.Time) {
+	a.Value, a.Threshold, a.Unit, a.Summary, a.LastSeen = o.Value, o.Threshold, o.Unit, o.Summary, now
+}
+
+func fire(a *Alert, from string, now time.Time) *Transition {
+	a.Status, a.Since, a.FiringSince, a.ResolvedAt = Firing, now, now, time.Time{}
+	a.Recoveries, a.Acknowledged, a.IssueURL = 0, false, ""
+	return transition(*a, from, now)
+}
+
+func transition(a Alert, from string, now time.Time) *Transition {
+	return &Transition{At: now, Fingerprint: a.Fingerprint, Product: a.Product, Rule: a.Rule, Subject: a.Subject,
+		Severity: a.Severity, From: from, To: a.Status, Value: a.Value, Threshold: a.Threshold, Unit: a.Unit, Summary: a.Summary}
+}
+
+// due says which notification, if any, the route owes the alert at now.
+func due(a Alert, r Route, now time.Time) string {
+	if !r.Matches(a) {
+		return ""
+	}
+	d := a.Deliveries[r.Channel]
+	episode := d.Episode.Equal(a.FiringSince)
+	switch a.Status {
+	case Firing:
+		if d.State != Firing || !episode {
+			return NotifyFiring
+		}
+		if a.Severity == Critical && !a.Acknowledged && r.RepeatInterval > 0 && !now.Before(d.At.Add(r.RepeatInterval)) {
+			return NotifyRepeat
+		}
+	case Resolved:
+		if r.SendResolved && d.State == Firing && episode && a.Rule != RuleDeployment {
+			return NotifyResolved
+		}
+	}
+	return ""
+}
+
+// dropResolved reports whether a resolved alert has been listed long enough and owes nothing.
+func dropResolved(a Alert, routes []Route, now time.Time) bool {
+	age := now.Sub(a.ResolvedAt)
+	if age >= OwedRetention {
+		return true
+	}
+	if age < ResolvedRetention {
+		return false
+	}
+	return !slices.ContainsFunc(routes, func(r Route) bool { return due(a, r, now) != "" })
+}
+
+// Record writes the outcome of one send into the state: on success the channel's delivery
+// record and references; on failure the attempt and its (already redacted) error, so the
+// notification is owed again next run.
+func Record(s *State, n Notification, r Receipt, sendErr error, now time.Time) {
+	i, ok := slices.BinarySearchFunc(s.Alerts, n.Alert.Fingerprint, func(a Alert, fp string) int {
+		return strings.Compare(a.Fingerprint, fp)
+	})
+	if !ok {
+		return
+	}
+	a := &s.Alerts[i]
+	if a.Deliveries == nil {
+		a.Deliveries = map[string]Delivery{}
+	}
+	d := a.Deliveries[n.Channel]
+	if sendErr != nil {
+		d.Attempts++
+		d.LastError = truncate(sendErr.Error(), 500)
+		d.LastAttempt = now
+		a.Deliveries[n.Channel] = d
+		return
+	}
+	newEpisode := !d.Episode.Equal(n.Alert.FiringSince)
+	d.At, d.Episode, d.Attempts, d.LastError, d.LastAttempt = now, n.Alert.FiringSince, 0, "", time.Time{}
+	d.State = Firing
+	if n.Kind == NotifyResolved {
+		d.State = Resolved
+	}
+	if n.Kind == NotifyFiring && r.MessageID != "" {
+		d.MessageID = r.MessageID
+	} else if newEpisode {
+		d.MessageID = ""
+	}
+	if r.IssueNumber != 0 {
+		d.IssueNumber = r.IssueNumber
+	}
+	if r.DedupKey != "" {
+		d.DedupKey = r.DedupKey
+	}
+	if r.IssueURL != "" {
+		a.IssueURL = r.IssueURL
+	}
+	a.Deliveries[n.Channel] = d
+}
