@@ -42,7 +42,9 @@ func sourceRegistry() []sourceConstructor {
 		{record.SourceGitHub, func(d SourceDeps) (source.Source, error) {
 			o := github.OptionsFromEnv(d.Getenv)
 			// The previous DORA window and each deployment's predecessor must be in history.
-			o.HistoryDays = 2*d.Config.DORA.WindowDays + 1
+			if d.Config != nil && d.Config.DORA.WindowDays > 0 {
+				o.HistoryDays = 2*d.Config.DORA.WindowDays + 1
+			}
 			o.Now = d.Now
 			return github.New(o, d.Store, d.HTTP, d.Log.With("source", record.SourceGitHub)), nil
 		}},
