@@ -1,15 +1,18 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/progress"
 	"github.com/portfolio-report/portfolio/generator/run"
 	"github.com/portfolio-report/portfolio/generator/source"
+	"github.com/portfolio-report/portfolio/generator/store"
 )
 
 func (a *app) collectCommand() *cobra.Command {
@@ -41,41 +44,7 @@ Credentials come from the environment only; see docs/collect.md.`,
 					return withCode(ExitUsage, fmt.Errorf("--shard: %w", err))
 				}
 			}
-			st := a.store()
-			now := a.now
-			srcs, err := run.Sources(run.SourceDeps{
-				Config: cfg, Store: st, Getenv: a.getenv, Log: a.log,
-				HTTP: &http.Client{Timeout: 60 * time.Second},
-				Now:  func() time.Time { return now },
-			}, only...)
-			if err != nil {
-				return withCode(ExitUsage, fmt.Errorf("--source: %w", err))
-			}
-			n := 0
-			for k := range cfg.Products {
-				if shard.Selects(k) {
-					n++
-				}
-			}
-			mode := progress.DetectMode(a.stderr, a.getenv)
-			if a.quiet && mode != progress.GitHub {
-				mode = progress.Quiet
-			}
-			rep := progress.New(a.stderr, mode, n*len(srcs))
-			sum, err := source.Collect(cmd.Context(), source.Options{
-				Products: cfg.Products,
-				Sources:  srcs,
-				Store:    st,
-				Now:      now,
-				Shard:    shard,
-				Observer: rep,
-				Log:      a.log,
-				Secrets:  run.SourceSecrets(a.getenv),
-			})
-			rep.Finish(sum)
-			if serr := progress.AppendStepSummary(a.getenv, sum); serr != nil {
-				a.log.Warn("could not write the step summary", "err", serr)
-			}
+			sum, err := a.collect(cmd.Context(), cfg, a.store(), shard, only, false)
 			if err != nil {
 				return withCode(ExitFailure, err)
 			}
@@ -90,4 +59,45 @@ Credentials come from the environment only; see docs/collect.md.`,
 	cmd.Flags().StringSliceVar(&only, "source", nil, "collect only these sources (repeatable or comma-separated): "+
 		"default all")
 	return cmd
+}
+
+// collect runs the sources (all, or those named in only) for the shard's products, with progress
+// on stderr and the GitHub Actions step summary. lockHeld says the caller holds the store lock.
+func (a *app) collect(ctx context.Context, cfg *config.Config, st *store.Store, shard source.Shard, only []string, lockHeld bool) (source.Summary, error) {
+	now := a.now
+	srcs, err := run.Sources(run.SourceDeps{
+		Config: cfg, Store: st, Getenv: a.getenv, Log: a.log,
+		HTTP: &http.Client{Timeout: 60 * time.Second},
+		Now:  func() time.Time { return now },
+	}, only...)
+	if err != nil {
+		return source.Summary{}, withCode(ExitUsage, fmt.Errorf("--source: %w", err))
+	}
+	n := 0
+	for k := range cfg.Products {
+		if shard.Selects(k) {
+			n++
+		}
+	}
+	mode := progress.DetectMode(a.stderr, a.getenv)
+	if a.quiet && mode != progress.GitHub {
+		mode = progress.Quiet
+	}
+	rep := progress.New(a.stderr, mode, n*len(srcs))
+	sum, err := source.Collect(ctx, source.Options{
+		Products: cfg.Products,
+		Sources:  srcs,
+		Store:    st,
+		Now:      now,
+		Shard:    shard,
+		Observer: rep,
+		Log:      a.log,
+		Secrets:  run.SourceSecrets(a.getenv),
+		SkipLock: lockHeld,
+	})
+	rep.Finish(sum)
+	if serr := progress.AppendStepSummary(a.getenv, sum); serr != nil {
+		a.log.Warn("could not write the step summary", "err", serr)
+	}
+	return sum, err
 }

@@ -26,11 +26,11 @@ func TestValidate(t *testing.T) {
 	broken := write("broken.json", `{"products": [`)
 
 	for _, tc := range []struct {
-		name       string
-		args       []string
-		code       int
-		stdout     string
-		stderr     string
+		name        string
+		args        []string
+		code        int
+		stdout      string
+		stderr      string
 		notInOutput string
 	}{
 		{name: "the example portfolio.json", args: []string{"validate", "--config", "../../portfolio.json"}, code: ExitOK,
