@@ -116,12 +116,11 @@ func (a *app) runPipeline(ctx context.Context, cfg *config.Config, o runOptions)
 	if err != nil {
 		return withCode(ExitFailure, err)
 	}
-	demo := meta.Generator == "demo"
-	readOnly := demo || o.dryRun
+	demo := meta.Generator == "demo" // demo data is only read
 
-	var unlock func() error
-	if !readOnly || !slices.Contains(o.skip, stepCollect) {
-		if unlock, err = st.Lock(ctx, a.log); err != nil {
+	if !demo {
+		unlock, err := st.Lock(ctx, a.log)
+		if err != nil {
 			return withCode(ExitFailure, err)
 		}
 		defer func() {
