@@ -1,7 +1,45 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	portfolio "github.com/portfolio-report/portfolio"
+	"github.com/portfolio-report/portfolio/generator/site"
+)
 
 func (a *app) buildCommand() *cobra.Command {
-	return &cobra.Command{Use: "build", Short: "not implemented yet", Args: cobra.NoArgs, RunE: notYet("build")}
+	return &cobra.Command{
+		Use:   "build",
+		Short: "Render the static site from --data into --out",
+		Long: `build renders the site (overview, DORA, a page per product, alerts, JSON API, badges,
+feed, sitemap, 404 page and _headers) from the config and --data, as of --now, into --out.
+
+The site is written into a new folder beside --out and swapped in when complete: a failed
+build leaves the previous site untouched, and files the new site lacks are gone. The same
+data and --now give a byte-identical site.`,
+		Example: `  portfolio build
+  portfolio build --now 2026-06-30T00:00:00Z --out /tmp/site`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			res, err := site.Build(cmd.Context(), site.Options{
+				Config: cfg, Store: a.store(), Out: a.outDir, Now: a.now, FS: portfolio.Files, Log: a.log,
+			})
+			if err != nil {
+				return withCode(ExitFailure, err)
+			}
+			if !a.quiet {
+				fmt.Fprintf(a.stdout, "%s: %d pages, %d files, %s in %s\n", a.outDir, res.Pages, res.Files,
+					byteSize(res.Bytes), time.Since(start).Round(time.Millisecond))
+			}
+			return nil
+		},
+	}
 }

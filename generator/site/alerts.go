@@ -1,0 +1,164 @@
+package site
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/portfolio-report/portfolio/generator/alert"
+)
+
+// activeAlert is one firing alert as the pages show it.
+type activeAlert struct {
+	Fingerprint string
+	Severity    string
+	Product     string
+	ProductName string
+	Linked      bool // the product has a page
+	Rule        string
+	Subject     string
+	Summary     string
+	Value       string
+	Threshold   string
+	Since       timeView
+	For         string
+	Acked       bool
+	IssueURL    string
+}
+
+type transitionRow struct {
+	At          timeView
+	Severity    string
+	Product     string
+	ProductName string
+	Linked      bool
+	Rule        string
+	Subject     string
+	From, To    string
+	Value       string
+	Threshold   string
+	Summary     string
+	Fingerprint string
+}
+
+type channelRow struct {
+	Name        string
+	Enabled     bool
+	Reason      string
+	Failing     bool
+	Failures    int
+	Undelivered int
+	LastError   string
+	LastSuccess *timeView
+	LastFailure *timeView
+}
+
+type severityGroup struct {
+	Severity string
+	Alerts   []activeAlert
+}
+
+// alertsView is the alerts center's body and the alert part of the other pages and the API.
+type alertsView struct {
+	Available   bool // an alert evaluation has run
+	LastRun     *timeView
+	Active      []activeAlert
+	BySeverity  []severityGroup
+	Transitions []transitionRow // last 90 days, newest first
+	Channels    []channelRow
+	Failing     int
+	Products    []filterOpt
+	Severities  []string
+	raw         alert.State
+}
+
+type filterOpt struct{ ID, Name string }
+
+// loadAlerts reads data/alerts.json, written by `portfolio alert`.
+func (b *build) loadAlerts() (*alertsView, error) {
+	s, err := alert.Load(b.opts.Store)
+	if err != nil {
+		return nil, err
+	}
+	av := &alertsView{raw: s, Severities: alert.Severities, Available: !s.LastRun.IsZero()}
+	if !av.Available {
+		return av, nil
+	}
+	av.LastRun = b.tvp(&s.LastRun)
+	name := func(id string) string {
+		if p, ok := b.byID[id]; ok {
+			return p.Name
+		}
+		return id
+	}
+	for _, a := range s.Firing() {
+		x := activeAlert{Fingerprint: a.Fingerprint, Severity: a.Severity, Product: a.Product, ProductName: name(a.Product), Linked: b.byID[a.Product] != nil,
+			Rule: a.Rule, Subject: a.Subject, Summary: a.Summary, Value: valueText(a.Value, a.Unit), Threshold: valueText(a.Threshold, a.Unit),
+			Since: b.tv(a.Since), For: durText(b.now.Sub(a.Since)), Acked: a.Acknowledged}
+		if SafeURL(a.IssueURL) {
+			x.IssueURL = a.IssueURL
+		}
+		av.Active = append(av.Active, x)
+	}
+	for _, sev := range alert.Severities {
+		g := severityGroup{Severity: sev}
+		for _, a := range av.Active {
+			if a.Severity == sev {
+				g.Alerts = append(g.Alerts, a)
+			}
+		}
+		av.BySeverity = append(av.BySeverity, g)
+	}
+	from := b.now.Add(-history)
+	for i := len(s.Transitions) - 1; i >= 0; i-- {
+		t := s.Transitions[i]
+		if t.At.After(b.now) || t.At.Before(from) {
+			continue
+		}
+		from := t.From
+		if from == "" {
+			from = "new"
+		}
+		av.Transitions = append(av.Transitions, transitionRow{At: b.tv(t.At), Severity: t.Severity, Product: t.Product,
+			ProductName: name(t.Product), Linked: b.byID[t.Product] != nil, Rule: t.Rule, Subject: t.Subject, From: from, To: t.To,
+			Value: valueText(t.Value, t.Unit), Threshold: valueText(t.Threshold, t.Unit), Summary: t.Summary, Fingerprint: t.Fingerprint})
+	}
+	for _, c := range s.Channels {
+		r := channelRow{Name: c.Name, Enabled: c.Enabled, Reason: c.Reason, Failing: c.Failing(), Failures: c.Failures,
+			Undelivered: c.Undelivered, LastError: c.LastError}
+		if !c.LastSuccess.IsZero() {
+			r.LastSuccess = b.tvp(&c.LastSuccess)
+		}
+		if !c.LastFailure.IsZero() {
+			r.LastFailure = b.tvp(&c.LastFailure)
+		}
+		if r.Failing {
+			av.Failing++
+		}
+		av.Channels = append(av.Channels, r)
+	}
+	seen := map[string]bool{}
+	for _, a := range av.Active {
+		seen[a.Product] = true
+	}
+	for _, t := range av.Transitions {
+		seen[t.Product] = true
+	}
+	for id := range seen {
+		av.Products = append(av.Products, filterOpt{ID: id, Name: name(id)})
+	}
+	sort.Slice(av.Products, func(i, j int) bool { return av.Products[i].ID < av.Products[j].ID })
+	return av, nil
+}
+
+// valueText formats an alert value with its unit.
+func valueText(v float64, unit string) string {
+	switch unit {
+	case "":
+		return num(v, 3)
+	case "%":
+		return num(v, 3) + " %"
+	case "x", "×":
+		return num(v, 1) + "×"
+	}
+	return strings.TrimSpace(num(v, 2) + " " + unit)
+}

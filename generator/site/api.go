@@ -1,0 +1,348 @@
+package site
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/portfolio-report/portfolio/generator/dora"
+	"github.com/portfolio-report/portfolio/generator/health"
+)
+
+// APISchemaVersion is the schema_version of every file under api/. It changes only when a field
+// is removed or changes meaning; new fields may appear without a change.
+const APISchemaVersion = 1
+
+// The JSON API's documents. Numbers are JSON numbers; absent data is null.
+type (
+	apiSummary struct {
+		SchemaVersion int              `json:"schema_version"`
+		GeneratedAt   string           `json:"generated_at"`
+		DataAsOf      *string          `json:"data_as_of"`
+		Demo          bool             `json:"demo"`
+		Status        string           `json:"status"`
+		Products      []apiProductLine `json:"products"`
+		OpenIncidents int              `json:"open_incidents"`
+		ActiveAlerts  *apiAlertCounts  `json:"active_alerts"`
+		DORA          apiDORASummary   `json:"dora"`
+	}
+	apiProductLine struct {
+		ID            string              `json:"id"`
+		Name          string              `json:"name"`
+		Group         string              `json:"group,omitempty"`
+		Status        string              `json:"status"`
+		Uptime        map[string]*float64 `json:"uptime_percent"`
+		P95Ms         *float64            `json:"p95_ms"`
+		ErrorRate     *float64            `json:"error_rate_percent"`
+		OpenIncidents int                 `json:"open_incidents"`
+		StaleSources  int                 `json:"stale_sources"`
+		Page          string              `json:"page"`
+		API           string              `json:"api"`
+	}
+	apiAlertCounts struct {
+		Critical int `json:"critical"`
+		Warning  int `json:"warning"`
+		Info     int `json:"info"`
+	}
+	apiDORASummary struct {
+		WindowDays int                      `json:"window_days"`
+		Metrics    map[string]apiDORAMetric `json:"metrics"`
+	}
+	apiDORAMetric struct {
+		Value *float64 `json:"value"`
+		Level *string  `json:"level"`
+		Trend string   `json:"trend"`
+	}
+
+	apiProduct struct {
+		SchemaVersion int                 `json:"schema_version"`
+		GeneratedAt   string              `json:"generated_at"`
+		ID            string              `json:"id"`
+		Name          string              `json:"name"`
+		Group         string              `json:"group,omitempty"`
+		URL           string              `json:"url,omitempty"`
+		Repository    string              `json:"repository,omitempty"`
+		Status        string              `json:"status"`
+		LastSnapshot  *string             `json:"last_snapshot"`
+		Uptime        map[string]*float64 `json:"uptime_percent"`
+		Latency       apiLatency          `json:"latency_24h"`
+		ErrorRate     apiThresholded      `json:"error_rate_percent_24h"`
+		SLO           apiSLO              `json:"slo"`
+		Deployments   apiDeployments      `json:"deployments"`
+		Incidents     []apiIncident       `json:"incidents"`
+		Freshness     []apiFreshness      `json:"freshness"`
+		DORA          *dora.Comparison    `json:"dora"`
+		Alerts        []apiAlert          `json:"active_alerts"`
+	}
+	apiLatency struct {
+		P50Ms       *float64 `json:"p50_ms"`
+		P95Ms       *float64 `json:"p95_ms"`
+		Source      string   `json:"source,omitempty"`
+		ThresholdMs float64  `json:"threshold_ms"`
+	}
+	apiThresholded struct {
+		Value     *float64 `json:"value"`
+		Threshold float64  `json:"threshold"`
+	}
+	apiSLO struct {
+		ObjectivePercent float64  `json:"objective_percent"`
+		WindowDays       int      `json:"window_days"`
+		Checks           int      `json:"checks"`
+		FailedChecks     int      `json:"failed_checks"`
+		BudgetRemaining  *float64 `json:"budget_remaining_percent"`
+		BurnRate1h       *float64 `json:"burn_rate_1h"`
+		BurnRate6h       *float64 `json:"burn_rate_6h"`
+	}
+	apiDeployments struct {
+		SuccessRate30d *float64        `json:"success_rate_percent_30d"`
+		Recent         []apiDeployment `json:"recent"`
+	}
+	apiDeployment struct {
+		Time    string `json:"time"`
+		SHA     string `json:"sha"`
+		Outcome string `json:"outcome"`
+		URL     string `json:"url,omitempty"`
+	}
+	apiIncident struct {
+		Number    int     `json:"number"`
+		Title     string  `json:"title"`
+		URL       string  `json:"url,omitempty"`
+		Open      bool    `json:"open"`
+		CreatedAt string  `json:"created_at"`
+		ClosedAt  *string `json:"closed_at"`
+	}
+	apiFreshness struct {
+		Source string  `json:"source"`
+		State  string  `json:"state"`
+		LastOK *string `json:"last_ok"`
+		Stale  bool    `json:"stale"`
+	}
+	apiAlert struct {
+		Fingerprint  string  `json:"fingerprint"`
+		Severity     string  `json:"severity"`
+		Product      string  `json:"product"`
+		Rule         string  `json:"rule"`
+		Subject      string  `json:"subject,omitempty"`
+		Summary      string  `json:"summary"`
+		Value        float64 `json:"value"`
+		Threshold    float64 `json:"threshold"`
+		Unit         string  `json:"unit,omitempty"`
+		Since        string  `json:"since"`
+		Acknowledged bool    `json:"acknowledged"`
+		IssueURL     string  `json:"issue_url,omitempty"`
+	}
+	apiAlerts struct {
+		SchemaVersion int             `json:"schema_version"`
+		GeneratedAt   string          `json:"generated_at"`
+		Available     bool            `json:"available"`
+		LastRun       *string         `json:"last_run"`
+		Active        []apiAlert      `json:"active"`
+		Transitions   []apiTransition `json:"transitions"`
+		Channels      []apiChannel    `json:"channels"`
+	}
+	apiTransition struct {
+		At          string  `json:"at"`
+		Fingerprint string  `json:"fingerprint"`
+		Product     string  `json:"product"`
+		Rule        string  `json:"rule"`
+		Subject     string  `json:"subject,omitempty"`
+		Severity    string  `json:"severity"`
+		From        string  `json:"from"`
+		To          string  `json:"to"`
+		Value       float64 `json:"value"`
+		Threshold   float64 `json:"threshold"`
+		Unit        string  `json:"unit,omitempty"`
+		Summary     string  `json:"summary"`
+	}
+	apiChannel struct {
+		Name        string  `json:"name"`
+		Enabled     bool    `json:"enabled"`
+		Failing     bool    `json:"failing"`
+		Failures    int     `json:"failures"`
+		Undelivered int     `json:"undelivered"`
+		LastSuccess *string `json:"last_success"`
+		LastFailure *string `json:"last_failure"`
+	}
+	apiDORA struct {
+		SchemaVersion int                  `json:"schema_version"`
+		GeneratedAt   string               `json:"generated_at"`
+		Now           string               `json:"now"`
+		WindowDays    int                  `json:"window_days"`
+		Portfolio     dora.Comparison      `json:"portfolio"`
+		Products      []dora.ProductReport `json:"products"`
+		Weekly        dora.WeeklySeries    `json:"weekly"`
+	}
+)
+
+func opt(f figure) *float64 {
+	if !f.OK {
+		return nil
+	}
+	v := f.Value
+	return &v
+}
+
+func tsp(t *timeView) *string {
+	if t == nil {
+		return nil
+	}
+	s := t.UTC
+	return &s
+}
+
+func uptimeMap(p *productView) map[string]*float64 {
+	m := map[string]*float64{}
+	for _, u := range p.Uptime {
+		m[u.Key] = opt(u.figure)
+	}
+	return m
+}
+
+// putJSON writes v as indented JSON (encoding/json escapes <, > and &, so text from GitHub
+// stays inert even when a browser sniffs the file as HTML).
+func (b *build) putJSON(name string, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("site: %s: %w", name, err)
+	}
+	b.put(name, buf.Bytes())
+	return nil
+}
+
+func (b *build) apiAlert(a activeAlert) apiAlert {
+	x, _ := b.alerts.raw.Find(a.Fingerprint)
+	return apiAlert{Fingerprint: a.Fingerprint, Severity: a.Severity, Product: a.Product, Rule: a.Rule, Subject: a.Subject,
+		Summary: a.Summary, Value: round(x.Value, 4), Threshold: round(x.Threshold, 4), Unit: x.Unit, Since: a.Since.UTC,
+		Acknowledged: a.Acked, IssueURL: a.IssueURL}
+}
+
+// api writes api/summary.json, api/products/<id>.json, api/alerts.json and api/dora.json.
+func (b *build) api(dv *doraView, al *alertsView) error {
+	gen := b.tv(b.now).UTC
+	b.alerts = al
+	sum := apiSummary{SchemaVersion: APISchemaVersion, GeneratedAt: gen, Demo: b.meta.Generator == "demo",
+		Products: []apiProductLine{}, DORA: apiDORASummary{WindowDays: dv.WindowDays, Metrics: map[string]apiDORAMetric{}}}
+	var statuses []string
+	var latest *timeView
+	for _, p := range b.products {
+		statuses = append(statuses, p.Status)
+		if p.LastCheck != nil && (latest == nil || p.LastCheck.UTC > latest.UTC) {
+			latest = p.LastCheck
+		}
+		sum.OpenIncidents += p.OpenIncs
+		sum.Products = append(sum.Products, apiProductLine{ID: p.ID, Name: p.Name, Group: p.Group, Status: p.Status,
+			Uptime: uptimeMap(p), P95Ms: opt(p.P95), ErrorRate: opt(p.ErrorRate), OpenIncidents: p.OpenIncs, StaleSources: p.Stale,
+			Page: b.absURL("/products/" + p.ID + "/"), API: b.absURL("/api/products/" + p.ID + ".json")})
+
+		pa := apiProduct{SchemaVersion: APISchemaVersion, GeneratedAt: gen, ID: p.ID, Name: p.Name, Group: p.Group, URL: p.URL,
+			Repository: p.Repository, Status: p.Status, LastSnapshot: tsp(p.LastCheck), Uptime: uptimeMap(p),
+			Latency:   apiLatency{P50Ms: opt(p.P50), P95Ms: opt(p.P95), Source: p.LatencySrc, ThresholdMs: p.RespThresh},
+			ErrorRate: apiThresholded{Value: opt(p.ErrorRate), Threshold: p.ErrThresh},
+			SLO: apiSLO{ObjectivePercent: p.Objective, WindowDays: 30, Checks: p.Budget.Checks.Total, FailedChecks: p.Budget.Checks.Bad(),
+				BudgetRemaining: opt(p.BudgetLeft), BurnRate1h: opt(p.Burn1h), BurnRate6h: opt(p.Burn6h)},
+			Deployments: apiDeployments{SuccessRate30d: opt(p.DeployOK30), Recent: []apiDeployment{}},
+			Incidents:   []apiIncident{}, Freshness: []apiFreshness{}, Alerts: []apiAlert{}}
+		for _, d := range p.Deploys {
+			pa.Deployments.Recent = append(pa.Deployments.Recent, apiDeployment{Time: d.Time.UTC, SHA: d.SHA, Outcome: d.Outcome, URL: d.URL})
+		}
+		for _, i := range p.Incidents {
+			pa.Incidents = append(pa.Incidents, apiIncident{Number: i.Number, Title: i.Title, URL: i.URL, Open: i.Open,
+				CreatedAt: i.Created.UTC, ClosedAt: tsp(i.Closed)})
+		}
+		for _, f := range p.Freshness {
+			pa.Freshness = append(pa.Freshness, apiFreshness{Source: f.Source, State: f.State, LastOK: tsp(f.LastOK), Stale: f.Stale})
+		}
+		for _, r := range dv.Report.Products {
+			if r.ID == p.ID {
+				c := r.Comparison
+				pa.DORA = &c
+			}
+		}
+		for _, a := range al.Active {
+			if a.Product == p.ID {
+				pa.Alerts = append(pa.Alerts, b.apiAlert(a))
+			}
+		}
+		if err := b.putJSON("api/products/"+p.ID+".json", pa); err != nil {
+			return err
+		}
+	}
+	sum.Status = health.Worst(statuses...)
+	sum.DataAsOf = tsp(latest)
+	if al.Available {
+		c := &apiAlertCounts{}
+		for _, a := range al.Active {
+			switch a.Severity {
+			case "critical":
+				c.Critical++
+			case "warning":
+				c.Warning++
+			case "info":
+				c.Info++
+			}
+		}
+		sum.ActiveAlerts = c
+	}
+	pc := dv.Report.Portfolio
+	for _, m := range dora.Metrics {
+		sum.DORA.Metrics[m] = apiDORAMetric{Value: metricValue(m, pc.Current), Level: levelOf(m, pc.Current), Trend: trendOf(m, pc.Trend)}
+	}
+	if err := b.putJSON("api/summary.json", sum); err != nil {
+		return err
+	}
+
+	aa := apiAlerts{SchemaVersion: APISchemaVersion, GeneratedAt: gen, Available: al.Available, LastRun: tsp(al.LastRun),
+		Active: []apiAlert{}, Transitions: []apiTransition{}, Channels: []apiChannel{}}
+	for _, a := range al.Active {
+		aa.Active = append(aa.Active, b.apiAlert(a))
+	}
+	for _, t := range al.raw.Transitions {
+		if t.At.After(b.now) || t.At.Before(b.now.Add(-history)) {
+			continue
+		}
+		aa.Transitions = append(aa.Transitions, apiTransition{At: b.tv(t.At).UTC, Fingerprint: t.Fingerprint, Product: t.Product,
+			Rule: t.Rule, Subject: t.Subject, Severity: t.Severity, From: t.From, To: t.To, Value: round(t.Value, 4),
+			Threshold: round(t.Threshold, 4), Unit: t.Unit, Summary: t.Summary})
+	}
+	for _, c := range al.Channels {
+		aa.Channels = append(aa.Channels, apiChannel{Name: c.Name, Enabled: c.Enabled, Failing: c.Failing, Failures: c.Failures,
+			Undelivered: c.Undelivered, LastSuccess: tsp(c.LastSuccess), LastFailure: tsp(c.LastFailure)})
+	}
+	if err := b.putJSON("api/alerts.json", aa); err != nil {
+		return err
+	}
+
+	return b.putJSON("api/dora.json", apiDORA{SchemaVersion: APISchemaVersion, GeneratedAt: gen, Now: dv.Report.Now.UTC().Format(time.RFC3339),
+		WindowDays: dv.WindowDays, Portfolio: dv.Report.Portfolio, Products: dv.Report.Products, Weekly: dv.Weekly})
+}
+
+func levelOf(m string, f dora.Figures) *string {
+	switch m {
+	case dora.MetricDeploymentFrequency:
+		return f.DeploymentFrequency.Level
+	case dora.MetricLeadTime:
+		return f.LeadTime.Level
+	case dora.MetricChangeFailureRate:
+		return f.ChangeFailureRate.Level
+	case dora.MetricTimeToRestore:
+		return f.TimeToRestore.Level
+	}
+	return nil
+}
+
+func trendOf(m string, t dora.Trend) string {
+	switch m {
+	case dora.MetricDeploymentFrequency:
+		return t.DeploymentFrequency
+	case dora.MetricLeadTime:
+		return t.LeadTime
+	case dora.MetricChangeFailureRate:
+		return t.ChangeFailureRate
+	case dora.MetricTimeToRestore:
+		return t.TimeToRestore
+	}
+	return ""
+}

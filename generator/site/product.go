@@ -1,0 +1,396 @@
+package site
+
+import (
+	"fmt"
+	"html/template"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/portfolio-report/portfolio/generator/config"
+	"github.com/portfolio-report/portfolio/generator/health"
+	"github.com/portfolio-report/portfolio/generator/record"
+)
+
+// history is how far back the site looks: the longest range of the switch.
+const history = 90 * 24 * time.Hour
+
+// productData is what the store holds about one product, cut at now.
+type productData struct {
+	cfg   config.Product
+	snaps []record.Snapshot // [now-history, now]
+	deps  []record.Deployment
+	incs  []record.Incident
+	days  []record.AnalyticsDay
+}
+
+// loadProduct reads one product's records. Records after now are left out, and an incident
+// closed after now is open at now, so a past --now reproduces the site of that moment.
+func loadProduct(b *build, p config.Product) (*productData, error) {
+	st := b.opts.Store
+	d := &productData{cfg: p}
+	var err error
+	if d.snaps, err = st.Snapshots(p.ID, b.now.Add(-history), b.now.Add(time.Nanosecond)); err != nil {
+		return nil, fmt.Errorf("product %s: %w", p.ID, err)
+	}
+	deps, err := st.Deployments(p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("product %s: %w", p.ID, err)
+	}
+	for _, x := range deps {
+		if !x.Time.After(b.now) {
+			d.deps = append(d.deps, x)
+		}
+	}
+	incs, err := st.Incidents(p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("product %s: %w", p.ID, err)
+	}
+	for _, x := range incs {
+		if x.CreatedAt.After(b.now) {
+			continue
+		}
+		if x.ClosedAt != nil && x.ClosedAt.After(b.now) {
+			x.ClosedAt, x.StateReason = nil, ""
+		}
+		d.incs = append(d.incs, x)
+	}
+	days, err := st.Analytics(p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("product %s: %w", p.ID, err)
+	}
+	today := b.now.UTC().Format(time.DateOnly)
+	for _, x := range days {
+		if x.Day <= today {
+			d.days = append(d.days, x)
+		}
+	}
+	return d, nil
+}
+
+// figure is one headline number with its context.
+type figure struct {
+	Text   string
+	OK     bool    // there is data
+	Value  float64 // for the API
+	Breach bool    // beyond its threshold or objective
+}
+
+type uptimeFigure struct {
+	Key, Label string
+	figure
+	Checks health.Ratio
+}
+
+type deployRow struct {
+	Time      timeView
+	SHA       string
+	CommitURL string
+	URL       string
+	Outcome   string
+	LeadTime  string // median lead time of its changes
+}
+
+type incidentRow struct {
+	Product     string
+	ProductName string
+	Number      int
+	Title       string
+	URL         string
+	Open        bool
+	FalseAlarm  bool
+	Created     timeView
+	Closed      *timeView
+	Duration    string
+	Body        template.HTML
+}
+
+type freshRow struct {
+	Source string
+	State  string
+	Msg    string
+	LastOK *timeView
+	Age    string
+	Stale  bool
+}
+
+// productView is everything the pages, the API and the badges show about one product.
+type productView struct {
+	data        *productData
+	ID          string
+	Name        string
+	Group       string
+	URL         string
+	Repository  string
+	RepoURL     string
+	Description template.HTML
+
+	Status      string
+	Uptime      []uptimeFigure // 24h, 7d, 30d, 90d
+	P50, P95    figure
+	LatencySrc  string
+	ErrorRate   figure
+	Objective   float64
+	ErrThresh   float64
+	RespThresh  float64
+	Budget      health.Budget
+	BudgetText  string
+	BudgetLeft  figure
+	Burn1h      figure
+	Burn6h      figure
+	LastCheck   *timeView
+	LastSnap    time.Time
+	Freshness   []freshRow
+	Stale       int
+	Deploys     []deployRow
+	DeployTotal int
+	DeployOK30  figure // success rate over 30 days
+	Incidents   []incidentRow
+	OpenIncs    int
+	Sparkline   template.HTML
+	SparkText   string
+
+	Charts []chartView
+}
+
+// productView computes the product's figures and charts.
+func (b *build) productView(d *productData) *productView {
+	p := d.cfg
+	now := b.now
+	snaps := d.snaps
+	v := &productView{
+		data: d, ID: p.ID, Name: p.Name, Group: p.Group, URL: p.URL, Repository: p.Repository,
+		Description: b.md.Render(p.Description),
+		Objective:   p.AlertingConfig.UptimeThreshold,
+		ErrThresh:   p.AlertingConfig.ErrorRateThreshold,
+		RespThresh:  p.AlertingConfig.ResponseTimeThreshold,
+	}
+	if v.Name == "" {
+		v.Name = p.ID
+	}
+	if p.Repository != "" {
+		v.RepoURL = "https://github.com/" + p.Repository
+	}
+	if !SafeURL(v.URL) {
+		v.URL = ""
+	}
+	v.Status = health.Status(p, snaps, now)
+
+	for _, r := range ranges {
+		ratio := health.UptimeOver(snaps, r.D, now)
+		pct, ok := ratio.Percent()
+		v.Uptime = append(v.Uptime, uptimeFigure{Key: r.Key, Label: r.Label, Checks: ratio,
+			figure: figure{Text: pctText(pct, ok), OK: ok, Value: round(pct, 4), Breach: ok && pct < v.Objective}})
+	}
+
+	day := health.Window(snaps, now.Add(-24*time.Hour+time.Nanosecond), now.Add(time.Nanosecond))
+	if ms, src, ok := health.P95(day); ok {
+		v.P95 = figure{Text: msText(ms, true), OK: true, Value: round(ms, 1), Breach: ms > v.RespThresh}
+		v.LatencySrc = src
+	} else {
+		v.P95.Text = "–"
+	}
+	if ms, ok := p50(day); ok {
+		v.P50 = figure{Text: msText(ms, true), OK: true, Value: round(ms, 1)}
+	} else {
+		v.P50.Text = "–"
+	}
+	if rate, ok := health.ErrorRate(day); ok {
+		v.ErrorRate = figure{Text: num(rate, 3) + " %", OK: true, Value: round(rate, 4), Breach: rate > v.ErrThresh}
+	} else {
+		v.ErrorRate.Text = "–"
+	}
+
+	v.Budget = health.ErrorBudget(d.snaps, v.Objective, now)
+	if v.Budget.Checks.Total > 0 {
+		left := v.Budget.Remaining * 100
+		v.BudgetLeft = figure{Text: pctText(max(left, -999), true), OK: true, Value: round(max(left, -999), 2), Breach: left <= 0}
+		v.BudgetText = fmt.Sprintf("%d of %s failed checks allowed in 30 days used", v.Budget.Checks.Bad(), num(v.Budget.Allowed, 1))
+	} else {
+		v.BudgetLeft.Text = "–"
+	}
+	for _, w := range []struct {
+		d   time.Duration
+		dst *figure
+	}{{time.Hour, &v.Burn1h}, {6 * time.Hour, &v.Burn6h}} {
+		if r, ok := health.BurnRate(d.snaps, v.Objective, w.d, now); ok {
+			*w.dst = figure{Text: num(min(r, 9999), 1) + "×", OK: true, Value: round(min(r, 9999), 2), Breach: r > 1}
+		} else {
+			w.dst.Text = "–"
+		}
+	}
+
+	if n := len(snaps); n > 0 {
+		v.LastSnap = snaps[n-1].Time
+		v.LastCheck = b.tvp(&snaps[n-1].Time)
+	}
+	v.Freshness, v.Stale = b.freshness(p, snaps)
+	v.deploys(b, d)
+	v.incidents(b, d)
+	v.Sparkline, v.SparkText = sparkline(snaps, now, v.RespThresh)
+	v.Charts = b.productCharts(v, d, snaps)
+	return v
+}
+
+// expectedSources are the sources that run for the product, by its config.
+func expectedSources(p config.Product) []string {
+	var out []string
+	if p.Cloudflare.ZoneID != "" || p.Cloudflare.Worker != "" || p.Cloudflare.HealthcheckID != "" {
+		out = append(out, record.SourceCloudflare)
+	}
+	if p.Repository != "" {
+		out = append(out, record.SourceGitHub)
+	}
+	if p.PostHog.Host != "" || p.PostHog.Product != "" {
+		out = append(out, record.SourcePostHog)
+	}
+	if !p.Probe.Disabled && p.URL != "" {
+		out = append(out, record.SourceProbe)
+	}
+	return out
+}
+
+// freshness lists every source of the product with the age of its last good data. A source the
+// config names but the latest snapshot does not mention counts as ok in that snapshot (older
+// snapshots list only sources that did not succeed).
+func (b *build) freshness(p config.Product, snaps []record.Snapshot) ([]freshRow, int) {
+	var last record.Snapshot
+	if n := len(snaps); n > 0 {
+		last = snaps[n-1]
+	}
+	src := map[string]record.SourceStatus{}
+	for k, s := range last.Sources {
+		src[k] = s
+	}
+	for _, name := range expectedSources(p) {
+		if _, ok := src[name]; !ok && !last.Time.IsZero() {
+			src[name] = record.SourceStatus{State: record.StateOK}
+		}
+	}
+	last.Sources = src
+	var rows []freshRow
+	stale := 0
+	for _, f := range health.SourceFreshness(last, b.now) {
+		r := freshRow{Source: f.Source, State: f.State, Msg: f.Msg, LastOK: b.tvp(f.LastOK), Stale: f.Stale}
+		switch {
+		case f.LastOK == nil && f.State != record.StateSkipped:
+			r.Age = "never"
+		case f.LastOK != nil:
+			r.Age = ageText(f.Age)
+		}
+		if f.Stale {
+			stale++
+		}
+		rows = append(rows, r)
+	}
+	if last.Time.IsZero() {
+		for _, name := range expectedSources(p) {
+			rows = append(rows, freshRow{Source: name, State: "no data", Age: "never", Stale: true})
+			stale++
+		}
+	}
+	return rows, stale
+}
+
+func (v *productView) deploys(b *build, d *productData) {
+	const shown = 15
+	from30 := b.now.Add(-30 * 24 * time.Hour)
+	ok30, all30 := 0, 0
+	for _, x := range d.deps {
+		if !x.Time.Before(from30) {
+			all30++
+			if x.Outcome == record.OutcomeSuccess {
+				ok30++
+			}
+		}
+	}
+	v.DeployTotal = len(d.deps)
+	if all30 > 0 {
+		r := float64(ok30) * 100 / float64(all30)
+		v.DeployOK30 = figure{Text: fmt.Sprintf("%s (%d of %d)", pctText(r, true), ok30, all30), OK: true, Value: round(r, 2)}
+	} else {
+		v.DeployOK30.Text = "no deployments in 30 days"
+	}
+	for i := len(d.deps) - 1; i >= 0 && len(v.Deploys) < shown; i-- {
+		x := d.deps[i]
+		row := deployRow{Time: b.tv(x.Time), SHA: shortSHA(x.SHA), Outcome: x.Outcome}
+		if SafeURL(x.URL) {
+			row.URL = x.URL
+		}
+		if v.RepoURL != "" && x.SHA != "" {
+			row.CommitURL = v.RepoURL + "/commit/" + url.PathEscape(x.SHA)
+		}
+		if len(x.Changes) > 0 {
+			lt := make([]float64, 0, len(x.Changes))
+			for _, c := range x.Changes {
+				if !c.AuthorDate.After(x.Time) {
+					lt = append(lt, x.Time.Sub(c.AuthorDate).Seconds())
+				}
+			}
+			if len(lt) > 0 {
+				sort.Float64s(lt)
+				m := lt[len(lt)/2]
+				if len(lt)%2 == 0 {
+					m = (lt[len(lt)/2-1] + lt[len(lt)/2]) / 2
+				}
+				row.LeadTime = durText(time.Duration(m * float64(time.Second)))
+			}
+		}
+		v.Deploys = append(v.Deploys, row)
+	}
+}
+
+// incidents lists open incidents first, then closed ones of the last 90 days, newest first.
+func (v *productView) incidents(b *build, d *productData) {
+	from := b.now.Add(-history)
+	var rows []incidentRow
+	for _, x := range d.incs {
+		open := x.ClosedAt == nil
+		if !open && x.ClosedAt.Before(from) {
+			continue
+		}
+		r := incidentRow{Product: v.ID, ProductName: v.Name, Number: x.Number, Title: x.Title, Open: open,
+			FalseAlarm: !x.Counts(), Created: b.tv(x.CreatedAt), Closed: b.tvp(x.ClosedAt), Body: b.md.Render(x.Body)}
+		if SafeURL(x.URL) {
+			r.URL = x.URL
+		}
+		if open {
+			v.OpenIncs++
+			r.Duration = "open for " + durText(b.now.Sub(x.CreatedAt))
+		} else {
+			r.Duration = durText(x.ClosedAt.Sub(x.CreatedAt))
+		}
+		rows = append(rows, r)
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].Open != rows[j].Open {
+			return rows[i].Open
+		}
+		if rows[i].Created.UTC != rows[j].Created.UTC {
+			return rows[i].Created.UTC > rows[j].Created.UTC
+		}
+		return rows[i].Number > rows[j].Number
+	})
+	v.Incidents = rows
+}
+
+// statusLabel is the word shown for a status.
+func statusLabel(s string) string {
+	switch s {
+	case health.Operational:
+		return "Operational"
+	case health.Degraded:
+		return "Degraded"
+	case health.Outage:
+		return "Outage"
+	}
+	return "Unknown"
+}
+
+func titleCase(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
