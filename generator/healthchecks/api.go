@@ -262,6 +262,7 @@ func (c *Client) do(ctx context.Context, method, endpoint string, body []byte) (
 	if body != nil {
 		data = body // []byte: a fresh reader on every attempt
 	}
+	c.log.Debug("cloudflare request", "method", method, "endpoint", endpoint)
 	raw, err := c.api.Raw(ctx, method, endpoint, data, nil)
 	if err != nil {
 		return raw, c.apiError(err)

@@ -660,6 +660,19 @@ func TestSlackWebhookDestination(t *testing.T) {
 			t.Errorf("not in sync:\n%s", text(t, p))
 		}
 	})
+	t.Run("slack-only product without the URL gets no empty policy", func(t *testing.T) {
+		w2 := newWorld(t)
+		w2.cfg.NotificationChannels.Email = nil
+		w2.cfg.NotificationChannels.Slack = &config.SlackChannel{WebhookURLEnv: "SLACK_WEBHOOK_URL"}
+		p := w2.plan()
+		if p.Summary != (healthchecks.Summary{Create: 2}) {
+			t.Errorf("summary %+v, want the 2 checks only:\n%s", p.Summary, text(t, p))
+		}
+		if !strings.Contains(text(t, p), "would send only to Slack, whose URL is not set here") {
+			t.Errorf("no warning:\n%s", text(t, p))
+		}
+		w2.mustApply()
+	})
 	t.Run("errors do not show the URL", func(t *testing.T) {
 		w2 := newWorld(t)
 		w2.cfg.NotificationChannels.Slack = &config.SlackChannel{WebhookURLEnv: "SLACK_WEBHOOK_URL"}

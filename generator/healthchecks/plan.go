@@ -359,6 +359,16 @@ func (p *Plan) planPolicies(d Desired, r Remote, conflicted map[string]bool) {
 		slices.SortFunc(mine, func(a, b RemotePolicy) int {
 			return cmp.Or(-cmpBool(a.Name == want.Name, b.Name == want.Name), strings.Compare(a.ID, b.ID))
 		})
+		var have *RemotePolicy
+		if len(mine) > 0 {
+			have = &mine[0]
+		}
+		if v := desiredPolicy(*want, have, "-", "-"); len(v.mechanisms) == 0 {
+			// Only a Slack destination is wanted and its URL is unknown here: a policy without
+			// any mechanism would be refused, so the product waits for a run that has the URL.
+			p.Warnings = append(p.Warnings, fmt.Sprintf("product %s: its notification policy would send only to Slack, whose URL is not set here; left as it is", want.Product))
+			continue
+		}
 		if len(mine) == 0 {
 			p.Changes = append(p.Changes, Change{Action: Create, Kind: KindPolicy, Name: want.Name, Product: want.Product,
 				Zone: want.Zone, Fields: p.diffPolicy(nil, *want), policy: want})
