@@ -19,6 +19,7 @@ type activeAlert struct {
 	Summary     string
 	Value       string
 	Threshold   string
+	HasValue    bool // the rule compares a value with a threshold
 	Since       timeView
 	For         string
 	Acked       bool
@@ -93,7 +94,7 @@ func (b *build) loadAlerts() (*alertsView, error) {
 	for _, a := range s.Firing() {
 		x := activeAlert{Fingerprint: a.Fingerprint, Severity: a.Severity, Product: a.Product, ProductName: name(a.Product), Linked: b.byID[a.Product] != nil,
 			Rule: a.Rule, Subject: a.Subject, Summary: a.Summary, Value: valueText(a.Value, a.Unit), Threshold: valueText(a.Threshold, a.Unit),
-			Since: b.tv(a.Since), For: durText(b.now.Sub(a.Since)), Acked: a.Acknowledged}
+			HasValue: a.Value != 0 || a.Threshold != 0, Since: b.tv(a.Since), For: durText(b.now.Sub(a.Since)), Acked: a.Acknowledged}
 		if SafeURL(a.IssueURL) {
 			x.IssueURL = a.IssueURL
 		}

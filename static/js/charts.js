@@ -16,7 +16,8 @@
     (option.legend || {}).textStyle = { color: fg };
     [].concat(option.xAxis || [], option.yAxis || []).forEach(function (ax) {
       ax.axisLabel = Object.assign({}, ax.axisLabel, { color: fg, hideOverlap: true });
-      ax.nameTextStyle = { color: fg };
+      // The unit above a y axis starts at the axis, so a long one is not cut at the edge.
+      ax.nameTextStyle = { color: fg, align: "left" };
       ax.axisLine = { lineStyle: { color: grid } };
       ax.splitLine = Object.assign({}, ax.splitLine, { lineStyle: { color: grid } });
     });
@@ -36,7 +37,7 @@
   function hasDataIn(option, min, max) {
     return (option.series || []).some(function (s) {
       return (s.data || []).some(function (d) {
-        var v = d && d.value;
+        var v = Array.isArray(d) ? d : d && d.value;
         return Array.isArray(v) && v[1] !== null && v[0] >= min && v[0] <= max;
       });
     });

@@ -1,0 +1,352 @@
+package site_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/portfolio-report/portfolio/generator/site"
+)
+
+// chromium finds the browser, or "" when there is none.
+func chromium() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// browserProblems collects what the page must not do: console errors, exceptions, failed
+// requests and error responses (CSP violations arrive as log entries).
+type browserProblems struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (b *browserProblems) add(format string, args ...any) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.list = append(b.list, fmt.Sprintf(format, args...))
+}
+
+func (b *browserProblems) take() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l := b.list
+	b.list = nil
+	return l
+}
+
+// TestBrowser opens every page of the demo site in headless Chromium, served like Cloudflare
+// Pages with the site's own _headers (so the CSP applies), and fails on any console error,
+// exception or failed request; checks every chart drew a canvas; uses the range switch and
+// the alert filters; and saves screenshots to testout/site/.
+func TestBrowser(t *testing.T) {
+	bin := chromium()
+	if bin == "" {
+		t.Skip("chromium not found on PATH (install the Debian package chromium): the browser test needs a real browser")
+	}
+	cfg, st := fixture(t, 90)
+	dir, _ := build(t, cfg, st)
+	srv := httptest.NewServer(site.Handler(dir))
+	defer srv.Close()
+	shots := filepath.Join("..", "..", "testout", "site")
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(bin),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+
+	var probs browserProblems
+	expect404 := map[string]bool{}
+	var reqMu sync.Mutex
+	reqURL := map[network.RequestID]string{}
+	// The first call starts the browser; it gets no timeout, which would end the browser.
+	err := chromedp.Listen(ctx, func(ev any) {
+		switch e := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
+				var parts []string
+				for _, a := range e.Args {
+					parts = append(parts, string(a.Value)+a.Description)
+				}
+				probs.add("console.%s: %s", e.Type, strings.Join(parts, " "))
+			}
+		case *runtime.EventExceptionThrown:
+			d := e.ExceptionDetails
+			desc := d.Text
+			if d.Exception != nil {
+				desc += " " + d.Exception.Description
+			}
+			probs.add("exception at %s:%d: %s", d.URL, d.LineNumber, desc)
+		case *cdplog.EventEntryAdded:
+			reqMu.Lock()
+			ok := expect404[e.Entry.URL]
+			reqMu.Unlock()
+			if e.Entry.Level == cdplog.EntryLevelError && !ok {
+				probs.add("log %s: %s (%s)", e.Entry.Source, e.Entry.Text, e.Entry.URL)
+			}
+		case *network.EventRequestWillBeSent:
+			reqMu.Lock()
+			reqURL[e.RequestID] = e.Request.URL
+			reqMu.Unlock()
+		case *network.EventLoadingFailed:
+			reqMu.Lock()
+			u := reqURL[e.RequestID]
+			reqMu.Unlock()
+			probs.add("request failed: %s: %s %s", u, e.ErrorText, e.BlockedReason)
+		case *network.EventResponseReceived:
+			reqMu.Lock()
+			ok := expect404[e.Response.URL]
+			reqMu.Unlock()
+			if e.Response.Status >= 400 && !ok {
+				probs.add("HTTP %d for %s", e.Response.Status, e.Response.URL)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{
+		callErr(chromedp.Call(ctx, network.Enable, network.EnableParams{})),
+		callErr(chromedp.Call(ctx, cdplog.Enable, cdp.Empty{})),
+		callErr(chromedp.Call(ctx, runtime.Enable, cdp.Empty{})),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancelT()
+
+	var pages []string
+	for name := range siteFiles(t, dir) {
+		if strings.HasSuffix(name, ".html") && name != "404.html" {
+			pages = append(pages, "/"+strings.TrimSuffix(name, "index.html"))
+		}
+	}
+	sort.Strings(pages)
+	reqMu.Lock()
+	expect404[srv.URL+"/no/such/page/"] = true
+	reqMu.Unlock()
+
+	shotName := func(p string) string {
+		n := strings.Trim(strings.ReplaceAll(p, "/", "_"), "_")
+		if n == "" {
+			n = "overview"
+		}
+		return n
+	}
+	save := func(name string, img []byte) {
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), img, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+	// open loads a page and waits for the deferred scripts and ECharts' first frame.
+	open := func(url string) error {
+		return chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS("footer")), chromedp.Sleep(300*time.Millisecond))
+	}
+
+	for _, p := range append(pages, "/no/such/page/") {
+		t.Run(p, func(t *testing.T) {
+			if err := open(srv.URL + p); err != nil {
+				t.Fatal(err)
+			}
+			charts, err := eval[int](ctx, `document.querySelectorAll('.chart[data-option]').length`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			undrawn, err := eval[[]string](ctx, drawnCheck)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range undrawn {
+				t.Errorf("chart not drawn: %s", u)
+			}
+			if p == "/" || strings.HasPrefix(p, "/dora") || strings.HasPrefix(p, "/products/") {
+				if charts == 0 {
+					t.Errorf("%s: no chart on the page", p)
+				}
+			}
+			img, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				t.Fatal(err)
+			}
+			save(shotName(p), img)
+			for _, pr := range probs.take() {
+				t.Errorf("%s: %s", p, pr)
+			}
+		})
+	}
+
+	t.Run("range switch", func(t *testing.T) {
+		p := "/products/" + cfg.Products[0].ID + "/"
+		if err := open(srv.URL + p); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-range-switch] button`)), chromedp.Sleep(200*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		pressed, err := eval[string](ctx, `document.querySelector('[data-range-switch] button[aria-pressed="true"]').textContent`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pressed != "24 h" {
+			t.Errorf("pressed range = %q, want 24 h", pressed)
+		}
+		undrawn, err := eval[[]string](ctx, drawnCheck)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range undrawn {
+			t.Errorf("after switching to 24 h: %s", u)
+		}
+		img, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		save("product_24h", img)
+		for _, pr := range probs.take() {
+			t.Error(pr)
+		}
+	})
+
+	t.Run("alert filters", func(t *testing.T) {
+		visible := `Array.from(document.querySelectorAll('.alert-item')).filter(e => e.offsetParent !== null).length`
+		if err := open(srv.URL + "/alerts/"); err != nil {
+			t.Fatal(err)
+		}
+		all, err := eval[int](ctx, visible)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`input[name="severity"][value="critical"]`))); err != nil {
+			t.Fatal(err)
+		}
+		afterSeverity, err := eval[int](ctx, visible)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(`select[name="product"]`), cfg.Products[1].ID)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := eval[bool](ctx, `document.querySelector('select[name="product"]').dispatchEvent(new Event('change', {bubbles: true}))`); err != nil {
+			t.Fatal(err)
+		}
+		afterProduct, err := eval[int](ctx, visible)
+		if err != nil {
+			t.Fatal(err)
+		}
+		count, err := eval[string](ctx, `document.querySelector('[data-filter-count]').textContent`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 3 active alerts + 5 transitions; 1 critical alert and 1 critical transition.
+		if all != 8 || afterSeverity != 6 {
+			t.Errorf("visible alerts: all %d, without critical %d; want 8 and 6", all, afterSeverity)
+		}
+		// Of the second product, without critical: 2 active alerts and 2 transitions.
+		if afterProduct != 4 {
+			t.Errorf("visible alerts of %s without critical: %d, want 4", cfg.Products[1].ID, afterProduct)
+		}
+		if !strings.Contains(count, "4 of 8") {
+			t.Errorf("filter count %q, want 4 of 8 shown", count)
+		}
+		img, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		save("alerts_filtered", img)
+		for _, pr := range probs.take() {
+			t.Error(pr)
+		}
+	})
+
+	t.Run("phone and dark", func(t *testing.T) {
+		dark := func(v string) error {
+			_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: v}}})
+			return err
+		}
+		defer func() {
+			_, _ = chromedp.Call(ctx, emulation.ClearDeviceMetricsOverride, cdp.Empty{})
+			_ = dark("light")
+		}()
+		if _, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+			Width: 360, Height: 740, DeviceScaleFactor: 2, Mobile: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := dark("dark"); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{"/", "/products/" + cfg.Products[0].ID + "/", "/dora/", "/alerts/"} {
+			if err := open(srv.URL + p); err != nil {
+				t.Fatal(err)
+			}
+			// Nothing may be wider than the phone's screen (tables scroll inside their box).
+			overflow, err := eval[int](ctx, `document.documentElement.scrollWidth - document.documentElement.clientWidth`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if overflow > 0 {
+				t.Errorf("%s at 360 px: the page is %d px wider than the screen", p, overflow)
+			}
+			img, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				t.Fatal(err)
+			}
+			save("phone_dark_"+shotName(p), img)
+		}
+		for _, pr := range probs.take() {
+			t.Error(pr)
+		}
+	})
+}
+
+func eval[T any](ctx context.Context, expr string) (T, error) {
+	return chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+}
+
+func callErr(_ cdp.Empty, err error) error { return err }
+
+// drawnCheck lists the chart containers without a drawn canvas (no canvas, a zero-size one, or
+// one with no painted pixel).
+const drawnCheck = `Array.from(document.querySelectorAll('.chart[data-option]')).map(el => {
+  if (el.classList.contains('is-empty')) return '';
+  const c = el.querySelector('canvas');
+  if (!c) return el.id + ': no canvas';
+  if (!c.width || !c.height) return el.id + ': zero-size canvas';
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return '';
+  return el.id + ': blank canvas';
+}).filter(Boolean)`
