@@ -153,7 +153,9 @@ func (b *build) render(ctx context.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		return b.productView(d), nil
+		v := b.productView(d)
+		d.snaps = nil // computed: the pages need the figures, not 90 days of snapshots
+		return v, nil
 	})
 	if err != nil {
 		return fmt.Errorf("site: %w", err)
