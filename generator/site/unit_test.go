@@ -1,0 +1,176 @@
+package site
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portfolio-report/portfolio/generator/record"
+)
+
+func TestSafeURL(t *testing.T) {
+	tests := []struct {
+		url  string
+		safe bool
+	}{
+		{"https://example.com/a", true},
+		{"http://example.com", true},
+		{"mailto:oncall@example.com", true},
+		{"/products/api/", true},
+		{"../x", true},
+		{"#freshness", true},
+		{"?q=a:b", true},
+		{"path/with:colon", true},
+		{"", true},
+		{"javascript:alert(1)", false},
+		{"JaVaScRiPt:alert(1)", false},
+		{" javascript:alert(1)", false},
+		{"java\tscript:alert(1)", false},
+		{"java\nscript:alert(1)", false},
+		{"jav&#x61;script:alert(1)", false},
+		{"jav&#97;script:alert(1)", false},
+		{"javascript&colon;alert(1)", false},
+		{"\x01javascript:alert(1)", false},
+		{"vbscript:msgbox(1)", false},
+		{"data:text/html,<script>alert(1)</script>", false},
+		{"file:///etc/passwd", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			if got := SafeURL(tt.url); got != tt.safe {
+				t.Errorf("SafeURL(%q) = %v, want %v", tt.url, got, tt.safe)
+			}
+		})
+	}
+}
+
+func TestMarkdown(t *testing.T) {
+	md := newMarkdown()
+	tests := []struct {
+		name, in   string
+		want       []string
+		wantAbsent []string
+	}{
+		{"emphasis and code", "The **shop**: `cart`.", []string{"<strong>shop</strong>", "<code>cart</code>"}, nil},
+		{"raw HTML is dropped", "a <script>alert(1)</script> <b onclick=x>b</b>", []string{"raw HTML omitted"}, []string{"<script", "onclick"}},
+		{"html block is dropped", "<div onmouseover=\"alert(1)\">x</div>", nil, []string{"<div", "onmouseover"}},
+		{"javascript link", "[x](javascript:alert(1))", []string{`<a href="#">x</a>`}, []string{"javascript"}},
+		{"entity-disguised link", "[x](jav&#x61;script:alert(1))", []string{`<a href="#">x</a>`}, []string{"script:"}},
+		{"tab-disguised link", "[x](<java\tscript:alert(1)>)", nil, []string{"script:"}},
+		{"autolink", "<javascript:alert(1)>", []string{"javascript:alert(1)"}, []string{"<a"}},
+		{"image becomes a link", "![chart](https://example.com/c.png)", []string{`<a href="https://example.com/c.png">chart</a>`}, []string{"<img"}},
+		{"bad image", "![x](javascript:alert(1))", []string{`<a href="#">x</a>`}, []string{"<img", "javascript"}},
+		{"safe link", "[runbook](https://runbooks.example.com/x)", []string{`<a href="https://runbooks.example.com/x">runbook</a>`}, nil},
+		{"linkify", "see www.example.com", []string{`<a href="http://www.example.com">`}, nil},
+		{"empty", "  ", nil, []string{"<p>"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := string(md.Render(tt.in))
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("Render(%q) = %q, want it to contain %q", tt.in, got, w)
+				}
+			}
+			for _, w := range tt.wantAbsent {
+				if strings.Contains(got, w) {
+					t.Errorf("Render(%q) = %q, must not contain %q", tt.in, got, w)
+				}
+			}
+		})
+	}
+}
+
+func TestChartBuckets(t *testing.T) {
+	now := time.Date(2026, 6, 30, 0, 7, 0, 0, time.UTC)
+	bs := chartBuckets(now)
+	if len(bs) > 520 {
+		t.Errorf("%d buckets, want at most about 500", len(bs))
+	}
+	if !bs[len(bs)-1].To.Equal(now) || !bs[0].From.Equal(now.Add(-90*24*time.Hour)) {
+		t.Errorf("buckets span %s to %s, want the 90 days before now", bs[0].From, bs[len(bs)-1].To)
+	}
+	for i := 1; i < len(bs); i++ {
+		if !bs[i].From.Equal(bs[i-1].To) || !bs[i].To.After(bs[i].From) {
+			t.Fatalf("bucket %d (%s, %s] does not follow (%s, %s]", i, bs[i].From, bs[i].To, bs[i-1].From, bs[i-1].To)
+		}
+	}
+	// Every snapshot of the last 24 hours gets its own point; a gap breaks the line once.
+	var snaps []record.Snapshot
+	for t0 := now.Add(-24 * time.Hour).Truncate(15 * time.Minute).Add(15 * time.Minute); !t0.After(now); t0 = t0.Add(15 * time.Minute) {
+		if t0.Hour() == 12 {
+			continue // an hour without data
+		}
+		snaps = append(snaps, record.Snapshot{Time: t0, Probe: &record.Probe{Code: 200, Ms: 100}})
+	}
+	ps := bucketSeries(snaps, bs, p50)
+	var values, missing int
+	for _, p := range ps {
+		if p.Missing {
+			missing++
+		} else {
+			values++
+		}
+	}
+	if values != len(snaps) || missing != 1 {
+		t.Errorf("%d values and %d gaps, want %d values and 1 gap", values, missing, len(snaps))
+	}
+}
+
+func TestNiceCeil(t *testing.T) {
+	for in, want := range map[float64]float64{1100: 2000, 1000: 1000, 550: 1000, 1.1: 2, 0.55: 1, 220: 250, 4.2: 5} {
+		if got := niceCeil(in); got != want {
+			t.Errorf("niceCeil(%v) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestHandler(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"index.html":            "home",
+		"404.html":              "missing",
+		"products/a/index.html": "product a",
+		"static/x.1234.css":     "css",
+		"_headers":              "/*\n  X-Test: all\n\n/static/*\n  Cache-Control: immutable\n",
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(body), 0o644)
+	}
+	srv := httptest.NewServer(Handler(dir))
+	defer srv.Close()
+	tests := []struct {
+		path, body, cache string
+		code              int
+	}{
+		{"/", "home", "", 200},
+		{"/products/a/", "product a", "", 200},
+		{"/static/x.1234.css", "css", "immutable", 200},
+		{"/products/b/", "missing", "", 404},
+		{"/_headers", "missing", "", 404},
+		{"/../../etc/passwd", "missing", "", 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			resp, err := http.Get(srv.URL + tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			buf := new(bytes.Buffer)
+			_, _ = buf.ReadFrom(resp.Body)
+			if resp.StatusCode != tt.code || !strings.Contains(buf.String(), tt.body) {
+				t.Errorf("GET %s = %d %q, want %d %q", tt.path, resp.StatusCode, buf.String(), tt.code, tt.body)
+			}
+			if resp.Header.Get("X-Test") != "all" || resp.Header.Get("Cache-Control") != tt.cache {
+				t.Errorf("GET %s headers %v, want X-Test and Cache-Control %q", tt.path, resp.Header, tt.cache)
+			}
+		})
+	}
+}
