@@ -351,7 +351,27 @@ func posthogEventsSince(st *store.Store, cfg *config.Config, since time.Time) ([
 	return posthog.EventsFromStore(st, cfg.Products, since)
 }
 
-// runAlert evaluates the alert rules, notifies and saves the state (or, dry, only lists).
+// runAlert evaluates the alert rules, notifies and saves the state (dry: only lists what is due).
+// A failing channel is a warning in the summary, not a failed run: its sends are retried next
+// run and the other channels went out.
 func (a *app) runAlert(ctx context.Context, cfg *config.Config, st *store.Store, dryRun bool, rep *runReport) {
-	rep.add(stepAlert, "skipped", "alerting is not wired into run yet")
+	sum, err := a.evaluateAlerts(ctx, cfg, st, dryRun)
+	if err != nil {
+		rep.add(stepAlert, "failed", err.Error())
+		rep.code = ExitFailure
+		return
+	}
+	state := "ok"
+	if len(sum.FailingChannels()) > 0 {
+		state = "warning"
+	}
+	rep.add(stepAlert, state, alertSummaryLine(sum))
+	for _, c := range sum.Channels {
+		switch {
+		case !c.Enabled:
+			rep.add("  "+c.Name, "skipped", c.Reason)
+		case c.Failing():
+			rep.add("  "+c.Name, "failing", fmt.Sprintf("%d failures in a row: %s", c.Failures, c.LastError))
+		}
+	}
 }
