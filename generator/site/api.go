@@ -28,17 +28,23 @@ type (
 		DORA          apiDORASummary   `json:"dora"`
 	}
 	apiProductLine struct {
-		ID            string              `json:"id"`
-		Name          string              `json:"name"`
-		Group         string              `json:"group,omitempty"`
-		Status        string              `json:"status"`
-		Uptime        map[string]*float64 `json:"uptime_percent"`
-		P95Ms         *float64            `json:"p95_ms"`
-		ErrorRate     *float64            `json:"error_rate_percent"`
-		OpenIncidents int                 `json:"open_incidents"`
-		StaleSources  int                 `json:"stale_sources"`
-		Page          string              `json:"page"`
-		API           string              `json:"api"`
+		ID            string    `json:"id"`
+		Name          string    `json:"name"`
+		Group         string    `json:"group,omitempty"`
+		Status        string    `json:"status"`
+		Uptime        apiUptime `json:"uptime_percent"`
+		P95Ms         *float64  `json:"p95_ms"`
+		ErrorRate     *float64  `json:"error_rate_percent"`
+		OpenIncidents int       `json:"open_incidents"`
+		StaleSources  int       `json:"stale_sources"`
+		Page          string    `json:"page"`
+		API           string    `json:"api"`
+	}
+	apiUptime struct {
+		H24 *float64 `json:"24h"`
+		D7  *float64 `json:"7d"`
+		D30 *float64 `json:"30d"`
+		D90 *float64 `json:"90d"`
 	}
 	apiAlertCounts struct {
 		Critical int `json:"critical"`
@@ -56,24 +62,24 @@ type (
 	}
 
 	apiProduct struct {
-		SchemaVersion int                 `json:"schema_version"`
-		GeneratedAt   string              `json:"generated_at"`
-		ID            string              `json:"id"`
-		Name          string              `json:"name"`
-		Group         string              `json:"group,omitempty"`
-		URL           string              `json:"url,omitempty"`
-		Repository    string              `json:"repository,omitempty"`
-		Status        string              `json:"status"`
-		LastSnapshot  *string             `json:"last_snapshot"`
-		Uptime        map[string]*float64 `json:"uptime_percent"`
-		Latency       apiLatency          `json:"latency_24h"`
-		ErrorRate     apiThresholded      `json:"error_rate_percent_24h"`
-		SLO           apiSLO              `json:"slo"`
-		Deployments   apiDeployments      `json:"deployments"`
-		Incidents     []apiIncident       `json:"incidents"`
-		Freshness     []apiFreshness      `json:"freshness"`
-		DORA          *dora.Comparison    `json:"dora"`
-		Alerts        []apiAlert          `json:"active_alerts"`
+		SchemaVersion int              `json:"schema_version"`
+		GeneratedAt   string           `json:"generated_at"`
+		ID            string           `json:"id"`
+		Name          string           `json:"name"`
+		Group         string           `json:"group,omitempty"`
+		URL           string           `json:"url,omitempty"`
+		Repository    string           `json:"repository,omitempty"`
+		Status        string           `json:"status"`
+		LastSnapshot  *string          `json:"last_snapshot"`
+		Uptime        apiUptime        `json:"uptime_percent"`
+		Latency       apiLatency       `json:"latency_24h"`
+		ErrorRate     apiThresholded   `json:"error_rate_percent_24h"`
+		SLO           apiSLO           `json:"slo"`
+		Deployments   apiDeployments   `json:"deployments"`
+		Incidents     []apiIncident    `json:"incidents"`
+		Freshness     []apiFreshness   `json:"freshness"`
+		DORA          *dora.Comparison `json:"dora"`
+		Alerts        []apiAlert       `json:"active_alerts"`
 	}
 	apiLatency struct {
 		P50Ms       *float64 `json:"p50_ms"`
@@ -191,12 +197,8 @@ func tsp(t *timeView) *string {
 	return &s
 }
 
-func uptimeMap(p *productView) map[string]*float64 {
-	m := map[string]*float64{}
-	for _, u := range p.Uptime {
-		m[u.Key] = opt(u.figure)
-	}
-	return m
+func uptimeMap(p *productView) apiUptime {
+	return apiUptime{H24: opt(p.Uptime[0].figure), D7: opt(p.Uptime[1].figure), D30: opt(p.Uptime[2].figure), D90: opt(p.Uptime[3].figure)}
 }
 
 // putJSON writes v as indented JSON (encoding/json escapes <, > and &, so text from GitHub
