@@ -228,7 +228,7 @@ func (b *build) productView(d *productData) *productView {
 	v.Freshness, v.Stale = b.freshness(p, snaps)
 	v.deploys(b, d)
 	v.incidents(b, d)
-	v.Sparkline, v.SparkText = sparkline(snaps, now, v.RespThresh)
+	v.Sparkline, v.SparkText = sparkline(snaps, now)
 	v.Charts = b.productCharts(v, d, snaps)
 	return v
 }

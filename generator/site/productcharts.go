@@ -162,7 +162,7 @@ func (b *build) nowLocal() time.Time { return time.UnixMilli(b.localMs(b.now)).U
 // sparkline draws the last 24 hours of p95 response time as a small inline SVG, hourly. The
 // overview shows one per product: an SVG is a few hundred bytes and needs no script, where an
 // ECharts instance per card would cost a canvas and a kilobyte of option each.
-func sparkline(snaps []record.Snapshot, now time.Time, thresholdMs float64) (template.HTML, string) {
+func sparkline(snaps []record.Snapshot, now time.Time) (template.HTML, string) {
 	var buckets []bucket
 	for i := 23; i >= 0; i-- {
 		to := now.Add(-time.Duration(i) * time.Hour)
@@ -206,6 +206,5 @@ func sparkline(snaps []record.Snapshot, now time.Time, thresholdMs float64) (tem
 	text := fmt.Sprintf("p95 response time over the last 24 hours, hourly: %s to %s ms", num(lo, 0), num(hi, 0))
 	svg := fmt.Sprintf(`<svg class="spark" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="%s"><path d="%s" fill="none" stroke="currentColor" stroke-width="1.5"/></svg>`,
 		int(w), int(h), int(w), int(h), template.HTMLEscapeString(text), strings.TrimSpace(path.String()))
-	_ = thresholdMs
 	return template.HTML(svg), text
 }

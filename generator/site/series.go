@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/portfolio-report/portfolio/generator/health"
 	"github.com/portfolio-report/portfolio/generator/record"
 )
 
@@ -166,5 +167,5 @@ func requestsPerMinute(snaps []record.Snapshot) (float64, bool) {
 	if n == 0 {
 		return 0, false
 	}
-	return float64(req) / (float64(n) * 15), true
+	return float64(req) / (float64(n) * health.Cadence.Minutes()), true
 }

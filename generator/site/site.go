@@ -88,18 +88,6 @@ func Build(ctx context.Context, opts Options) (Result, error) {
 	return res, nil
 }
 
-// Render renders the site in memory: site path → content. Build writes what it returns.
-func Render(ctx context.Context, opts Options) (map[string][]byte, error) {
-	b, err := newBuild(opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := b.render(ctx); err != nil {
-		return nil, err
-	}
-	return b.files, nil
-}
-
 func newBuild(opts Options) (*build, error) {
 	if opts.Config == nil {
 		return nil, errors.New("site: no config")

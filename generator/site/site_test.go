@@ -421,3 +421,32 @@ func TestDemoBanner(t *testing.T) {
 		}
 	}
 }
+
+// TestProductWithoutData shows a product that has no history yet: unknown status, empty
+// charts that say so, every source never seen, and a page that still links correctly.
+func TestProductWithoutData(t *testing.T) {
+	cfg, st := fixture(t, 2)
+	p := cfg.Products[2]
+	p.ID, p.Name, p.Group = "newbie", "Newbie <b>beta</b>", ""
+	cfg.Products = append(cfg.Products, p)
+	dir, _ := build(t, cfg, st)
+	page := string(siteFiles(t, dir)["products/newbie/index.html"])
+	for _, want := range []string{
+		"Newbie &lt;b&gt;beta&lt;/b&gt;",
+		`status-unknown`,
+		"No data for this range.",
+		"No deployments recorded.",
+		"stale: no data yet",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page of a product without data lacks %q", want)
+		}
+	}
+	if strings.Contains(page, `class="chart"`) {
+		t.Errorf("a product without data has a chart container; want the no-data text")
+	}
+	overview := string(siteFiles(t, dir)["index.html"])
+	if !strings.Contains(overview, `<h3 class="group">Other</h3>`) {
+		t.Errorf("a product without a group is not listed under Other")
+	}
+}
