@@ -304,7 +304,7 @@ func checkOut(out string) error {
 	return nil
 }
 
-// sitePath joins a page path for links: "products/x/index.html" → "/products/x/".
+// linkPath is the URL path of a page file: "products/x/index.html" → "/products/x/".
 func linkPath(file string) string {
 	if file == "index.html" {
 		return "/"
