@@ -206,7 +206,10 @@ func (b *build) productView(d *productData) *productView {
 	if v.Budget.Checks.Total > 0 {
 		left := v.Budget.Remaining * 100
 		v.BudgetLeft = figure{Text: pctText(max(left, -999), true), OK: true, Value: round(max(left, -999), 2), Breach: left <= 0}
-		v.BudgetText = fmt.Sprintf("%d of %s failed checks allowed in 30 days used", v.Budget.Checks.Bad(), num(v.Budget.Allowed, 1))
+		v.BudgetText = fmt.Sprintf("%s in 30 days, %s allowed", plural(v.Budget.Checks.Bad(), "failed check", "failed checks"), num(v.Budget.Allowed, 1))
+		if left < 0 {
+			v.BudgetText += ": overspent"
+		}
 	} else {
 		v.BudgetLeft.Text = "–"
 	}
