@@ -59,7 +59,7 @@ func TestDemo(t *testing.T) {
 			},
 			args:   []string{"--days", "1"},
 			code:   ExitFailure,
-			stderr: "portfolio: demo: {data} holds data not written by demo (products/): use --force to replace it, or --data to write elsewhere\n",
+			stderr: "portfolio: demo: {data} holds data not written by demo (snapshots/): use --force to replace it, or --data to write elsewhere\n",
 			check: func(t *testing.T, dir, data string) {
 				if _, ok, _ := store.Open(data).LastSnapshot("shop"); !ok {
 					t.Error("the collected snapshot is gone")

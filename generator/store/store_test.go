@@ -173,37 +173,37 @@ func TestCorruptFilesAreRejected(t *testing.T) {
 		want    string // the message after "<path>: "
 	}{
 		{
-			name: "snapshot log: truncated last line", file: "products/api/snapshots/2026-11.jsonl",
+			name: "snapshot log: truncated last line", file: "snapshots/2026-11/api.jsonl",
 			content: header + line1 + `{"t":"2026-11-28T12:15:00Z","pro`,
 			offset:  int64(h + l1 + 32),
 			want:    fmt.Sprintf("byte %d (line 3): truncated: the last line (from byte %d) has no newline", h+l1+32, h+l1),
 		},
 		{
-			name: "snapshot log: malformed line", file: "products/api/snapshots/2026-11.jsonl",
+			name: "snapshot log: malformed line", file: "snapshots/2026-11/api.jsonl",
 			content: header + line1 + `{"t":"2026-11-28T12:15:00Z",probe}` + "\n",
 			offset:  int64(h + l1 + 28),
 			want:    fmt.Sprintf("byte %d (line 3): malformed JSON: invalid character 'p' looking for beginning of object key string", h+l1+28),
 		},
 		{
-			name: "snapshot log: wrong type", file: "products/api/snapshots/2026-11.jsonl",
+			name: "snapshot log: wrong type", file: "snapshots/2026-11/api.jsonl",
 			content: header + `{"t":"2026-11-28T12:00:00Z","probe":{"code":"200"}}` + "\n",
 			offset:  int64(h + 49),
 			want:    fmt.Sprintf("byte %d (line 2): malformed: json: cannot unmarshal string into Go struct field Probe.probe.code of type int", h+49),
 		},
 		{
-			name: "snapshot log: empty line", file: "products/api/snapshots/2026-11.jsonl",
+			name: "snapshot log: empty line", file: "snapshots/2026-11/api.jsonl",
 			content: header + "\n" + line1,
 			offset:  int64(h),
 			want:    fmt.Sprintf("byte %d (line 2): malformed: empty line", h),
 		},
 		{
-			name: "snapshot log: out of order", file: "products/api/snapshots/2026-11.jsonl",
+			name: "snapshot log: out of order", file: "snapshots/2026-11/api.jsonl",
 			content: header + line1 + line1,
 			offset:  int64(h + l1),
 			want:    fmt.Sprintf("byte %d (line 3): malformed: snapshot at 2026-11-28T12:00:00Z is not after the one before (2026-11-28T12:00:00Z)", h+l1),
 		},
 		{
-			name: "snapshot log: empty file", file: "products/api/snapshots/2026-11.jsonl",
+			name: "snapshot log: empty file", file: "snapshots/2026-11/api.jsonl",
 			content: "",
 			want:    "byte 0 (line 1): truncated: empty file, want a header line",
 		},
@@ -278,15 +278,15 @@ func TestNewerSchemaIsRefusedAndNotRewritten(t *testing.T) {
 			func(st *Store) error { return st.SaveIncidents("api", nil) }},
 		{"ReadDoc", "products/api/deployments.json", newer("deployments"),
 			func(st *Store) error { _, err := st.Deployments("api"); return err }},
-		{"AppendSnapshot", "products/api/snapshots/2026-11.jsonl",
+		{"AppendSnapshot", "snapshots/2026-11/api.jsonl",
 			`{"schema_version":99,"kind":"snapshots","product":"api","month":"2026-11"}` + "\n" + `{"t":"2026-11-28T11:00:00Z","new":1}` + "\n",
 			func(st *Store) error { return st.AppendSnapshot("api", snap(t0, 1)) }},
-		{"AppendSnapshots", "products/api/snapshots/2026-11.jsonl",
+		{"AppendSnapshots", "snapshots/2026-11/api.jsonl",
 			`{"schema_version":99,"kind":"snapshots","product":"api","month":"2026-11"}` + "\n",
 			func(st *Store) error {
 				return st.AppendSnapshots("api", []record.Snapshot{snap(t0, 1), snap(t0.Add(time.Hour), 2)})
 			}},
-		{"Snapshots", "products/api/snapshots/2026-11.jsonl",
+		{"Snapshots", "snapshots/2026-11/api.jsonl",
 			`{"schema_version":99,"kind":"snapshots","product":"api","month":"2026-11"}` + "\n",
 			func(st *Store) error { _, err := st.Snapshots("api", t0.AddDate(0, -1, 0), t0); return err }},
 	}
@@ -415,7 +415,7 @@ func TestMigrations(t *testing.T) {
 			st.snapshots = Kind{Name: "snapshots", Version: 2}
 			_, err := st.Snapshots("api", t0.AddDate(0, -1, 0), t0)
 			return err
-		}, "products/api/snapshots/2026-11.jsonl", `: schema_version 1 of kind "snapshots" cannot be read: this binary has no migration from version 1 to 2`},
+		}, "snapshots/2026-11/api.jsonl", `: schema_version 1 of kind "snapshots" cannot be read: this binary has no migration from version 1 to 2`},
 	}
 	for _, tt := range missing {
 		t.Run("missing migration/"+tt.name, func(t *testing.T) {
@@ -579,5 +579,34 @@ func TestSnapshotsSplitPerUTCMonth(t *testing.T) {
 	}
 	if _, ok, err := st.LastSnapshot("none"); ok || err != nil {
 		t.Errorf("LastSnapshot of a product without data = %v, %v; want false, nil", ok, err)
+	}
+}
+
+func TestProductsAndRemoveProduct(t *testing.T) {
+	st := Open(t.TempDir())
+	dec := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	for _, id := range []string{"api", "web"} {
+		if err := st.AppendSnapshots(id, []record.Snapshot{snap(t0, 1), snap(dec, 2)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.SaveIncidents("docs", nil) // records without snapshots
+	if ids, err := st.Products(); err != nil || strings.Join(ids, " ") != "api docs web" {
+		t.Errorf("Products = %v, %v; want api docs web", ids, err)
+	}
+	st.SaveDeployments("api", nil)
+	if err := st.RemoveProduct("api"); err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := st.Products(); err != nil || strings.Join(ids, " ") != "docs web" {
+		t.Errorf("after RemoveProduct(api): Products = %v, %v; want docs web", ids, err)
+	}
+	if snaps, err := st.Snapshots("web", t0, dec.Add(time.Second)); err != nil || len(snaps) != 2 {
+		t.Errorf("web's snapshots after removing api: %d, %v; want 2", len(snaps), err)
+	}
+	for _, bad := range []string{"", "..", "a/b"} {
+		if err := st.RemoveProduct(bad); err == nil {
+			t.Errorf("RemoveProduct(%q) succeeded", bad)
+		}
 	}
 }
