@@ -81,9 +81,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener, poll time.Duration) er
 	last := stamp(watched)
 
 	srv := &http.Server{Handler: site.Handler(a.outDir), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(a.stdout, "Serving %s on http://%s/ (Ctrl-C to stop)\n", a.outDir, ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	fmt.Fprintf(a.stdout, "Serving %s on http://%s/ (Ctrl-C to stop)\n", a.outDir, ln.Addr())
 
 	tick := time.NewTicker(poll)
 	defer tick.Stop()

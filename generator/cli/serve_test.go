@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,7 +60,7 @@ func TestServe(t *testing.T) {
 	if err := demo.Generate(cfg, st, demo.Options{Seed: 1, Days: 2, Now: now}); err != nil {
 		t.Fatal(err)
 	}
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr lockedBuffer
 	a := &app{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" },
 		configPath: cfgPath, dataDir: st.Dir(), outDir: filepath.Join(dir, "public"),
 		nowFlag: "2026-06-30T00:00:00Z", logFormat: "text", quiet: true}
@@ -139,4 +140,22 @@ func TestServe(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the serve goroutine and the test.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
