@@ -327,7 +327,7 @@ func (a *app) printRunSummary(w io.Writer, rep *runReport, demo bool) {
 		fmt.Fprintf(w, "  %-18s %-8s %s\n", s.name, s.state, s.detail)
 	}
 	if _, err := os.Stat(filepath.Join(a.outDir, "index.html")); err == nil {
-		fmt.Fprintf(w, "Preview: portfolio serve  (http://localhost:3000), or open %s\n", filepath.Join(a.outDir, "index.html"))
+		fmt.Fprintf(w, "Preview: portfolio serve --out %s, then open http://localhost:3000\n", a.outDir)
 	}
 }
 
