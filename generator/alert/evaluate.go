@@ -63,6 +63,11 @@ type Receipt struct {
 // notifications due. It is pure. Delivery records in the result are as in prev: Record them
 // as sends succeed or fail.
 func Evaluate(prev State, in Input, now time.Time) (State, []Notification) {
+	return evaluate(prev, in, now, Rules)
+}
+
+// evaluate is Evaluate with the rules as a parameter, so tests can script observations.
+func evaluate(prev State, in Input, now time.Time, rules func(ProductInput, time.Time) []Observation) (State, []Notification) {
 	now = now.UTC()
 	next := State{LastRun: now}
 
@@ -71,7 +76,7 @@ func Evaluate(prev State, in Input, now time.Time) (State, []Notification) {
 	var order []string
 	for _, p := range in.Products {
 		products[p.Product.ID] = p
-		for _, o := range Rules(p, now) {
+		for _, o := range rules(p, now) {
 			fp := o.Fingerprint()
 			if _, dup := obs[fp]; !dup {
 				order = append(order, fp)
