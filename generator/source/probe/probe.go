@@ -133,6 +133,9 @@ func (s *Source) attempt(ctx context.Context, p config.Product, target string) *
 	pr.Code = resp.StatusCode
 	t.fill(pr)
 	switch {
+	case ctx.Err() != nil:
+		// The answer came as the deadline passed: late is down, whatever the status.
+		pr.Err = explain(ctx.Err(), timeout)
 	case resp.StatusCode != want:
 		pr.Err = fmt.Sprintf("wrong status %d, want %d", resp.StatusCode, want)
 	case rerr != nil:
