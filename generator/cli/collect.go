@@ -44,7 +44,13 @@ Credentials come from the environment only; see docs/collect.md.`,
 					return withCode(ExitUsage, fmt.Errorf("--shard: %w", err))
 				}
 			}
-			sum, err := a.collect(cmd.Context(), cfg, a.store(), shard, only, false)
+			st := a.store()
+			if meta, err := st.Meta(); err != nil {
+				return withCode(ExitFailure, err)
+			} else if meta.Generator == "demo" {
+				return withCode(ExitFailure, fmt.Errorf("%s holds the demo history written by 'portfolio demo'; collecting into it would mix real and made-up data: use --data with an empty folder", a.dataDir))
+			}
+			sum, err := a.collect(cmd.Context(), cfg, st, shard, only, false)
 			if err != nil {
 				return withCode(ExitFailure, err)
 			}

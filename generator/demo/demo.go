@@ -64,7 +64,7 @@ func Generate(cfg *config.Config, st *store.Store, opts Options) error {
 			}
 		}
 	}
-	if err := st.SaveMeta(store.Meta{Generator: "demo", Seed: opts.Seed}); err != nil {
+	if err := st.SaveMeta(store.Meta{Generator: "demo", Seed: opts.Seed, AsOf: opts.Now.UTC()}); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	return nil

@@ -284,7 +284,7 @@ func TestGenerateExample(t *testing.T) {
 	}
 	t.Run("meta marks the data as demo data", func(t *testing.T) {
 		m, err := st.Meta()
-		if err != nil || m != (store.Meta{Generator: "demo", Seed: 1}) {
+		if err != nil || m.Generator != "demo" || m.Seed != 1 || m.AsOf.IsZero() {
 			t.Errorf("Meta = %+v, %v", m, err)
 		}
 	})

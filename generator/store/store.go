@@ -97,6 +97,9 @@ type Meta struct {
 	// Generator is "demo" when `portfolio demo` wrote the data; the site then shows a banner.
 	Generator string `json:"generator,omitempty"`
 	Seed      int64  `json:"seed,omitempty"`
+	// AsOf is the time of the demo's last snapshot: the default clock for demo data, so the
+	// example site shows the demo as it was, not hours of staleness since.
+	AsOf time.Time `json:"as_of,omitzero"`
 }
 
 // Meta reads data/meta.json (zero Meta when missing).
