@@ -242,9 +242,56 @@ func encodeDoc(k Kind, v any) ([]byte, error) {
 		return nil, err
 	}
 	b.WriteString("\n")
-	b.Write(body)
+	b.Write(linesPerElement(body))
 	b.WriteString("\n}\n")
 	return b.Bytes(), nil
+}
+
+// linesPerElement lays out a JSON object with one top-level field a line and, for a field that
+// is an array, one element a line, so a state document (alerts, cursors) changes by a few lines
+// per run instead of as one long line. Anything that is not an object is returned unchanged.
+func linesPerElement(obj []byte) []byte {
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return obj
+	}
+	var b bytes.Buffer
+	b.WriteString("{")
+	first := true
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return obj
+		}
+		var val json.RawMessage
+		if err := dec.Decode(&val); err != nil {
+			return obj
+		}
+		if !first {
+			b.WriteString(",")
+		}
+		first = false
+		b.WriteString("\n")
+		name, _ := marshalCompact(key)
+		b.Write(name)
+		b.WriteString(":")
+		var elems []json.RawMessage
+		if len(val) > 0 && val[0] == '[' && json.Unmarshal(val, &elems) == nil && len(elems) > 0 {
+			b.WriteString("[")
+			for i, e := range elems {
+				if i > 0 {
+					b.WriteString(",")
+				}
+				b.WriteString("\n")
+				b.Write(e)
+			}
+			b.WriteString("\n]")
+			continue
+		}
+		b.Write(val)
+	}
+	b.WriteString("\n}")
+	return b.Bytes()
 }
 
 // marshalCompact is json.Marshal without HTML escaping, so "<" in an issue title stays readable

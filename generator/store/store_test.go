@@ -59,8 +59,14 @@ func TestWriteDocFormat(t *testing.T) {
 		{"slice one element a line", []map[string]int{{"a": 1}, {"b": 2}},
 			"{\"schema_version\":3,\"kind\":\"things\",\"data\":[\n{\"a\":1},\n{\"b\":2}\n]}\n"},
 		{"empty slice", []int{}, "{\"schema_version\":3,\"kind\":\"things\",\"data\":[\n]}\n"},
-		{"object on its own line, HTML not escaped", map[string]string{"title": "<b>&</b>"},
-			"{\"schema_version\":3,\"kind\":\"things\",\"data\":\n{\"title\":\"<b>&</b>\"}\n}\n"},
+		{"object: a field a line, HTML not escaped", map[string]string{"title": "<b>&</b>"},
+			"{\"schema_version\":3,\"kind\":\"things\",\"data\":\n{\n\"title\":\"<b>&</b>\"\n}\n}\n"},
+		{"object: array fields one element a line", struct {
+			LastRun string           `json:"last_run"`
+			Alerts  []map[string]int `json:"alerts"`
+			None    []int            `json:"none"`
+		}{"t", []map[string]int{{"a": 1}, {"b": 2}}, []int{}},
+			"{\"schema_version\":3,\"kind\":\"things\",\"data\":\n{\n\"last_run\":\"t\",\n\"alerts\":[\n{\"a\":1},\n{\"b\":2}\n],\n\"none\":[]\n}\n}\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
