@@ -64,6 +64,9 @@ func Generate(cfg *config.Config, st *store.Store, opts Options) error {
 			}
 		}
 	}
+	if err := ReplayAlerts(cfg, st, opts.Now, min(opts.Days, AlertReplayDays)); err != nil {
+		return err
+	}
 	if err := st.SaveMeta(store.Meta{Generator: "demo", Seed: opts.Seed, AsOf: opts.Now.UTC()}); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
