@@ -68,7 +68,9 @@ type app struct {
 	logFormat  string
 
 	now time.Time
-	log *slog.Logger
+	// demoClock says now is the demo data's as-of time (no --now was given).
+	demoClock bool
+	log       *slog.Logger
 }
 
 // Main parses args, runs the subcommand and returns the process exit code.
@@ -152,7 +154,7 @@ func (a *app) setup() error {
 		a.now = time.Now().UTC().Truncate(time.Second)
 		// Demo data describes a fixed moment: show it as of then, not as hours of staleness.
 		if m, err := store.Open(a.dataDir).Meta(); err == nil && m.Generator == "demo" && !m.AsOf.IsZero() {
-			a.now = m.AsOf
+			a.now, a.demoClock = m.AsOf, true
 			a.log.Info("demo data: the clock defaults to the demo's last snapshot (set --now to change)", "now", a.now.Format(time.RFC3339))
 		}
 	} else {

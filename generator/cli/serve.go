@@ -29,7 +29,7 @@ when anything in --data, the config file, templates/ or static/ changes (checked
 --poll). Templates and static files are read from ./templates and ./static when they exist,
 so edits show without recompiling; otherwise the embedded ones are used.
 
-Without --now each rebuild uses the current time.`,
+Without --now each rebuild uses the current time (for demo data, the demo's last snapshot).`,
 		Example: `  portfolio serve
   portfolio serve --addr 127.0.0.1:8080 --now 2026-06-30T00:00:00Z`,
 		Args: cobra.NoArgs,
@@ -62,7 +62,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener, poll time.Duration) er
 			return err
 		}
 		now := a.now
-		if a.nowFlag == "" {
+		if a.nowFlag == "" && !a.demoClock {
 			now = time.Now().UTC().Truncate(time.Second)
 		}
 		start := time.Now()
