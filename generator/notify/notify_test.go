@@ -1,0 +1,160 @@
+package notify_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portfolio-report/portfolio/generator/alert"
+	"github.com/portfolio-report/portfolio/generator/notify"
+)
+
+// scripted answers Notify with the next error of its list (nil: success).
+type scripted struct {
+	errs  []error
+	calls int
+}
+
+func (s *scripted) Name() string { return "test" }
+func (s *scripted) Notify(context.Context, alert.Notification) (notify.Receipt, error) {
+	s.calls++
+	if len(s.errs) == 0 {
+		return notify.Receipt{MessageID: "ok"}, nil
+	}
+	err := s.errs[0]
+	s.errs = s.errs[1:]
+	if err == nil {
+		return notify.Receipt{MessageID: "ok"}, nil
+	}
+	return notify.Receipt{}, err
+}
+
+type ackScripted struct{ scripted }
+
+func (a *ackScripted) Acknowledged(context.Context, []alert.Alert) (map[string]bool, error) {
+	return map[string]bool{"fp": true}, nil
+}
+
+func TestWithRetry(t *testing.T) {
+	boom := errors.New("boom")
+	tests := []struct {
+		name      string
+		errs      []error
+		wantCalls int
+		wantSleep []time.Duration
+		wantErr   string
+	}{
+		{name: "success needs one call", wantCalls: 1},
+		{name: "a final error is not retried", errs: []error{boom}, wantCalls: 1, wantErr: "boom"},
+		{name: "a retryable error is retried with backoff", errs: []error{notify.Retryable(boom, 0), notify.Retryable(boom, 0)},
+			wantCalls: 3, wantSleep: []time.Duration{time.Second, 2 * time.Second}},
+		{name: "Retry-After is honoured", errs: []error{notify.Retryable(boom, 7 * time.Second)},
+			wantCalls: 2, wantSleep: []time.Duration{7 * time.Second}},
+		{name: "attempts run out", errs: []error{notify.Retryable(boom, 0), notify.Retryable(boom, 0), notify.Retryable(boom, 0)},
+			wantCalls: 3, wantSleep: []time.Duration{time.Second, 2 * time.Second}, wantErr: "boom"},
+		{name: "a Retry-After beyond MaxWait is left to the next run", errs: []error{notify.Retryable(boom, time.Hour)},
+			wantCalls: 1, wantErr: "retried next run"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &scripted{errs: tt.errs}
+			var slept []time.Duration
+			n := notify.WithRetry(s, notify.RetryOptions{Sleep: func(_ context.Context, d time.Duration) error {
+				slept = append(slept, d)
+				return nil
+			}})
+			_, err := n.Notify(context.Background(), alert.Notification{})
+			if s.calls != tt.wantCalls {
+				t.Errorf("calls %d, want %d", s.calls, tt.wantCalls)
+			}
+			if !slices.Equal(slept, tt.wantSleep) {
+				t.Errorf("slept %v, want %v", slept, tt.wantSleep)
+			}
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("error %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("error %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestWithRetryKeepsAcknowledger(t *testing.T) {
+	n := notify.WithRetry(&ackScripted{}, notify.RetryOptions{})
+	ak, ok := n.(alert.Acknowledger)
+	if !ok {
+		t.Fatal("the wrapper hides Acknowledged")
+	}
+	if got, _ := ak.Acknowledged(context.Background(), nil); !got["fp"] {
+		t.Error("Acknowledged not passed through")
+	}
+	if _, ok := notify.WithRetry(&scripted{}, notify.RetryOptions{}).(alert.Acknowledger); ok {
+		t.Error("a plain notifier became an Acknowledger")
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"https://hooks.slack.com/services/T0/B0/SECRET", "https://hooks.slack.com/[redacted]"},
+		{"https://events.pagerduty.com/", "https://events.pagerduty.com"},
+		{"smtp://user:pass@mail.example.com:587", "smtp://mail.example.com:587"},
+		{"https://api.example.com/?token=SECRET", "https://api.example.com/[redacted]"},
+		{"::not a url", "[redacted URL]"},
+	} {
+		if got := notify.RedactURL(tc.in); got != tc.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestPostJSONKeepsTheURLOutOfErrors(t *testing.T) {
+	secret := "T0/B0/SECRETsecretSECRET"
+	stop := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-stop:
+		}
+	}))
+	defer hang.Close()
+	defer close(stop)
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	for name, u := range map[string]string{"timeout": hang.URL, "refused": closed.URL} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			_, err := notify.PostJSON(ctx, &http.Client{}, u+"/services/"+secret, []byte(`{}`))
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			if strings.Contains(err.Error(), "SECRET") {
+				t.Errorf("error leaks the URL: %v", err)
+			}
+			if _, ok := notify.IsRetryable(err); !ok {
+				t.Errorf("a transport error should be retryable: %v", err)
+			}
+		})
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+	}{
+		{"", 0}, {"7", 7 * time.Second}, {"junk", 0}, {"-3", 0},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+	} {
+		if got := notify.RetryAfter(tc.in, now); got != tc.want {
+			t.Errorf("RetryAfter(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
