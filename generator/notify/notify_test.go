@@ -53,7 +53,7 @@ func TestWithRetry(t *testing.T) {
 		{name: "a final error is not retried", errs: []error{boom}, wantCalls: 1, wantErr: "boom"},
 		{name: "a retryable error is retried with backoff", errs: []error{notify.Retryable(boom, 0), notify.Retryable(boom, 0)},
 			wantCalls: 3, wantSleep: []time.Duration{time.Second, 2 * time.Second}},
-		{name: "Retry-After is honoured", errs: []error{notify.Retryable(boom, 7 * time.Second)},
+		{name: "Retry-After is honoured", errs: []error{notify.Retryable(boom, 7*time.Second)},
 			wantCalls: 2, wantSleep: []time.Duration{7 * time.Second}},
 		{name: "attempts run out", errs: []error{notify.Retryable(boom, 0), notify.Retryable(boom, 0), notify.Retryable(boom, 0)},
 			wantCalls: 3, wantSleep: []time.Duration{time.Second, 2 * time.Second}, wantErr: "boom"},
