@@ -220,8 +220,14 @@ func (e *Notifier) Notify(ctx context.Context, n alert.Notification) (notify.Rec
 		opts = append(opts, mail.WithTLSPolicy(e.srv.STARTTLS))
 	}
 	if e.srv.Username != "" {
-		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover),
-			mail.WithUsername(e.srv.Username), mail.WithPassword(e.srv.Password))
+		// Autodiscovery picks the strongest mechanism the server offers but never a
+		// plaintext one on an unencrypted connection; there (tests, a local relay) PLAIN is
+		// used, which go-mail allows only to localhost.
+		auth := mail.SMTPAuthAutoDiscover
+		if !e.srv.Implicit && e.srv.STARTTLS == mail.NoTLS {
+			auth = mail.SMTPAuthPlain
+		}
+		opts = append(opts, mail.WithSMTPAuth(auth), mail.WithUsername(e.srv.Username), mail.WithPassword(e.srv.Password))
 	}
 	c, err := mail.NewClient(e.srv.Host, opts...)
 	if err != nil {

@@ -1,0 +1,291 @@
+package email_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	mail "github.com/wneessen/go-mail"
+
+	"github.com/portfolio-report/portfolio/generator/alert"
+	"github.com/portfolio-report/portfolio/generator/notify"
+	"github.com/portfolio-report/portfolio/generator/notify/email"
+)
+
+var t0 = time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC)
+
+func notification(kind string, d alert.Delivery) alert.Notification {
+	a := alert.Alert{Fingerprint: alert.Fingerprint("storefront", alert.RuleProbeDown, ""), Product: "storefront",
+		Rule: alert.RuleProbeDown, Severity: alert.Critical, Status: alert.Firing, FiringSince: t0,
+		Value: 3, Threshold: 2, Unit: "runs", Summary: "health probe failed 3 run(s) in a row: <script>alert(1)</script>"}
+	at := t0
+	if kind == alert.NotifyResolved {
+		a.Status, a.ResolvedAt, a.Value, a.Summary = alert.Resolved, t0.Add(time.Hour), 0, "health probe failed 0 run(s) in a row (alert at 2)"
+		at = a.ResolvedAt
+	}
+	return alert.Notification{Channel: alert.ChannelEmail, Kind: kind, Alert: a, Delivery: d, ProductName: "Storefront",
+		ProductURL: "https://status.example.com/products/storefront/", At: at}
+}
+
+func TestParseSMTPURL(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    email.Server
+		wantErr string
+	}{
+		{in: "smtp://user:pa%3Ass@mail.example.com:587", want: email.Server{Host: "mail.example.com", Port: 587, Username: "user", Password: "pa:ss", STARTTLS: mail.TLSMandatory}},
+		{in: "smtp://mail.example.com", want: email.Server{Host: "mail.example.com", Port: 587, STARTTLS: mail.TLSOpportunistic}},
+		{in: "smtps://user:pw@mail.example.com", want: email.Server{Host: "mail.example.com", Port: 465, Username: "user", Password: "pw", Implicit: true}},
+		{in: "smtp://127.0.0.1:1025", want: email.Server{Host: "127.0.0.1", Port: 1025, STARTTLS: mail.TLSOpportunistic}},
+		{in: "smtp://u:p@127.0.0.1:1025?starttls=none", want: email.Server{Host: "127.0.0.1", Port: 1025, Username: "u", Password: "p", STARTTLS: mail.NoTLS}},
+		{in: "http://user:SECRET@mail.example.com", wantErr: `scheme "http"`},
+		{in: "smtp://user:SECRET@mail.example.com:99999", wantErr: "bad port"},
+		{in: "smtp://user:SECRET@mail.example.com?starttls=maybe", wantErr: "starttls"},
+		{in: "smtp://user:SECRET@:25", wantErr: "no host"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := email.ParseSMTPURL(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "SECRET") {
+					t.Errorf("error leaks the password: %v", err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("got %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestSubjectThreads(t *testing.T) {
+	for kind, want := range map[string]string{
+		alert.NotifyFiring:   "[critical] Storefront: probe down — firing",
+		alert.NotifyRepeat:   "Re: [critical] Storefront: probe down — still firing",
+		alert.NotifyResolved: "Re: [critical] Storefront: probe down — resolved",
+	} {
+		if got := email.Subject(notification(kind, alert.Delivery{})); got != want {
+			t.Errorf("%s: subject %q, want %q", kind, got, want)
+		}
+	}
+}
+
+// mailpit is a real Mailpit server on free ports.
+type mailpit struct {
+	smtp, api string
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startMailpit runs the mailpit binary ($MAILPIT_BIN, else mailpit on PATH) for the test.
+func startMailpit(t *testing.T, extra ...string) *mailpit {
+	t.Helper()
+	bin := os.Getenv("MAILPIT_BIN")
+	if bin == "" {
+		var err error
+		if bin, err = exec.LookPath("mailpit"); err != nil {
+			t.Skip("mailpit is not installed (no $MAILPIT_BIN, no mailpit on PATH): go install github.com/axllent/mailpit@v1.33.1 to run the email end-to-end test")
+		}
+	}
+	smtpPort, apiPort := freePort(t), freePort(t)
+	args := append([]string{"--smtp", fmt.Sprintf("127.0.0.1:%d", smtpPort), "--listen", fmt.Sprintf("127.0.0.1:%d", apiPort),
+		"--disable-version-check", "-q"}, extra...)
+	cmd := exec.Command(bin, args...)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start mailpit: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	m := &mailpit{smtp: fmt.Sprintf("127.0.0.1:%d", smtpPort), api: fmt.Sprintf("http://127.0.0.1:%d", apiPort)}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get(m.api + "/api/v1/messages")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				if c, err := net.Dial("tcp", m.smtp); err == nil {
+					c.Close()
+					return m
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mailpit did not come up: %s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (m *mailpit) get(t *testing.T, path string, v any) {
+	t.Helper()
+	resp, err := http.Get(m.api + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %s", path, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type address struct{ Name, Address string }
+
+type listed struct {
+	ID, MessageID, Subject string
+	From                   address
+	To                     []address
+}
+
+type message struct {
+	listed
+	Text, HTML string
+}
+
+// messages returns the stored mails, oldest first, with their bodies and headers.
+func (m *mailpit) messages(t *testing.T) ([]message, []map[string][]string) {
+	t.Helper()
+	var list struct{ Messages []listed }
+	m.get(t, "/api/v1/messages", &list)
+	var msgs []message
+	var headers []map[string][]string
+	for i := len(list.Messages) - 1; i >= 0; i-- { // the API lists newest first
+		var msg message
+		m.get(t, "/api/v1/message/"+list.Messages[i].ID, &msg)
+		msg.listed = list.Messages[i]
+		var h map[string][]string
+		m.get(t, "/api/v1/message/"+list.Messages[i].ID+"/headers", &h)
+		msgs = append(msgs, msg)
+		headers = append(headers, h)
+	}
+	return msgs, headers
+}
+
+func TestMailpitEndToEnd(t *testing.T) {
+	mp := startMailpit(t)
+	en, err := email.New(email.Config{SMTPURL: "smtp://" + mp.smtp, From: "portfolio@example.com",
+		Recipients: []string{"oncall@example.com", "platform@example.com"}, SiteTitle: "Acme portfolio",
+		SiteURL: "https://status.example.com"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	fire, err := en.Notify(ctx, notification(alert.NotifyFiring, alert.Delivery{}))
+	if err != nil {
+		t.Fatalf("firing mail: %v", err)
+	}
+	wantID := email.FiringMessageID(notification("", alert.Delivery{}).Alert, "status.example.com")
+	if fire.MessageID != wantID {
+		t.Errorf("receipt Message-ID %q, want %q", fire.MessageID, wantID)
+	}
+	d := alert.Delivery{At: t0, State: alert.Firing, Episode: t0, MessageID: fire.MessageID}
+	if _, err := en.Notify(ctx, notification(alert.NotifyResolved, d)); err != nil {
+		t.Fatalf("resolve mail: %v", err)
+	}
+
+	msgs, headers := mp.messages(t)
+	if len(msgs) != 2 {
+		t.Fatalf("%d mails, want 2", len(msgs))
+	}
+	firing, resolved := msgs[0], msgs[1]
+	if firing.Subject != "[critical] Storefront: probe down — firing" || resolved.Subject != "Re: [critical] Storefront: probe down — resolved" {
+		t.Errorf("subjects %q, %q", firing.Subject, resolved.Subject)
+	}
+	for _, m := range msgs {
+		var to []string
+		for _, a := range m.To {
+			to = append(to, a.Address)
+		}
+		if strings.Join(to, ",") != "oncall@example.com,platform@example.com" || m.From.Address != "portfolio@example.com" {
+			t.Errorf("%s: from %v to %v", m.Subject, m.From, to)
+		}
+		if m.Text == "" || m.HTML == "" {
+			t.Errorf("%s: text part %d bytes, HTML part %d bytes: want both", m.Subject, len(m.Text), len(m.HTML))
+		}
+	}
+	if firing.MessageID != fire.MessageID {
+		t.Errorf("firing Message-ID %q, receipt %q", firing.MessageID, fire.MessageID)
+	}
+	for _, h := range []string{"In-Reply-To", "References"} {
+		if got := headers[1][h]; len(got) != 1 || got[0] != "<"+firing.MessageID+">" {
+			t.Errorf("resolve mail %s = %q, want <%s>", h, got, firing.MessageID)
+		}
+		if got := headers[0][h]; len(got) != 0 {
+			t.Errorf("firing mail has %s %q", h, got)
+		}
+	}
+	if !strings.Contains(firing.Text, "Value:       3 runs") || !strings.Contains(firing.Text, "Product page: https://status.example.com/products/storefront/") {
+		t.Errorf("text part:\n%s", firing.Text)
+	}
+	if strings.Contains(firing.HTML, "<script>") || !strings.Contains(firing.HTML, "&lt;script&gt;") {
+		t.Errorf("HTML part does not escape the summary:\n%s", firing.HTML)
+	}
+	if !strings.Contains(resolved.Text, "State:       resolved") {
+		t.Errorf("resolve text part:\n%s", resolved.Text)
+	}
+}
+
+func TestMailpitWithCredentials(t *testing.T) {
+	mp := startMailpit(t, "--smtp-auth-accept-any", "--smtp-auth-allow-insecure")
+	en, err := email.New(email.Config{SMTPURL: "smtp://alerts:SECRETpw@" + mp.smtp + "?starttls=none", From: "portfolio@example.com",
+		Recipients: []string{"oncall@example.com"}}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := en.Notify(context.Background(), notification(alert.NotifyFiring, alert.Delivery{})); err != nil {
+		t.Fatalf("send with AUTH over a plain local connection: %v", err)
+	}
+	if msgs, _ := mp.messages(t); len(msgs) != 1 {
+		t.Errorf("%d mails, want 1", len(msgs))
+	}
+}
+
+func TestSendErrorsAreRetryableAndKeepThePasswordOut(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	en, err := email.New(email.Config{SMTPURL: "smtp://alerts:SECRETpw@" + addr + "?starttls=none", From: "portfolio@example.com",
+		Recipients: []string{"oncall@example.com"}, Timeout: 2 * time.Second}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = en.Notify(context.Background(), notification(alert.NotifyFiring, alert.Delivery{}))
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	if strings.Contains(err.Error(), "SECRETpw") {
+		t.Errorf("error leaks the password: %v", err)
+	}
+	if _, ok := notify.IsRetryable(err); !ok {
+		t.Errorf("a refused connection should be retryable: %v", err)
+	}
+}
