@@ -1,14 +1,8 @@
 package email_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"net"
-	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +12,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/alert"
 	"github.com/portfolio-report/portfolio/generator/notify"
 	"github.com/portfolio-report/portfolio/generator/notify/email"
+	"github.com/portfolio-report/portfolio/generator/testutil/fake"
 )
 
 var t0 = time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC)
@@ -82,114 +77,9 @@ func TestSubjectThreads(t *testing.T) {
 	}
 }
 
-// mailpit is a real Mailpit server on free ports.
-type mailpit struct {
-	smtp, api string
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// startMailpit runs the mailpit binary ($MAILPIT_BIN, else mailpit on PATH) for the test.
-func startMailpit(t *testing.T, extra ...string) *mailpit {
-	t.Helper()
-	bin := os.Getenv("MAILPIT_BIN")
-	if bin == "" {
-		var err error
-		if bin, err = exec.LookPath("mailpit"); err != nil {
-			t.Skip("mailpit is not installed (no $MAILPIT_BIN, no mailpit on PATH): go install github.com/axllent/mailpit@v1.33.1 to run the email end-to-end test")
-		}
-	}
-	smtpPort, apiPort := freePort(t), freePort(t)
-	args := append([]string{"--smtp", fmt.Sprintf("127.0.0.1:%d", smtpPort), "--listen", fmt.Sprintf("127.0.0.1:%d", apiPort),
-		"--disable-version-check", "-q"}, extra...)
-	cmd := exec.Command(bin, args...)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start mailpit: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	m := &mailpit{smtp: fmt.Sprintf("127.0.0.1:%d", smtpPort), api: fmt.Sprintf("http://127.0.0.1:%d", apiPort)}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get(m.api + "/api/v1/messages")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				if c, err := net.Dial("tcp", m.smtp); err == nil {
-					c.Close()
-					return m
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mailpit did not come up: %s", logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func (m *mailpit) get(t *testing.T, path string, v any) {
-	t.Helper()
-	resp, err := http.Get(m.api + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET %s: %s", path, resp.Status)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		t.Fatal(err)
-	}
-}
-
-type address struct{ Name, Address string }
-
-type listed struct {
-	ID, MessageID, Subject string
-	From                   address
-	To                     []address
-}
-
-type message struct {
-	listed
-	Text, HTML string
-}
-
-// messages returns the stored mails, oldest first, with their bodies and headers.
-func (m *mailpit) messages(t *testing.T) ([]message, []map[string][]string) {
-	t.Helper()
-	var list struct{ Messages []listed }
-	m.get(t, "/api/v1/messages", &list)
-	var msgs []message
-	var headers []map[string][]string
-	for i := len(list.Messages) - 1; i >= 0; i-- { // the API lists newest first
-		var msg message
-		m.get(t, "/api/v1/message/"+list.Messages[i].ID, &msg)
-		msg.listed = list.Messages[i]
-		var h map[string][]string
-		m.get(t, "/api/v1/message/"+list.Messages[i].ID+"/headers", &h)
-		msgs = append(msgs, msg)
-		headers = append(headers, h)
-	}
-	return msgs, headers
-}
-
 func TestMailpitEndToEnd(t *testing.T) {
-	mp := startMailpit(t)
-	en, err := email.New(email.Config{SMTPURL: "smtp://" + mp.smtp, From: "portfolio@example.com",
+	mp := fake.StartMailpit(t)
+	en, err := email.New(email.Config{SMTPURL: "smtp://" + mp.SMTP, From: "portfolio@example.com",
 		Recipients: []string{"oncall@example.com", "platform@example.com"}, SiteTitle: "Acme portfolio",
 		SiteURL: "https://status.example.com"}, nil, nil)
 	if err != nil {
@@ -209,7 +99,7 @@ func TestMailpitEndToEnd(t *testing.T) {
 		t.Fatalf("resolve mail: %v", err)
 	}
 
-	msgs, headers := mp.messages(t)
+	msgs := mp.Messages(t)
 	if len(msgs) != 2 {
 		t.Fatalf("%d mails, want 2", len(msgs))
 	}
@@ -233,10 +123,10 @@ func TestMailpitEndToEnd(t *testing.T) {
 		t.Errorf("firing Message-ID %q, receipt %q", firing.MessageID, fire.MessageID)
 	}
 	for _, h := range []string{"In-Reply-To", "References"} {
-		if got := headers[1][h]; len(got) != 1 || got[0] != "<"+firing.MessageID+">" {
+		if got := resolved.Headers[h]; len(got) != 1 || got[0] != "<"+firing.MessageID+">" {
 			t.Errorf("resolve mail %s = %q, want <%s>", h, got, firing.MessageID)
 		}
-		if got := headers[0][h]; len(got) != 0 {
+		if got := firing.Headers[h]; len(got) != 0 {
 			t.Errorf("firing mail has %s %q", h, got)
 		}
 	}
@@ -252,8 +142,8 @@ func TestMailpitEndToEnd(t *testing.T) {
 }
 
 func TestMailpitWithCredentials(t *testing.T) {
-	mp := startMailpit(t, "--smtp-auth-accept-any", "--smtp-auth-allow-insecure")
-	en, err := email.New(email.Config{SMTPURL: "smtp://alerts:SECRETpw@" + mp.smtp + "?starttls=none", From: "portfolio@example.com",
+	mp := fake.StartMailpit(t, "--smtp-auth-accept-any", "--smtp-auth-allow-insecure")
+	en, err := email.New(email.Config{SMTPURL: "smtp://alerts:SECRETpw@" + mp.SMTP + "?starttls=none", From: "portfolio@example.com",
 		Recipients: []string{"oncall@example.com"}}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -261,7 +151,7 @@ func TestMailpitWithCredentials(t *testing.T) {
 	if _, err := en.Notify(context.Background(), notification(alert.NotifyFiring, alert.Delivery{})); err != nil {
 		t.Fatalf("send with AUTH over a plain local connection: %v", err)
 	}
-	if msgs, _ := mp.messages(t); len(msgs) != 1 {
+	if msgs := mp.Messages(t); len(msgs) != 1 {
 		t.Errorf("%d mails, want 1", len(msgs))
 	}
 }
