@@ -132,6 +132,8 @@ func evaluate(prev State, in Input, now time.Time, rules func(ProductInput, time
 		next.Alerts = append(next.Alerts, *after)
 	}
 
+	inhibit(next.Alerts)
+
 	cutoff := now.Add(-TransitionRetention)
 	for _, t := range prev.Transitions {
 		if t.At.After(cutoff) {
@@ -272,6 +274,9 @@ func due(a Alert, r Route, now time.Time) string {
 	episode := d.Episode.Equal(a.FiringSince)
 	switch a.Status {
 	case Firing:
+		if a.Inhibited {
+			return ""
+		}
 		if d.State != Firing || !episode {
 			return NotifyFiring
 		}
@@ -284,6 +289,25 @@ func due(a Alert, r Route, now time.Time) string {
 		}
 	}
 	return ""
+}
+
+// inhibited lists the rules a firing probe_down alert of the same product silences: they
+// measure the same outage, and one page per outage is enough.
+var inhibited = []string{RuleUptime, RuleFastBurn, RuleSlowBurn}
+
+// inhibit marks the alerts that a firing probe_down alert of their product silences. An
+// inhibited alert that outlives the outage is notified once the outage alert resolves.
+func inhibit(alerts []Alert) {
+	down := map[string]bool{}
+	for _, a := range alerts {
+		if a.Rule == RuleProbeDown && a.Status == Firing {
+			down[a.Product] = true
+		}
+	}
+	for i := range alerts {
+		a := &alerts[i]
+		a.Inhibited = a.Status == Firing && down[a.Product] && slices.Contains(inhibited, a.Rule)
+	}
 }
 
 // dropResolved reports whether a resolved alert has been listed long enough and owes nothing.

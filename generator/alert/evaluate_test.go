@@ -132,6 +132,11 @@ func TestStateMachine(t *testing.T) {
 		return []string{"github_issues:" + kind, "pagerduty:" + kind, "slack:" + kind}
 	}
 	gone := product("web")
+	uptimeFP := Fingerprint("api", RuleUptime, "")
+	outage := func(down, uptime bool) []Observation {
+		return append(probeDown(down), observation(RuleUptime, Critical, uptime, 2))
+	}
+	sorted := func(s []string) []string { slices.Sort(s); return s }
 
 	tests := []struct {
 		name   string
@@ -254,6 +259,13 @@ func TestStateMachine(t *testing.T) {
 		{name: "a product removed from the config resolves at once", fp: probeFP, ticks: []tick{
 			{obs: probeDown(true), want: Firing, wantSent: all3("firing")},
 			{product: &gone, want: Resolved, wantSent: all3("resolved")},
+		}},
+		{name: "an outage silences the availability alerts it explains until it resolves", fp: uptimeFP, ticks: []tick{
+			{obs: outage(true, true), want: Pending, wantSent: all3("firing")},
+			{obs: outage(true, true), want: Firing},
+			{obs: outage(false, true), want: Firing},
+			{obs: outage(false, true), want: Firing, wantSent: sorted(append(all3("firing"), all3("resolved")...))},
+			{obs: outage(false, true), want: Firing},
 		}},
 		{name: "a resolved alert is forgotten after a week", fp: errFP, ticks: []tick{
 			{obs: errRate(true), want: Pending},

@@ -99,6 +99,10 @@ type Alert struct {
 	Breaches   int `json:"breaches"`   // consecutive evaluations that breached
 	Recoveries int `json:"recoveries"` // consecutive evaluations that did not, since the last breach
 
+	// Inhibited is set while the product's probe_down alert fires: the availability alerts
+	// it explains (uptime_24h, burn_rate_fast, burn_rate_slow) are kept but not notified.
+	Inhibited bool `json:"inhibited,omitempty"`
+
 	// Acknowledged is read back from the alert's GitHub issue each run (assigned, or labelled
 	// "acknowledged"); it stops the repeats of a firing critical alert.
 	Acknowledged bool   `json:"acknowledged,omitempty"`
