@@ -203,7 +203,7 @@ func step(before *Alert, o Observation, present bool, now time.Time) (*Alert, *T
 				if before != nil {
 					from = Resolved
 				}
-				return &a, fire(&a, from, now)
+				return &a, fire(&a, from, episodeStart(before, o, now), now)
 			}
 			return &a, nil
 		}
@@ -213,7 +213,7 @@ func step(before *Alert, o Observation, present bool, now time.Time) (*Alert, *T
 		a.Severity = o.Severity
 		observe(&a, o, now)
 		if a.Status == Pending && a.Breaches >= o.FireAfter {
-			return &a, fire(&a, Pending, now)
+			return &a, fire(&a, Pending, episodeStart(before, o, now), now)
 		}
 		return &a, nil
 	}
@@ -254,8 +254,18 @@ func observe(a *Alert, o Observation, now time.Time) {
 	a.Value, a.Threshold, a.Unit, a.Summary, a.LastSeen = o.Value, o.Threshold, o.Unit, o.Summary, now
 }
 
-func fire(a *Alert, from string, now time.Time) *Transition {
-	a.Status, a.Since, a.FiringSince, a.ResolvedAt = Firing, now, now, time.Time{}
+// episodeStart is when a new firing episode begins: where the history says the breach began,
+// if that is after the previous episode resolved and not in the future; else now.
+func episodeStart(before *Alert, o Observation, now time.Time) time.Time {
+	s := o.Since
+	if s.IsZero() || s.After(now) || (before != nil && !s.After(before.ResolvedAt)) {
+		return now
+	}
+	return s.UTC()
+}
+
+func fire(a *Alert, from string, start, now time.Time) *Transition {
+	a.Status, a.Since, a.FiringSince, a.ResolvedAt = Firing, now, start, time.Time{}
 	a.Recoveries, a.Acknowledged, a.IssueURL = 0, false, ""
 	return transition(*a, from, now)
 }

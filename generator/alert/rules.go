@@ -60,6 +60,10 @@ type Observation struct {
 	FireAfter, ResolveAfter int
 	// Event marks a one-off notice (a deployment): it fires once and resolves silently.
 	Event bool
+	// Since is when the breach began as the history shows it (the first failed probe of the
+	// streak); zero when only the evaluation knows. A firing episode starts there, so a run
+	// that lost its state (a crash before the commit) names the same episode again.
+	Since time.Time
 }
 
 // Fingerprint identifies an alert: a hash of its sorted labels, 32 hex digits. It is the
@@ -107,6 +111,9 @@ func Rules(in ProductInput, now time.Time) []Observation {
 		o.Summary = fmt.Sprintf("health probe failed %d run(s) in a row (alert at %d)", fails, n)
 		if last := lastProbe(snaps); last != nil && !last.OK() {
 			o.Summary += ": " + truncate(last.Err, 200)
+		}
+		if o.Breach {
+			o.Since = streakStart(snaps)
 		}
 		add(o)
 	} else {
@@ -231,6 +238,22 @@ func Rules(in ProductInput, now time.Time) []Observation {
 // last returns the snapshots in (now-d, now], like the windows of package health.
 func last(snaps []record.Snapshot, d time.Duration, now time.Time) []record.Snapshot {
 	return health.Window(snaps, now.Add(-d+time.Nanosecond), now.Add(time.Nanosecond))
+}
+
+// streakStart is the time of the first failed probe of the trailing run of failures.
+func streakStart(snaps []record.Snapshot) time.Time {
+	var start time.Time
+	for i := len(snaps) - 1; i >= 0; i-- {
+		p := snaps[i].Probe
+		if p == nil {
+			continue
+		}
+		if p.OK() {
+			break
+		}
+		start = snaps[i].Time
+	}
+	return start
 }
 
 func probed(snaps []record.Snapshot) bool { return lastProbe(snaps) != nil }

@@ -26,7 +26,9 @@ func history(n int, step time.Duration, edit func(i int, s *record.Snapshot)) []
 	return out
 }
 
-func fail(s *record.Snapshot) { s.Probe = &record.Probe{Code: 503, Ms: 80, Err: "503 Service Unavailable"} }
+func fail(s *record.Snapshot) {
+	s.Probe = &record.Probe{Code: 503, Ms: 80, Err: "503 Service Unavailable"}
+}
 
 func find(obs []Observation, rule, subject string) (Observation, bool) {
 	for _, o := range obs {
