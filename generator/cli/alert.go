@@ -125,7 +125,8 @@ func printAlertSummary(w io.Writer, sum alert.Summary) {
 		if from == "" {
 			from = "new"
 		}
-		fmt.Fprintf(w, "  %-9s %-8s %s: %s (was %s)\n", t.To, t.Severity, t.Product, strings.ReplaceAll(t.Rule, "_", " "), from)
+		rule := alert.Alert{Rule: t.Rule, Subject: t.Subject}
+		fmt.Fprintf(w, "  %-9s %-8s %s: %s (was %s)\n", t.To, t.Severity, t.Product, rule.RuleName(), from)
 	}
 	for _, o := range sum.Outcomes {
 		n := o.Notification
