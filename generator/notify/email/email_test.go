@@ -179,3 +179,27 @@ func TestSendErrorsAreRetryableAndKeepThePasswordOut(t *testing.T) {
 		t.Errorf("a refused connection should be retryable: %v", err)
 	}
 }
+
+func FuzzParseSMTPURL(f *testing.F) {
+	for _, s := range []string{"smtp://u:p@h:587", "smtps://h", "smtp://h:1025?starttls=none", "smtp://u:p@[::1]:25", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		srv, err := email.ParseSMTPURL(s)
+		if err != nil {
+			if _, perr := email.ParseSMTPURL(s); perr == nil {
+				t.Fatal("not deterministic")
+			}
+			if srv != (email.Server{}) {
+				t.Errorf("an error with a server: %+v", srv)
+			}
+			return
+		}
+		if srv.Host == "" || srv.Port <= 0 || srv.Port > 65535 {
+			t.Errorf("accepted %q as %+v", s, srv)
+		}
+		if srv.Username != "" && !srv.Implicit && srv.STARTTLS == mail.TLSOpportunistic && !strings.Contains(s, "starttls=") {
+			t.Errorf("credentials without mandatory TLS for %q", s)
+		}
+	})
+}
