@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -343,6 +344,8 @@ func Record(s *State, n Notification, r Receipt, sendErr error, now time.Time) {
 		return
 	}
 	a := &s.Alerts[i]
+	// Copy on write: the map may be shared with the previous state Evaluate started from.
+	a.Deliveries = maps.Clone(a.Deliveries)
 	if a.Deliveries == nil {
 		a.Deliveries = map[string]Delivery{}
 	}

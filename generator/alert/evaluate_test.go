@@ -360,3 +360,20 @@ func TestRouteFiltersProducts(t *testing.T) {
 		}
 	}
 }
+
+func TestRecordLeavesThePreviousStateAlone(t *testing.T) {
+	in := Input{Products: []ProductInput{{Product: product("api")}}, Routes: testRoutes()}
+	rules := func(ProductInput, time.Time) []Observation { return probeDown(true) }
+	first, notes := evaluate(State{}, in, t0, rules)
+	for _, n := range notes {
+		Record(&first, n, Receipt{}, nil, t0)
+	}
+	before := fmt.Sprint(first.Alerts[0].Deliveries)
+	second, notes := evaluate(first, in, t0.Add(4*time.Hour), rules)
+	for _, n := range notes {
+		Record(&second, n, Receipt{}, errors.New("down"), t0.Add(4*time.Hour))
+	}
+	if got := fmt.Sprint(first.Alerts[0].Deliveries); got != before {
+		t.Errorf("recording into the next state changed the previous one:\n%s\n%s", before, got)
+	}
+}
