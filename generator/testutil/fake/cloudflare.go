@@ -1,8 +1,6 @@
-// Package fake holds httptest fakes of the external APIs portfolio talks to, for tests only.
 package fake
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,109 +15,6 @@ import (
 
 	cf "github.com/cloudflare/cloudflare-go"
 )
-
-// InjectedFault makes a fake answer matching requests badly. It is shared by the Cloudflare and
-// PostHog fakes.
-type InjectedFault struct {
-	// Match is a substring of "METHOD /path?query body" (the path without the fake's prefix);
-	// empty matches every request.
-	Match string
-	// Times is how many matching requests get the fault; 0 means all of them.
-	Times int
-	// Status is the HTTP status to answer; 0 means 200.
-	Status int
-	// RetryAfter is sent as the retry-after header when set.
-	RetryAfter string
-	// Body is the raw body to answer (use it for malformed JSON, an envelope with
-	// success:false, GraphQL errors in a 200). Empty: an envelope naming the status.
-	Body string
-	// Hang makes the fake wait until the client gives up (a timeout).
-	Hang bool
-	// Delay is added before answering.
-	Delay time.Duration
-
-	hits int
-}
-
-// faults is a list of injected faults, consulted in order.
-type faults struct {
-	mu   sync.Mutex
-	list []*InjectedFault
-}
-
-func (fs *faults) add(f InjectedFault) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.list = append(fs.list, &f)
-}
-
-func (fs *faults) match(key string) *InjectedFault {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	for _, f := range fs.list {
-		if f.Times > 0 && f.hits >= f.Times {
-			continue
-		}
-		if f.Match == "" || strings.Contains(key, f.Match) {
-			f.hits++
-			c := *f
-			return &c
-		}
-	}
-	return nil
-}
-
-// serve answers with the fault; defaultBody renders the body when the fault names none.
-func (f *InjectedFault) serve(w http.ResponseWriter, r *http.Request, defaultBody func(status int) string) {
-	if f.Delay > 0 {
-		select {
-		case <-time.After(f.Delay):
-		case <-r.Context().Done():
-			return
-		}
-	}
-	if f.Hang {
-		<-r.Context().Done()
-		return
-	}
-	status := f.Status
-	if status == 0 {
-		status = http.StatusOK
-	}
-	if f.RetryAfter != "" {
-		w.Header().Set("Retry-After", f.RetryAfter)
-	}
-	body := f.Body
-	if body == "" {
-		body = defaultBody(status)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	io.WriteString(w, body)
-}
-
-// requestKey reads the body (restoring it) and returns "METHOD /path?query body".
-func requestKey(r *http.Request, prefix string) (string, []byte) {
-	body, _ := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	path := strings.TrimPrefix(r.URL.Path, prefix)
-	if r.URL.RawQuery != "" {
-		path += "?" + r.URL.RawQuery
-	}
-	return r.Method + " " + path + " " + string(body), body
-}
-
-func sleepCtx(r *http.Request, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	select {
-	case <-time.After(d):
-		return true
-	case <-r.Context().Done():
-		return false
-	}
-}
 
 // CloudflarePrefix is where the Cloudflare fake mounts the v4 API, as the real one does.
 const CloudflarePrefix = "/client/v4"
@@ -138,12 +33,12 @@ type Cloudflare struct {
 	Now func() time.Time
 
 	faults faults
+	calls  lockedList[string]
+	gql    lockedList[CloudflareGraphQLCall]
 
 	mu       sync.Mutex
 	zones    map[string]*cloudflareZone
 	accounts map[string]map[string]CloudflareWorker // account → script → stats
-	calls    []string
-	gql      []CloudflareGraphQLCall
 	nextID   int
 }
 
@@ -188,37 +83,23 @@ func NewCloudflare(t testing.TB) *Cloudflare {
 	mux.HandleFunc("PUT "+CloudflarePrefix+"/zones/{zone}/healthchecks/{id}", c.updateHealthcheck)
 	mux.HandleFunc("PATCH "+CloudflarePrefix+"/zones/{zone}/healthchecks/{id}", c.updateHealthcheck)
 	mux.HandleFunc("DELETE "+CloudflarePrefix+"/zones/{zone}/healthchecks/{id}", c.deleteHealthcheck)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		cloudflareEnvelope(w, http.StatusNotFound, nil, nil, 7003, "Could not route to "+r.URL.Path+", perhaps your object identifier is invalid?")
-	})
-	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/", cloudflareNoRoute)
+	c.Server, c.URL = startServer(t, CloudflarePrefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, _ := requestKey(r, CloudflarePrefix)
-		c.mu.Lock()
-		c.calls = append(c.calls, key)
-		c.mu.Unlock()
-		if !sleepCtx(r, c.Latency) {
-			return
-		}
-		if f := c.faults.match(key); f != nil {
-			f.serve(w, r, func(status int) string {
-				return CloudflareErrorBody(10000+status, http.StatusText(status))
-			})
+		c.calls.add(key)
+		if !sleepCtx(r, c.Latency) || c.faults.answer(w, r, key, cloudflareFaultBody) {
 			return
 		}
 		if r.Header.Get("Authorization") != "Bearer "+c.Token {
 			if strings.HasSuffix(r.URL.Path, "/graphql") {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusUnauthorized)
-				io.WriteString(w, CloudflareGraphQLErrorBody("not authorized", "authz"))
+				cloudflareGraphQLError(w, http.StatusUnauthorized, "not authorized", "authz")
 				return
 			}
-			cloudflareEnvelope(w, http.StatusBadRequest, nil, nil, 6003, "Invalid request headers")
+			cloudflareError(w, http.StatusBadRequest, 6003, "Invalid request headers")
 			return
 		}
 		mux.ServeHTTP(w, r)
 	}))
-	c.URL = c.Server.URL + CloudflarePrefix
-	t.Cleanup(c.Server.Close)
 	return c
 }
 
@@ -226,18 +107,10 @@ func NewCloudflare(t testing.TB) *Cloudflare {
 func (c *Cloudflare) Inject(f InjectedFault) { c.faults.add(f) }
 
 // Calls lists the requests received, as "METHOD /path?query body" without the prefix.
-func (c *Cloudflare) Calls() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.calls)
-}
+func (c *Cloudflare) Calls() []string { return c.calls.all() }
 
 // GraphQLCalls lists the GraphQL requests that reached the handler (faults excluded).
-func (c *Cloudflare) GraphQLCalls() []CloudflareGraphQLCall {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.gql)
-}
+func (c *Cloudflare) GraphQLCalls() []CloudflareGraphQLCall { return c.gql.all() }
 
 func (c *Cloudflare) zone(id string) *cloudflareZone {
 	z, ok := c.zones[id]
@@ -297,10 +170,13 @@ func (c *Cloudflare) SetWorker(account, script string, w CloudflareWorker) {
 	c.accounts[account][script] = w
 }
 
+// The v4 envelope and its paging, shared by the Cloudflare, CloudflareHealthchecks and Pages
+// fakes (shared/specs/cloudflare.md): {"success","errors","messages","result"}, and
+// "result_info" on a list.
+
 // CloudflareErrorBody is a v4 envelope with success:false, as Cloudflare sends even with HTTP 200.
 func CloudflareErrorBody(code int, msg string) string {
-	b, _ := json.Marshal(map[string]any{"success": false, "errors": []map[string]any{{"code": code, "message": msg}},
-		"messages": []any{}, "result": nil})
+	b, _ := json.Marshal(cloudflareEnvelope(nil, nil, code, msg))
 	return string(b)
 }
 
@@ -314,6 +190,13 @@ func CloudflareGraphQLErrorBody(msg, code string) string {
 	return string(b)
 }
 
+// cloudflareGraphQLError answers a GraphQL error with status.
+func cloudflareGraphQLError(w http.ResponseWriter, status int, msg, code string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	io.WriteString(w, CloudflareGraphQLErrorBody(msg, code))
+}
+
 type cloudflareResultInfo struct {
 	Page       int `json:"page"`
 	PerPage    int `json:"per_page"`
@@ -322,7 +205,8 @@ type cloudflareResultInfo struct {
 	TotalPages int `json:"total_pages"`
 }
 
-func cloudflareEnvelope(w http.ResponseWriter, status int, result any, info *cloudflareResultInfo, code int, msg string) {
+// cloudflareEnvelope wraps result, or the error code and msg when code is not 0.
+func cloudflareEnvelope(result any, info *cloudflareResultInfo, code int, msg string) map[string]any {
 	env := map[string]any{"success": code == 0, "errors": []any{}, "messages": []any{}, "result": result}
 	if code != 0 {
 		env["errors"] = []map[string]any{{"code": code, "message": msg}}
@@ -330,17 +214,36 @@ func cloudflareEnvelope(w http.ResponseWriter, status int, result any, info *clo
 	if info != nil {
 		env["result_info"] = info
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(env)
+	return env
 }
 
-func (c *Cloudflare) listHealthchecks(w http.ResponseWriter, r *http.Request) {
-	page, perPage := 1, 20
+// cloudflareResult answers result in a successful envelope.
+func cloudflareResult(w http.ResponseWriter, result any) {
+	writeJSON(w, http.StatusOK, cloudflareEnvelope(result, nil, 0, ""))
+}
+
+// cloudflareError answers status with an envelope holding the error code and msg.
+func cloudflareError(w http.ResponseWriter, status, code int, msg string) {
+	writeJSON(w, status, cloudflareEnvelope(nil, nil, code, msg))
+}
+
+// cloudflareFaultBody is the error envelope of an injected fault that names no body.
+func cloudflareFaultBody(status int) string {
+	return CloudflareErrorBody(10000+status, http.StatusText(status))
+}
+
+func cloudflareNoRoute(w http.ResponseWriter, r *http.Request) {
+	cloudflareError(w, http.StatusNotFound, 7003, "Could not route to "+r.URL.Path+", perhaps your object identifier is invalid?")
+}
+
+// cloudflarePage answers one page of all as the v4 API pages a list: page counts from 1 and
+// per_page (perPage when the query names none) is a multiple of 5 from 5 to 1000.
+func cloudflarePage[T any](w http.ResponseWriter, r *http.Request, all []T, perPage int) {
+	page := 1
 	if v := r.URL.Query().Get("page"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			cloudflareEnvelope(w, http.StatusBadRequest, nil, nil, 1001, "page must be a positive integer")
+			cloudflareError(w, http.StatusBadRequest, 1001, "page must be a positive integer")
 			return
 		}
 		page = n
@@ -348,22 +251,22 @@ func (c *Cloudflare) listHealthchecks(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("per_page"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 5 || n > 1000 || n%5 != 0 {
-			cloudflareEnvelope(w, http.StatusBadRequest, nil, nil, 1001, "per_page must be a multiple of 5 between 5 and 1000")
+			cloudflareError(w, http.StatusBadRequest, 1001, "per_page must be a multiple of 5 between 5 and 1000")
 			return
 		}
 		perPage = n
 	}
+	lo, hi := min((page-1)*perPage, len(all)), min(page*perPage, len(all))
+	res := append(make([]T, 0, hi-lo), all[lo:hi]...) // [] rather than null when empty
+	writeJSON(w, http.StatusOK, cloudflareEnvelope(res, &cloudflareResultInfo{Page: page, PerPage: perPage,
+		Count: len(res), TotalCount: len(all), TotalPages: (len(all) + perPage - 1) / perPage}, 0, ""))
+}
+
+func (c *Cloudflare) listHealthchecks(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	all := slices.Clone(c.zone(r.PathValue("zone")).healthchecks)
 	c.mu.Unlock()
-	lo := min((page-1)*perPage, len(all))
-	hi := min(lo+perPage, len(all))
-	res := all[lo:hi]
-	if res == nil {
-		res = []cf.Healthcheck{}
-	}
-	cloudflareEnvelope(w, http.StatusOK, res, &cloudflareResultInfo{Page: page, PerPage: perPage, Count: len(res),
-		TotalCount: len(all), TotalPages: (len(all) + perPage - 1) / perPage}, 0, "")
+	cloudflarePage(w, r, all, 20)
 }
 
 func (c *Cloudflare) findHealthcheck(zone, id string) (int, *cloudflareZone) {
@@ -385,23 +288,23 @@ func (c *Cloudflare) getHealthcheck(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Unlock()
 	if i < 0 {
-		cloudflareEnvelope(w, http.StatusNotFound, nil, nil, 1002, "Health check not found")
+		cloudflareError(w, http.StatusNotFound, 1002, "Health check not found")
 		return
 	}
-	cloudflareEnvelope(w, http.StatusOK, hc, nil, 0, "")
+	cloudflareResult(w, hc)
 }
 
 func (c *Cloudflare) createHealthcheck(w http.ResponseWriter, r *http.Request) {
 	var hc cf.Healthcheck
 	if err := json.NewDecoder(r.Body).Decode(&hc); err != nil || hc.Name == "" || hc.Address == "" {
-		cloudflareEnvelope(w, http.StatusBadRequest, nil, nil, 1001, "name and address are required")
+		cloudflareError(w, http.StatusBadRequest, 1001, "name and address are required")
 		return
 	}
 	now := time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC)
 	hc.ID, hc.CreatedOn, hc.ModifiedOn, hc.Status = "", &now, &now, "unknown"
 	id := c.AddHealthcheck(r.PathValue("zone"), hc)
 	hc.ID = id
-	cloudflareEnvelope(w, http.StatusOK, hc, nil, 0, "")
+	cloudflareResult(w, hc)
 }
 
 func (c *Cloudflare) updateHealthcheck(w http.ResponseWriter, r *http.Request) {
@@ -409,7 +312,7 @@ func (c *Cloudflare) updateHealthcheck(w http.ResponseWriter, r *http.Request) {
 	defer c.mu.Unlock()
 	i, z := c.findHealthcheck(r.PathValue("zone"), r.PathValue("id"))
 	if i < 0 {
-		cloudflareEnvelope(w, http.StatusNotFound, nil, nil, 1002, "Health check not found")
+		cloudflareError(w, http.StatusNotFound, 1002, "Health check not found")
 		return
 	}
 	hc := z.healthchecks[i]
@@ -418,12 +321,12 @@ func (c *Cloudflare) updateHealthcheck(w http.ResponseWriter, r *http.Request) {
 	}
 	// PATCH: decoding over the stored value keeps the fields the body leaves out.
 	if err := json.NewDecoder(r.Body).Decode(&hc); err != nil {
-		cloudflareEnvelope(w, http.StatusBadRequest, nil, nil, 1001, "malformed JSON")
+		cloudflareError(w, http.StatusBadRequest, 1001, "malformed JSON")
 		return
 	}
 	hc.ID = z.healthchecks[i].ID
 	z.healthchecks[i] = hc
-	cloudflareEnvelope(w, http.StatusOK, hc, nil, 0, "")
+	cloudflareResult(w, hc)
 }
 
 func (c *Cloudflare) deleteHealthcheck(w http.ResponseWriter, r *http.Request) {
@@ -431,11 +334,11 @@ func (c *Cloudflare) deleteHealthcheck(w http.ResponseWriter, r *http.Request) {
 	defer c.mu.Unlock()
 	i, z := c.findHealthcheck(r.PathValue("zone"), r.PathValue("id"))
 	if i < 0 {
-		cloudflareEnvelope(w, http.StatusNotFound, nil, nil, 1002, "Health check not found")
+		cloudflareError(w, http.StatusNotFound, 1002, "Health check not found")
 		return
 	}
 	z.healthchecks = slices.Delete(z.healthchecks, i, i+1)
-	cloudflareEnvelope(w, http.StatusOK, map[string]string{"id": r.PathValue("id")}, nil, 0, "")
+	cloudflareResult(w, map[string]string{"id": r.PathValue("id")})
 }
 
 func (c *Cloudflare) graphql(w http.ResponseWriter, r *http.Request) {
@@ -443,18 +346,11 @@ func (c *Cloudflare) graphql(w http.ResponseWriter, r *http.Request) {
 		Query     string         `json:"query"`
 		Variables map[string]any `json:"variables"`
 	}
-	gqlErr := func(status int, msg, code string) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		io.WriteString(w, CloudflareGraphQLErrorBody(msg, code))
-	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Query == "" {
-		gqlErr(http.StatusBadRequest, "failed to parse request body", "")
+		cloudflareGraphQLError(w, http.StatusBadRequest, "failed to parse request body", "")
 		return
 	}
-	c.mu.Lock()
-	c.gql = append(c.gql, CloudflareGraphQLCall{Query: req.Query, Variables: req.Variables})
-	c.mu.Unlock()
+	c.gql.add(CloudflareGraphQLCall{Query: req.Query, Variables: req.Variables})
 	str := func(k string) string { s, _ := req.Variables[k].(string); return s }
 	var data any
 	switch {
@@ -469,7 +365,7 @@ func (c *Cloudflare) graphql(w http.ResponseWriter, r *http.Request) {
 		start, err1 := time.Parse(time.RFC3339, str("start"))
 		end, err2 := time.Parse(time.RFC3339, str("end"))
 		if err1 != nil || err2 != nil {
-			gqlErr(http.StatusBadRequest, "start and end must be ISO-8601 times", "")
+			cloudflareGraphQLError(w, http.StatusBadRequest, "start and end must be ISO-8601 times", "")
 			return
 		}
 		c.mu.Lock()
@@ -478,15 +374,11 @@ func (c *Cloudflare) graphql(w http.ResponseWriter, r *http.Request) {
 		maxDur, notOlder := z.maxDuration, z.notOlderThan
 		c.mu.Unlock()
 		if end.Sub(start) > time.Duration(maxDur)*time.Second {
-			gqlErr(http.StatusBadRequest, fmt.Sprintf("cannot request a time range wider than %ds", maxDur), "")
+			cloudflareGraphQLError(w, http.StatusBadRequest, fmt.Sprintf("cannot request a time range wider than %ds", maxDur), "")
 			return
 		}
-		now := time.Now
-		if c.Now != nil {
-			now = c.Now
-		}
-		if now().Sub(start) > time.Duration(notOlder)*time.Second {
-			gqlErr(http.StatusBadRequest, fmt.Sprintf("cannot request data older than %ds", notOlder), "")
+		if nowOr(c.Now).Sub(start) > time.Duration(notOlder)*time.Second {
+			cloudflareGraphQLError(w, http.StatusBadRequest, fmt.Sprintf("cannot request data older than %ds", notOlder), "")
 			return
 		}
 		var total int64
@@ -527,9 +419,8 @@ func (c *Cloudflare) graphql(w http.ResponseWriter, r *http.Request) {
 		}
 		data = map[string]any{"viewer": map[string]any{"accounts": []any{map[string]any{"workersInvocationsAdaptive": rows}}}}
 	default:
-		gqlErr(http.StatusBadRequest, "unknown field in query", "")
+		cloudflareGraphQLError(w, http.StatusBadRequest, "unknown field in query", "")
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"data": data, "errors": nil})
+	writeJSON(w, http.StatusOK, map[string]any{"data": data, "errors": nil})
 }

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -33,12 +32,12 @@ type CloudflareHealthchecks struct {
 	DefaultPerPage int
 
 	faults faults
+	calls  lockedList[string]
 
 	mu        sync.Mutex
 	zones     map[string][]map[string]any
 	policies  []map[string]any
 	webhooks  []map[string]any
-	calls     []string
 	mutations []CloudflareMutation
 	failures  map[int]CloudflareFailure
 	nextID    int
@@ -86,14 +85,12 @@ func NewCloudflareHealthchecks(t testing.TB) *CloudflareHealthchecks {
 	mux.HandleFunc("GET "+acct+"/destinations/webhooks", c.account(c.listWebhooks))
 	mux.HandleFunc("POST "+acct+"/destinations/webhooks", c.account(c.createWebhook))
 	mux.HandleFunc("DELETE "+acct+"/destinations/webhooks/{id}", c.account(c.deleteWebhook))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		hcEnvelope(w, http.StatusNotFound, nil, nil, 7003, "Could not route to "+r.URL.Path+", perhaps your object identifier is invalid?")
-	})
-	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/", cloudflareNoRoute)
+	c.Server, c.URL = startServer(t, CloudflarePrefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, body := requestKey(r, CloudflarePrefix)
+		c.calls.add(key)
 		mutating := r.Method != http.MethodGet && r.Method != http.MethodHead
 		c.mu.Lock()
-		c.calls = append(c.calls, key)
 		n := -1
 		if mutating {
 			c.mutations = append(c.mutations, CloudflareMutation{Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, CloudflarePrefix), Body: string(body)})
@@ -101,7 +98,7 @@ func NewCloudflareHealthchecks(t testing.TB) *CloudflareHealthchecks {
 		}
 		fail, failNow := c.failures[n]
 		c.mu.Unlock()
-		rec := &hcStatusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
 			if n > 0 {
 				c.mu.Lock()
@@ -109,37 +106,24 @@ func NewCloudflareHealthchecks(t testing.TB) *CloudflareHealthchecks {
 				c.mu.Unlock()
 			}
 		}()
-		if f := c.faults.match(key); f != nil {
-			f.serve(rec, r, func(status int) string { return CloudflareErrorBody(10000+status, http.StatusText(status)) })
+		if c.faults.answer(rec, r, key, cloudflareFaultBody) {
 			return
 		}
 		switch auth := r.Header.Get("Authorization"); {
 		case auth == "":
-			hcEnvelope(rec, http.StatusBadRequest, nil, nil, 6003, "Invalid request headers")
+			cloudflareError(rec, http.StatusBadRequest, 6003, "Invalid request headers")
 			return
 		case auth != "Bearer "+c.Token:
-			hcEnvelope(rec, http.StatusForbidden, nil, nil, 10000, "Authentication error")
+			cloudflareError(rec, http.StatusForbidden, 10000, "Authentication error")
 			return
 		}
 		if failNow {
-			hcEnvelope(rec, fail.Status, nil, nil, fail.Code, fail.Message)
+			cloudflareError(rec, fail.Status, fail.Code, fail.Message)
 			return
 		}
 		mux.ServeHTTP(rec, r)
 	}))
-	c.URL = c.Server.URL + CloudflarePrefix
-	t.Cleanup(c.Server.Close)
 	return c
-}
-
-type hcStatusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *hcStatusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
 }
 
 // Inject adds a fault (429 with Retry-After, 5xx, malformed bodies, hangs) for matching requests.
@@ -154,11 +138,7 @@ func (c *CloudflareHealthchecks) FailMutation(n int, f CloudflareFailure) {
 }
 
 // Calls lists every request received, as "METHOD /path?query body" without the prefix.
-func (c *CloudflareHealthchecks) Calls() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.calls)
-}
+func (c *CloudflareHealthchecks) Calls() []string { return c.calls.all() }
 
 // Mutations lists the mutating requests received, in order, with the status each got.
 func (c *CloudflareHealthchecks) Mutations() []CloudflareMutation {
@@ -168,40 +148,35 @@ func (c *CloudflareHealthchecks) Mutations() []CloudflareMutation {
 }
 
 // ResetCalls forgets the requests received so far (failures stay counted from the start).
-func (c *CloudflareHealthchecks) ResetCalls() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.calls = nil
-}
+func (c *CloudflareHealthchecks) ResetCalls() { c.calls.reset() }
 
 func (c *CloudflareHealthchecks) newID(kind byte) string {
 	c.nextID++
 	return fmt.Sprintf("%c%031x", kind, c.nextID)
 }
 
-func hcToObject(v any) map[string]any {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
+// hcDecodeAll decodes stored objects as a client would.
+func hcDecodeAll[T any](list []map[string]any) []T {
+	var out []T
+	for _, m := range list {
+		out = append(out, viaJSON[T](m))
 	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		panic(err)
-	}
-	return m
+	return out
 }
 
-func hcFromObject[T any](m map[string]any) T {
-	var v T
-	b, _ := json.Marshal(m)
-	json.Unmarshal(b, &v)
-	return v
+// hcCopyAll copies the objects of a list to answer after unlocking.
+func hcCopyAll(list []map[string]any) []map[string]any {
+	out := make([]map[string]any, len(list))
+	for i, m := range list {
+		out[i] = maps.Clone(m)
+	}
+	return out
 }
 
 // AddHealthcheck stores a health check in the zone as if created through the API (its id and
 // defaults are filled in) and returns its id.
 func (c *CloudflareHealthchecks) AddHealthcheck(zone string, hc cf.Healthcheck) string {
-	m := hcToObject(hc)
+	m := jsonObject(hc)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if hc.ID == "" {
@@ -216,11 +191,7 @@ func (c *CloudflareHealthchecks) AddHealthcheck(zone string, hc cf.Healthcheck) 
 func (c *CloudflareHealthchecks) Healthchecks(zone string) []cf.Healthcheck {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var out []cf.Healthcheck
-	for _, m := range c.zones[zone] {
-		out = append(out, hcFromObject[cf.Healthcheck](m))
-	}
-	return out
+	return hcDecodeAll[cf.Healthcheck](c.zones[zone])
 }
 
 // HealthcheckJSON returns the stored JSON object of a health check, or nil.
@@ -228,7 +199,7 @@ func (c *CloudflareHealthchecks) HealthcheckJSON(zone, id string) map[string]any
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if i := hcIndexOf(c.zones[zone], id); i >= 0 {
-		return hcFromObject[map[string]any](c.zones[zone][i]) // a deep copy
+		return jsonObject(c.zones[zone][i]) // a deep copy
 	}
 	return nil
 }
@@ -244,7 +215,7 @@ func (c *CloudflareHealthchecks) EditHealthcheck(zone, id string, edit func(m ma
 
 // AddPolicy stores a notification policy and returns its id.
 func (c *CloudflareHealthchecks) AddPolicy(p cf.NotificationPolicy) string {
-	m := hcToObject(p)
+	m := jsonObject(p)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if p.ID == "" {
@@ -258,11 +229,7 @@ func (c *CloudflareHealthchecks) AddPolicy(p cf.NotificationPolicy) string {
 func (c *CloudflareHealthchecks) Policies() []cf.NotificationPolicy {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var out []cf.NotificationPolicy
-	for _, m := range c.policies {
-		out = append(out, hcFromObject[cf.NotificationPolicy](m))
-	}
-	return out
+	return hcDecodeAll[cf.NotificationPolicy](c.policies)
 }
 
 // EditPolicy changes a stored notification policy in place.
@@ -279,7 +246,7 @@ func (c *CloudflareHealthchecks) PolicyJSON(id string) map[string]any {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if i := hcIndexOf(c.policies, id); i >= 0 {
-		return hcFromObject[map[string]any](c.policies[i]) // a deep copy
+		return jsonObject(c.policies[i]) // a deep copy
 	}
 	return nil
 }
@@ -298,11 +265,7 @@ func (c *CloudflareHealthchecks) AddWebhook(name, url string) string {
 func (c *CloudflareHealthchecks) Webhooks() []cf.NotificationWebhookIntegration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var out []cf.NotificationWebhookIntegration
-	for _, m := range c.webhooks {
-		out = append(out, hcFromObject[cf.NotificationWebhookIntegration](m))
-	}
-	return out
+	return hcDecodeAll[cf.NotificationWebhookIntegration](c.webhooks)
 }
 
 func hcWebhookType(url string) string {
@@ -316,51 +279,10 @@ func hcIndexOf(list []map[string]any, id string) int {
 	return slices.IndexFunc(list, func(m map[string]any) bool { return m["id"] == id })
 }
 
-func hcEnvelope(w http.ResponseWriter, status int, result any, info map[string]int, code int, msg string) {
-	env := map[string]any{"success": code == 0, "errors": []any{}, "messages": []any{}, "result": result}
-	if code != 0 {
-		env["errors"] = []map[string]any{{"code": code, "message": msg}}
-	}
-	if info != nil {
-		env["result_info"] = info
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(env)
-}
-
-// page answers one page of a list, as the v4 API pages: page from 1, per_page a multiple of 5.
-func (c *CloudflareHealthchecks) page(w http.ResponseWriter, r *http.Request, all []map[string]any) {
-	page, perPage := 1, c.DefaultPerPage
-	if v := r.URL.Query().Get("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			hcEnvelope(w, http.StatusBadRequest, nil, nil, 1001, "page must be a positive integer")
-			return
-		}
-		page = n
-	}
-	if v := r.URL.Query().Get("per_page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 5 || n > 1000 || n%5 != 0 {
-			hcEnvelope(w, http.StatusBadRequest, nil, nil, 1001, "per_page must be a multiple of 5 between 5 and 1000")
-			return
-		}
-		perPage = n
-	}
-	lo, hi := min((page-1)*perPage, len(all)), min(page*perPage, len(all))
-	res := make([]map[string]any, 0, hi-lo)
-	for _, m := range all[lo:hi] {
-		res = append(res, maps.Clone(m))
-	}
-	hcEnvelope(w, http.StatusOK, res, map[string]int{"page": page, "per_page": perPage, "count": len(res),
-		"total_count": len(all), "total_pages": (len(all) + perPage - 1) / perPage}, 0, "")
-}
-
 func hcDecodeObject(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
 	var m map[string]any
 	if err := json.NewDecoder(r.Body).Decode(&m); err != nil || m == nil {
-		hcEnvelope(w, http.StatusBadRequest, nil, nil, 1001, "malformed JSON body")
+		cloudflareError(w, http.StatusBadRequest, 1001, "malformed JSON body")
 		return nil, false
 	}
 	return m, true
@@ -463,9 +385,9 @@ func hcCheckProblem(m map[string]any) string {
 
 func (c *CloudflareHealthchecks) listChecks(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
-	all := slices.Clone(c.zones[r.PathValue("zone")])
+	all := hcCopyAll(c.zones[r.PathValue("zone")])
 	c.mu.Unlock()
-	c.page(w, r, all)
+	cloudflarePage(w, r, all, c.DefaultPerPage)
 }
 
 func (c *CloudflareHealthchecks) getCheck(w http.ResponseWriter, r *http.Request) {
@@ -474,10 +396,10 @@ func (c *CloudflareHealthchecks) getCheck(w http.ResponseWriter, r *http.Request
 	list := c.zones[r.PathValue("zone")]
 	i := hcIndexOf(list, r.PathValue("id"))
 	if i < 0 {
-		hcEnvelope(w, http.StatusNotFound, nil, nil, 1002, "Health check not found")
+		cloudflareError(w, http.StatusNotFound, 1002, "Health check not found")
 		return
 	}
-	hcEnvelope(w, http.StatusOK, list[i], nil, 0, "")
+	cloudflareResult(w, list[i])
 }
 
 func (c *CloudflareHealthchecks) createCheck(w http.ResponseWriter, r *http.Request) {
@@ -487,7 +409,7 @@ func (c *CloudflareHealthchecks) createCheck(w http.ResponseWriter, r *http.Requ
 	}
 	hcCheckDefaults(m, nil)
 	if p := hcCheckProblem(m); p != "" {
-		hcEnvelope(w, http.StatusBadRequest, nil, nil, 1002, p)
+		cloudflareError(w, http.StatusBadRequest, 1002, p)
 		return
 	}
 	c.mu.Lock()
@@ -495,7 +417,7 @@ func (c *CloudflareHealthchecks) createCheck(w http.ResponseWriter, r *http.Requ
 	m["id"] = c.newID('a')
 	zone := r.PathValue("zone")
 	c.zones[zone] = append(c.zones[zone], m)
-	hcEnvelope(w, http.StatusOK, m, nil, 0, "")
+	cloudflareResult(w, m)
 }
 
 func (c *CloudflareHealthchecks) updateCheck(w http.ResponseWriter, r *http.Request) {
@@ -508,7 +430,7 @@ func (c *CloudflareHealthchecks) updateCheck(w http.ResponseWriter, r *http.Requ
 	zone := r.PathValue("zone")
 	i := hcIndexOf(c.zones[zone], r.PathValue("id"))
 	if i < 0 {
-		hcEnvelope(w, http.StatusNotFound, nil, nil, 1002, "Health check not found")
+		cloudflareError(w, http.StatusNotFound, 1002, "Health check not found")
 		return
 	}
 	old := c.zones[zone][i]
@@ -528,11 +450,11 @@ func (c *CloudflareHealthchecks) updateCheck(w http.ResponseWriter, r *http.Requ
 	}
 	hcCheckDefaults(m, old)
 	if p := hcCheckProblem(m); p != "" {
-		hcEnvelope(w, http.StatusBadRequest, nil, nil, 1002, p)
+		cloudflareError(w, http.StatusBadRequest, 1002, p)
 		return
 	}
 	c.zones[zone][i] = m
-	hcEnvelope(w, http.StatusOK, m, nil, 0, "")
+	cloudflareResult(w, m)
 }
 
 func (c *CloudflareHealthchecks) deleteCheck(w http.ResponseWriter, r *http.Request) {
@@ -541,11 +463,11 @@ func (c *CloudflareHealthchecks) deleteCheck(w http.ResponseWriter, r *http.Requ
 	zone := r.PathValue("zone")
 	i := hcIndexOf(c.zones[zone], r.PathValue("id"))
 	if i < 0 {
-		hcEnvelope(w, http.StatusNotFound, nil, nil, 1002, "Health check not found")
+		cloudflareError(w, http.StatusNotFound, 1002, "Health check not found")
 		return
 	}
 	c.zones[zone] = slices.Delete(c.zones[zone], i, i+1)
-	hcEnvelope(w, http.StatusOK, map[string]string{"id": r.PathValue("id")}, nil, 0, "")
+	cloudflareResult(w, map[string]string{"id": r.PathValue("id")})
 }
 
 // Notifications.
@@ -553,7 +475,7 @@ func (c *CloudflareHealthchecks) deleteCheck(w http.ResponseWriter, r *http.Requ
 func (c *CloudflareHealthchecks) account(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.PathValue("account") != c.Account {
-			hcEnvelope(w, http.StatusForbidden, nil, nil, 10000, "Authentication error")
+			cloudflareError(w, http.StatusForbidden, 10000, "Authentication error")
 			return
 		}
 		h(w, r)
@@ -600,9 +522,9 @@ func hcPolicyProblem(m map[string]any) string {
 
 func (c *CloudflareHealthchecks) listPolicies(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
-	all := slices.Clone(c.policies)
+	all := hcCopyAll(c.policies)
 	c.mu.Unlock()
-	c.page(w, r, all)
+	cloudflarePage(w, r, all, c.DefaultPerPage)
 }
 
 func (c *CloudflareHealthchecks) getPolicy(w http.ResponseWriter, r *http.Request) {
@@ -610,10 +532,10 @@ func (c *CloudflareHealthchecks) getPolicy(w http.ResponseWriter, r *http.Reques
 	defer c.mu.Unlock()
 	i := hcIndexOf(c.policies, r.PathValue("id"))
 	if i < 0 {
-		hcEnvelope(w, http.StatusNotFound, nil, nil, 17001, "policy not found")
+		cloudflareError(w, http.StatusNotFound, 17001, "policy not found")
 		return
 	}
-	hcEnvelope(w, http.StatusOK, c.policies[i], nil, 0, "")
+	cloudflareResult(w, c.policies[i])
 }
 
 func (c *CloudflareHealthchecks) createPolicy(w http.ResponseWriter, r *http.Request) {
@@ -622,7 +544,7 @@ func (c *CloudflareHealthchecks) createPolicy(w http.ResponseWriter, r *http.Req
 		return
 	}
 	if p := hcPolicyProblem(m); p != "" {
-		hcEnvelope(w, http.StatusBadRequest, nil, nil, 17000, p)
+		cloudflareError(w, http.StatusBadRequest, 17000, p)
 		return
 	}
 	c.mu.Lock()
@@ -630,7 +552,7 @@ func (c *CloudflareHealthchecks) createPolicy(w http.ResponseWriter, r *http.Req
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	m["id"], m["created"], m["modified"] = c.newID('b'), now, now
 	c.policies = append(c.policies, m)
-	hcEnvelope(w, http.StatusOK, map[string]any{"id": m["id"]}, nil, 0, "")
+	cloudflareResult(w, map[string]any{"id": m["id"]})
 }
 
 func (c *CloudflareHealthchecks) updatePolicy(w http.ResponseWriter, r *http.Request) {
@@ -639,20 +561,20 @@ func (c *CloudflareHealthchecks) updatePolicy(w http.ResponseWriter, r *http.Req
 		return
 	}
 	if p := hcPolicyProblem(m); p != "" {
-		hcEnvelope(w, http.StatusBadRequest, nil, nil, 17000, p)
+		cloudflareError(w, http.StatusBadRequest, 17000, p)
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	i := hcIndexOf(c.policies, r.PathValue("id"))
 	if i < 0 {
-		hcEnvelope(w, http.StatusNotFound, nil, nil, 17001, "policy not found")
+		cloudflareError(w, http.StatusNotFound, 17001, "policy not found")
 		return
 	}
 	m["id"], m["created"] = c.policies[i]["id"], c.policies[i]["created"]
 	m["modified"] = time.Now().UTC().Format(time.RFC3339Nano)
 	c.policies[i] = m
-	hcEnvelope(w, http.StatusOK, map[string]any{"id": m["id"]}, nil, 0, "")
+	cloudflareResult(w, map[string]any{"id": m["id"]})
 }
 
 func (c *CloudflareHealthchecks) deletePolicy(w http.ResponseWriter, r *http.Request) {
@@ -660,18 +582,18 @@ func (c *CloudflareHealthchecks) deletePolicy(w http.ResponseWriter, r *http.Req
 	defer c.mu.Unlock()
 	i := hcIndexOf(c.policies, r.PathValue("id"))
 	if i < 0 {
-		hcEnvelope(w, http.StatusNotFound, nil, nil, 17001, "policy not found")
+		cloudflareError(w, http.StatusNotFound, 17001, "policy not found")
 		return
 	}
 	c.policies = slices.Delete(c.policies, i, i+1)
-	hcEnvelope(w, http.StatusOK, map[string]any{"id": r.PathValue("id")}, nil, 0, "")
+	cloudflareResult(w, map[string]any{"id": r.PathValue("id")})
 }
 
 func (c *CloudflareHealthchecks) listWebhooks(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
-	all := slices.Clone(c.webhooks)
+	all := hcCopyAll(c.webhooks)
 	c.mu.Unlock()
-	c.page(w, r, all)
+	cloudflarePage(w, r, all, c.DefaultPerPage)
 }
 
 func (c *CloudflareHealthchecks) createWebhook(w http.ResponseWriter, r *http.Request) {
@@ -682,11 +604,11 @@ func (c *CloudflareHealthchecks) createWebhook(w http.ResponseWriter, r *http.Re
 	name, _ := m["name"].(string)
 	url, _ := m["url"].(string)
 	if name == "" || !strings.HasPrefix(url, "https://") {
-		hcEnvelope(w, http.StatusBadRequest, nil, nil, 17000, "name and an https url are required")
+		cloudflareError(w, http.StatusBadRequest, 17000, "name and an https url are required")
 		return
 	}
 	id := c.AddWebhook(name, url)
-	hcEnvelope(w, http.StatusOK, map[string]any{"id": id}, nil, 0, "")
+	cloudflareResult(w, map[string]any{"id": id})
 }
 
 func (c *CloudflareHealthchecks) deleteWebhook(w http.ResponseWriter, r *http.Request) {
@@ -695,7 +617,7 @@ func (c *CloudflareHealthchecks) deleteWebhook(w http.ResponseWriter, r *http.Re
 	id := r.PathValue("id")
 	i := hcIndexOf(c.webhooks, id)
 	if i < 0 {
-		hcEnvelope(w, http.StatusNotFound, nil, nil, 17001, "webhook not found")
+		cloudflareError(w, http.StatusNotFound, 17001, "webhook not found")
 		return
 	}
 	c.webhooks = slices.Delete(c.webhooks, i, i+1)
@@ -709,5 +631,5 @@ func (c *CloudflareHealthchecks) deleteWebhook(w http.ResponseWriter, r *http.Re
 			})
 		}
 	}
-	hcEnvelope(w, http.StatusOK, map[string]any{"id": id}, nil, 0, "")
+	cloudflareResult(w, map[string]any{"id": id})
 }

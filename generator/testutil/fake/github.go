@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -42,6 +43,7 @@ type GitHub struct {
 	Limit int
 
 	faults faults
+	calls  lockedList[GitHubCall]
 
 	mu        sync.Mutex
 	repos     map[string]*GitHubRepo
@@ -50,7 +52,6 @@ type GitHub struct {
 	// primaryStatus is 403 or 429 once ExhaustRateLimit was called.
 	primaryStatus int
 	secondary     []secondaryLimit
-	calls         []GitHubCall
 }
 
 // GitHubCall is one request the fake answered.
@@ -147,11 +148,9 @@ func NewGitHub(t testing.TB) *GitHub {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		githubError(w, http.StatusNotFound, "Not Found")
 	})
-	g.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	g.Server, g.URL = startServer(t, GitHubPrefix+"/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.serve(w, r, mux)
 	}))
-	g.URL = g.Server.URL + GitHubPrefix + "/"
-	t.Cleanup(g.Server.Close)
 	return g
 }
 
@@ -198,34 +197,23 @@ func (g *GitHub) SecondaryLimit(match string, times, status int, retryAfter stri
 }
 
 // Calls lists the requests answered so far.
-func (g *GitHub) Calls() []GitHubCall {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return slices.Clone(g.calls)
-}
+func (g *GitHub) Calls() []GitHubCall { return g.calls.all() }
 
 // ResetCalls forgets the requests answered so far.
-func (g *GitHub) ResetCalls() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.calls = nil
-}
+func (g *GitHub) ResetCalls() { g.calls.reset() }
 
 // Counted is the number of requests that count against the rate limit (all but 304s).
 func (g *GitHub) Counted() int {
-	n := 0
-	for _, c := range g.Calls() {
-		if c.Status != http.StatusNotModified {
-			n++
-		}
-	}
-	return n
+	calls := g.Calls()
+	return len(calls) - notModified(calls)
 }
 
 // NotModified is the number of 304 answers.
-func (g *GitHub) NotModified() int {
+func (g *GitHub) NotModified() int { return notModified(g.Calls()) }
+
+func notModified(calls []GitHubCall) int {
 	n := 0
-	for _, c := range g.Calls() {
+	for _, c := range calls {
 		if c.Status == http.StatusNotModified {
 			n++
 		}
@@ -233,28 +221,12 @@ func (g *GitHub) NotModified() int {
 	return n
 }
 
-// statusRecorder remembers the status written.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
 func (g *GitHub) serve(w http.ResponseWriter, r *http.Request, mux http.Handler) {
 	key, _ := requestKey(r, GitHubPrefix)
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	defer func() {
-		path := strings.TrimPrefix(r.URL.Path, GitHubPrefix)
-		if r.URL.RawQuery != "" {
-			path += "?" + r.URL.RawQuery
-		}
-		g.mu.Lock()
-		g.calls = append(g.calls, GitHubCall{Method: r.Method, Path: path, Status: rec.status, Conditional: r.Header.Get("If-None-Match") != ""})
-		g.mu.Unlock()
+		g.calls.add(GitHubCall{Method: r.Method, Path: requestPath(r, GitHubPrefix), Status: rec.status,
+			Conditional: r.Header.Get("If-None-Match") != ""})
 	}()
 	if !sleepCtx(r, g.Latency) {
 		return
@@ -273,69 +245,59 @@ func (g *GitHub) serve(w http.ResponseWriter, r *http.Request, mux http.Handler)
 		s := &g.secondary[i]
 		if s.times > 0 && strings.Contains(key, s.match) {
 			s.times--
+			g.rateHeaders(rec.Header())
 			g.mu.Unlock()
 			if s.retryAfter != "" {
 				rec.Header().Set("Retry-After", s.retryAfter)
 			}
-			g.rateHeaders(rec, false)
-			body, _ := json.Marshal(map[string]string{
+			githubJSON(rec, s.status, map[string]string{
 				"message":           "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
 				"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
 			})
-			rec.Header().Set("Content-Type", "application/json; charset=utf-8")
-			rec.WriteHeader(s.status)
-			rec.Write(body)
 			return
 		}
 	}
-	exhausted := g.remaining <= 0
-	g.mu.Unlock()
-	if exhausted {
-		g.rateHeaders(rec, false)
-		status := g.primaryStatus
-		if status == 0 {
-			status = http.StatusForbidden
-		}
-		body, _ := json.Marshal(map[string]string{
+	if g.remaining <= 0 {
+		g.rateHeaders(rec.Header())
+		status := cmp.Or(g.primaryStatus, http.StatusForbidden)
+		g.mu.Unlock()
+		githubJSON(rec, status, map[string]string{
 			"message":           "API rate limit exceeded for user ID 1.",
 			"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limit",
 		})
-		rec.Header().Set("Content-Type", "application/json; charset=utf-8")
-		rec.WriteHeader(status)
-		rec.Write(body)
 		return
 	}
-	if f := g.faults.match(key); f != nil {
-		f.serve(rec, r, func(status int) string {
-			b, _ := json.Marshal(map[string]string{"message": http.StatusText(status)})
-			return string(b)
-		})
+	g.mu.Unlock()
+	if g.faults.answer(rec, r, key, githubFaultBody) {
 		return
 	}
 	mux.ServeHTTP(rec, r)
 }
 
-// rateHeaders sets the x-ratelimit-* headers; count spends one request.
-func (g *GitHub) rateHeaders(w http.ResponseWriter, count bool) {
-	g.mu.Lock()
-	if count && g.remaining > 0 {
-		g.remaining--
-	}
-	rem, reset, limit := g.remaining, g.reset, g.Limit
-	g.mu.Unlock()
-	h := w.Header()
-	h.Set("X-Ratelimit-Limit", strconv.Itoa(limit))
-	h.Set("X-Ratelimit-Remaining", strconv.Itoa(rem))
-	h.Set("X-Ratelimit-Used", strconv.Itoa(limit-rem))
-	h.Set("X-Ratelimit-Reset", strconv.FormatInt(reset.Unix(), 10))
+func githubFaultBody(status int) string {
+	b, _ := json.Marshal(map[string]string{"message": http.StatusText(status)})
+	return string(b)
+}
+
+// rateHeaders sets the x-ratelimit-* headers. Callers hold g.mu.
+func (g *GitHub) rateHeaders(h http.Header) {
+	h.Set("X-Ratelimit-Limit", strconv.Itoa(g.Limit))
+	h.Set("X-Ratelimit-Remaining", strconv.Itoa(g.remaining))
+	h.Set("X-Ratelimit-Used", strconv.Itoa(g.Limit-g.remaining))
+	h.Set("X-Ratelimit-Reset", strconv.FormatInt(g.reset.Unix(), 10))
 	h.Set("X-Ratelimit-Resource", "core")
 }
 
-func githubError(w http.ResponseWriter, status int, msg string) {
+// githubJSON answers v as GitHub does, compact JSON with a charset.
+func githubJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	b, _ := json.Marshal(map[string]string{"message": msg, "documentation_url": "https://docs.github.com/rest", "status": strconv.Itoa(status)})
 	w.Write(b)
+}
+
+func githubError(w http.ResponseWriter, status int, msg string) {
+	githubJSON(w, status, map[string]string{"message": msg, "documentation_url": "https://docs.github.com/rest", "status": strconv.Itoa(status)})
 }
 
 type repoHandler func(w http.ResponseWriter, r *http.Request, full string, repo *GitHubRepo)
@@ -373,11 +335,7 @@ func (g *GitHub) reply(w http.ResponseWriter, r *http.Request, v any, link strin
 	if !notModified && g.remaining > 0 {
 		g.remaining--
 	}
-	h.Set("X-Ratelimit-Limit", strconv.Itoa(g.Limit))
-	h.Set("X-Ratelimit-Remaining", strconv.Itoa(g.remaining))
-	h.Set("X-Ratelimit-Used", strconv.Itoa(g.Limit-g.remaining))
-	h.Set("X-Ratelimit-Reset", strconv.FormatInt(g.reset.Unix(), 10))
-	h.Set("X-Ratelimit-Resource", "core")
+	g.rateHeaders(h)
 	if notModified {
 		w.WriteHeader(http.StatusNotModified)
 		return
@@ -386,13 +344,15 @@ func (g *GitHub) reply(w http.ResponseWriter, r *http.Request, v any, link strin
 	w.Write(body)
 }
 
-// page cuts items to the requested page and returns the Link header.
-func page[T any](r *http.Request, items []T, defPer int) ([]T, string, bool) {
+// githubPage cuts items to the requested page and returns the Link header; a bad page or
+// per_page gets 422 and false.
+func githubPage[T any](w http.ResponseWriter, r *http.Request, items []T, defPer int) ([]T, string, bool) {
 	q := r.URL.Query()
 	per := defPer
 	if v := q.Get("per_page"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
+			githubError(w, http.StatusUnprocessableEntity, "Validation Failed: page")
 			return nil, "", false
 		}
 		per = min(n, 100)
@@ -401,6 +361,7 @@ func page[T any](r *http.Request, items []T, defPer int) ([]T, string, bool) {
 	if v := q.Get("page"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
+			githubError(w, http.StatusUnprocessableEntity, "Validation Failed: page")
 			return nil, "", false
 		}
 		pg = n
@@ -513,19 +474,13 @@ func (g *GitHub) listRuns(w http.ResponseWriter, r *http.Request, full string, r
 			runs = append(runs, run)
 		}
 	}
-	slices.SortStableFunc(runs, func(a, b GitHubRun) int {
-		if c := b.Created.Compare(a.Created); c != 0 {
-			return c
-		}
-		return int(b.ID - a.ID)
-	})
+	slices.SortStableFunc(runs, func(a, b GitHubRun) int { return newestFirst(a.Created, a.ID, b.Created, b.ID) })
 	total := len(runs)
 	if total > 1000 && (q.Get("created") != "" || q.Get("branch") != "" || q.Get("status") != "") {
 		runs = runs[:1000] // GitHub's cap for filtered listings; total_count still says how many
 	}
-	runs, link, ok := page(r, runs, 30)
+	runs, link, ok := githubPage(w, r, runs, 30)
 	if !ok {
-		githubError(w, http.StatusUnprocessableEntity, "Validation Failed: page")
 		return
 	}
 	tmpl := fixture("list-workflow-runs-for-repo.json").(map[string]any)["workflow_runs"].([]any)[0]
@@ -536,6 +491,11 @@ func (g *GitHub) listRuns(w http.ResponseWriter, r *http.Request, full string, r
 	g.reply(w, r, map[string]any{"total_count": total, "workflow_runs": out}, link)
 }
 
+// newestFirst orders as GitHub lists runs, deployments and statuses: newest first, then by id.
+func newestFirst(aCreated time.Time, aID int64, bCreated time.Time, bID int64) int {
+	return cmp.Or(bCreated.Compare(aCreated), cmp.Compare(bID, aID))
+}
+
 func runEvent(r GitHubRun) string {
 	if r.Event == "" {
 		return "push"
@@ -543,15 +503,8 @@ func runEvent(r GitHubRun) string {
 	return r.Event
 }
 
-func clone(v any) map[string]any {
-	b, _ := json.Marshal(v)
-	var m map[string]any
-	json.Unmarshal(b, &m)
-	return m
-}
-
 func runJSON(tmpl any, full string, run GitHubRun) map[string]any {
-	m := clone(tmpl)
+	m := jsonObject(tmpl)
 	attempt := run.Attempt
 	if attempt == 0 {
 		attempt = 1
@@ -595,15 +548,9 @@ func (g *GitHub) listDeployments(w http.ResponseWriter, r *http.Request, full st
 			deps = append(deps, d)
 		}
 	}
-	slices.SortStableFunc(deps, func(a, b GitHubDeployment) int {
-		if c := b.Created.Compare(a.Created); c != 0 {
-			return c
-		}
-		return int(b.ID - a.ID)
-	})
-	deps, link, ok := page(r, deps, 30)
+	slices.SortStableFunc(deps, func(a, b GitHubDeployment) int { return newestFirst(a.Created, a.ID, b.Created, b.ID) })
+	deps, link, ok := githubPage(w, r, deps, 30)
 	if !ok {
-		githubError(w, http.StatusUnprocessableEntity, "Validation Failed: page")
 		return
 	}
 	out := []any{}
@@ -614,7 +561,7 @@ func (g *GitHub) listDeployments(w http.ResponseWriter, r *http.Request, full st
 }
 
 func deploymentJSON(full string, d GitHubDeployment) map[string]any {
-	m := clone(fixture("list-deployments.json").([]any)[0])
+	m := jsonObject(fixture("list-deployments.json").([]any)[0])
 	api := "https://api.github.com/repos/" + full + "/deployments/" + strconv.FormatInt(d.ID, 10)
 	for k, v := range map[string]any{
 		"id": d.ID, "sha": d.SHA, "ref": d.Ref, "environment": d.Environment, "original_environment": d.Environment,
@@ -651,20 +598,14 @@ func (g *GitHub) listStatuses(w http.ResponseWriter, r *http.Request, full strin
 		return
 	}
 	sts := slices.Clone(d.Statuses)
-	slices.SortStableFunc(sts, func(a, b GitHubDeploymentStatus) int { // newest first
-		if c := b.Created.Compare(a.Created); c != 0 {
-			return c
-		}
-		return int(b.ID - a.ID)
-	})
-	sts, link, ok := page(r, sts, 30)
+	slices.SortStableFunc(sts, func(a, b GitHubDeploymentStatus) int { return newestFirst(a.Created, a.ID, b.Created, b.ID) })
+	sts, link, ok := githubPage(w, r, sts, 30)
 	if !ok {
-		githubError(w, http.StatusUnprocessableEntity, "Validation Failed: page")
 		return
 	}
 	out := []any{}
 	for _, s := range sts {
-		m := clone(fixture("list-deployment-statuses.json").([]any)[0])
+		m := jsonObject(fixture("list-deployment-statuses.json").([]any)[0])
 		for k, v := range map[string]any{
 			"id": s.ID, "state": s.State, "environment": d.Environment,
 			"created_at": ts(s.Created), "updated_at": ts(s.Created),
@@ -712,7 +653,7 @@ func (repo *GitHubRepo) ancestors(sha string) map[string]bool {
 }
 
 func commitJSON(full string, c GitHubCommit) map[string]any {
-	m := clone(fixture("compare-two-commits.json").(map[string]any)["commits"].([]any)[0])
+	m := jsonObject(fixture("compare-two-commits.json").(map[string]any)["commits"].([]any)[0])
 	m["sha"] = c.SHA
 	m["url"] = "https://api.github.com/repos/" + full + "/commits/" + c.SHA
 	m["html_url"] = "https://github.com/" + full + "/commit/" + c.SHA
@@ -778,15 +719,14 @@ func (g *GitHub) compare(w http.ResponseWriter, r *http.Request, full string, re
 	if paged {
 		def = 30
 	}
-	list, link, ok := page(r, ahead, def)
+	list, link, ok := githubPage(w, r, ahead, def)
 	if !ok {
-		githubError(w, http.StatusUnprocessableEntity, "Validation Failed: page")
 		return
 	}
 	if !paged {
 		link = ""
 	}
-	m := clone(fixture("compare-two-commits.json"))
+	m := jsonObject(fixture("compare-two-commits.json"))
 	commits := []any{}
 	for _, c := range list {
 		commits = append(commits, commitJSON(full, c))
@@ -869,15 +809,14 @@ func (g *GitHub) listIssues(w http.ResponseWriter, r *http.Request, full string,
 		}
 		return c
 	})
-	issues, link, ok := page(r, issues, 30)
+	issues, link, ok := githubPage(w, r, issues, 30)
 	if !ok {
-		githubError(w, http.StatusUnprocessableEntity, "Validation Failed: page")
 		return
 	}
 	tmpl := fixture("list-repository-issues.json").([]any)[0]
 	out := []any{}
 	for _, is := range issues {
-		m := clone(tmpl)
+		m := jsonObject(tmpl)
 		st := is.State
 		if st == "" {
 			st = "open"
@@ -892,7 +831,7 @@ func (g *GitHub) listIssues(w http.ResponseWriter, r *http.Request, full string,
 		labelTmpl := m["labels"].([]any)[0]
 		var ls []any
 		for _, l := range is.Labels {
-			lm := clone(labelTmpl)
+			lm := jsonObject(labelTmpl)
 			lm["name"] = l
 			lm["url"] = "https://api.github.com/repos/" + full + "/labels/" + l
 			ls = append(ls, lm)

@@ -49,10 +49,10 @@ type Pages struct {
 	Now func() time.Time
 
 	faults faults
+	calls  lockedList[string]
+	routes lockedList[string]
 
 	mu          sync.Mutex
-	calls       []string
-	routes      []string
 	assets      map[string]PagesAsset
 	upserted    map[string]bool
 	uploads     []PagesUpload
@@ -111,29 +111,29 @@ func NewPages(t testing.TB) *Pages {
 	mux.HandleFunc("POST "+PagesPrefix+"/pages/assets/upload", p.jwt("upload", p.upload))
 	mux.HandleFunc("POST "+PagesPrefix+"/pages/assets/upsert-hashes", p.jwt("upsert-hashes", p.upsertHashes))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		p.record("no-route")
-		cloudflareEnvelope(w, http.StatusNotFound, nil, nil, 7003, "Could not route to "+r.URL.Path)
+		p.routes.add("no-route")
+		cloudflareError(w, http.StatusNotFound, 7003, "Could not route to "+r.URL.Path)
 	})
-	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	p.Server, p.URL = startServer(t, PagesPrefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, _ := requestKey(r, PagesPrefix)
-		p.mu.Lock()
-		p.calls = append(p.calls, key)
-		p.mu.Unlock()
+		p.calls.add(key)
 		if f := p.faults.match(key); f != nil {
-			p.record("fault")
-			f.serve(w, r, func(status int) string {
-				if status == 524 {
-					return "error code: 524"
-				}
-				return CloudflareErrorBody(10000+status, http.StatusText(status))
-			})
+			p.routes.add("fault")
+			f.serve(w, r, pagesFaultBody)
 			return
 		}
 		mux.ServeHTTP(w, r)
 	}))
-	p.URL = p.Server.URL + PagesPrefix
-	t.Cleanup(p.Server.Close)
 	return p
+}
+
+// pagesFaultBody is cloudflareFaultBody, but a 524 (a timeout at Cloudflare's edge) is the
+// edge's plain text.
+func pagesFaultBody(status int) string {
+	if status == 524 {
+		return "error code: 524"
+	}
+	return cloudflareFaultBody(status)
 }
 
 // Inject adds a fault. Match is a substring of "METHOD /path body" without the prefix, e.g.
@@ -141,20 +141,12 @@ func NewPages(t testing.TB) *Pages {
 func (p *Pages) Inject(f InjectedFault) { p.faults.add(f) }
 
 // Calls lists every request, as "METHOD /path?query body" without the prefix.
-func (p *Pages) Calls() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.calls)
-}
+func (p *Pages) Calls() []string { return p.calls.all() }
 
 // Routes lists the route of every request in order: project, upload-token, check-missing,
 // upload, upsert-hashes, create-deployment, get-deployment, deployment-logs; "fault" for an
 // injected answer, "unauthorized" for a bad credential, "no-route" for a wrong path.
-func (p *Pages) Routes() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.routes)
-}
+func (p *Pages) Routes() []string { return p.routes.all() }
 
 // Count is how many requests went to route.
 func (p *Pages) Count(route string) int {
@@ -199,33 +191,22 @@ func (p *Pages) JWTs() []string {
 	return slices.Clone(p.jwts)
 }
 
-func (p *Pages) now() time.Time {
-	if p.Now != nil {
-		return p.Now()
-	}
-	return time.Now()
-}
-
-func (p *Pages) record(route string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.routes = append(p.routes, route)
-}
+func (p *Pages) now() time.Time { return nowOr(p.Now) }
 
 // api guards a route that takes the account API token.
 func (p *Pages) api(route string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer "+p.Token {
-			p.record("unauthorized")
-			cloudflareEnvelope(w, http.StatusBadRequest, nil, nil, 6003, "Invalid request headers")
+			p.routes.add("unauthorized")
+			cloudflareError(w, http.StatusBadRequest, 6003, "Invalid request headers")
 			return
 		}
 		if r.PathValue("acct") != p.AccountID || r.PathValue("proj") != p.Project {
-			p.record("no-route")
-			cloudflareEnvelope(w, http.StatusNotFound, nil, nil, 8000007, "Project not found. The specified project name does not match any of your existing projects.")
+			p.routes.add("no-route")
+			cloudflareError(w, http.StatusNotFound, 8000007, "Project not found. The specified project name does not match any of your existing projects.")
 			return
 		}
-		p.record(route)
+		p.routes.add(route)
 		h(w, r)
 	}
 }
@@ -238,22 +219,22 @@ func (p *Pages) jwt(route string, h http.HandlerFunc) http.HandlerFunc {
 		exp, ok := p.jwtExp[tok]
 		p.mu.Unlock()
 		if !ok || !exp.After(p.now()) {
-			p.record("unauthorized")
-			cloudflareEnvelope(w, http.StatusUnauthorized, nil, nil, 8000013, "Authorization failed")
+			p.routes.add("unauthorized")
+			cloudflareError(w, http.StatusUnauthorized, 8000013, "Authorization failed")
 			return
 		}
-		p.record(route)
+		p.routes.add(route)
 		h(w, r)
 	}
 }
 
 func (p *Pages) getProject(w http.ResponseWriter, r *http.Request) {
 	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	cloudflareEnvelope(w, http.StatusOK, cf.PagesProject{
+	cloudflareResult(w, cf.PagesProject{
 		Name: p.Project, ID: "7b162ea7-7367-4d67-bcde-1160995d5c10", CreatedOn: &created,
 		SubDomain: p.Project + ".pages.dev", Domains: []string{p.Project + ".pages.dev"},
 		ProductionBranch: p.ProductionBranch,
-	}, nil, 0, "")
+	})
 }
 
 // IssueJWT makes an upload token valid until exp, signed HS256 with a fixed test key.
@@ -288,7 +269,7 @@ func (p *Pages) ExpireJWTs() {
 }
 
 func (p *Pages) uploadToken(w http.ResponseWriter, r *http.Request) {
-	cloudflareEnvelope(w, http.StatusOK, map[string]string{"jwt": p.IssueJWT(p.now().Add(p.TokenTTL))}, nil, 0, "")
+	cloudflareResult(w, map[string]string{"jwt": p.IssueJWT(p.now().Add(p.TokenTTL))})
 }
 
 func (p *Pages) checkMissing(w http.ResponseWriter, r *http.Request) {
@@ -296,7 +277,7 @@ func (p *Pages) checkMissing(w http.ResponseWriter, r *http.Request) {
 		Hashes []string `json:"hashes"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		cloudflareEnvelope(w, http.StatusBadRequest, nil, nil, 8000096, "Invalid request body: "+err.Error())
+		cloudflareError(w, http.StatusBadRequest, 8000096, "Invalid request body: "+err.Error())
 		return
 	}
 	p.mu.Lock()
@@ -307,7 +288,7 @@ func (p *Pages) checkMissing(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.mu.Unlock()
-	cloudflareEnvelope(w, http.StatusOK, missing, nil, 0, "")
+	cloudflareResult(w, missing)
 }
 
 // Bucket limits the real API enforces (wrangler keeps under them).
@@ -326,19 +307,19 @@ func (p *Pages) upload(w http.ResponseWriter, r *http.Request) {
 		Base64 bool `json:"base64"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&items); err != nil {
-		cloudflareEnvelope(w, http.StatusBadRequest, nil, nil, 8000096, "Invalid request body: want a JSON array")
+		cloudflareError(w, http.StatusBadRequest, 8000096, "Invalid request body: want a JSON array")
 		return
 	}
 	up := PagesUpload{}
 	stored := map[string]PagesAsset{}
 	for _, it := range items {
 		if !it.Base64 || len(it.Key) != 32 {
-			cloudflareEnvelope(w, http.StatusBadRequest, nil, nil, 8000096, "Invalid asset: want base64:true and a 32-character key")
+			cloudflareError(w, http.StatusBadRequest, 8000096, "Invalid asset: want base64:true and a 32-character key")
 			return
 		}
 		b, err := base64.StdEncoding.DecodeString(it.Value)
 		if err != nil {
-			cloudflareEnvelope(w, http.StatusBadRequest, nil, nil, 8000096, "Invalid asset: value is not base64")
+			cloudflareError(w, http.StatusBadRequest, 8000096, "Invalid asset: value is not base64")
 			return
 		}
 		up.Keys = append(up.Keys, it.Key)
@@ -346,14 +327,14 @@ func (p *Pages) upload(w http.ResponseWriter, r *http.Request) {
 		stored[it.Key] = PagesAsset{Content: b, ContentType: it.Metadata.ContentType}
 	}
 	if len(items) > pagesMaxBucketFiles || up.Bytes > pagesMaxBucketBytes {
-		cloudflareEnvelope(w, http.StatusRequestEntityTooLarge, nil, nil, 8000095, "Upload too large")
+		cloudflareError(w, http.StatusRequestEntityTooLarge, 8000095, "Upload too large")
 		return
 	}
 	p.mu.Lock()
 	maps.Copy(p.assets, stored)
 	p.uploads = append(p.uploads, up)
 	p.mu.Unlock()
-	cloudflareEnvelope(w, http.StatusOK, nil, nil, 0, "")
+	cloudflareResult(w, nil)
 }
 
 func (p *Pages) upsertHashes(w http.ResponseWriter, r *http.Request) {
@@ -361,7 +342,7 @@ func (p *Pages) upsertHashes(w http.ResponseWriter, r *http.Request) {
 		Hashes []string `json:"hashes"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		cloudflareEnvelope(w, http.StatusBadRequest, nil, nil, 8000096, "Invalid request body")
+		cloudflareError(w, http.StatusBadRequest, 8000096, "Invalid request body")
 		return
 	}
 	p.mu.Lock()
@@ -369,13 +350,13 @@ func (p *Pages) upsertHashes(w http.ResponseWriter, r *http.Request) {
 		p.upserted[h] = true
 	}
 	p.mu.Unlock()
-	cloudflareEnvelope(w, http.StatusOK, true, nil, 0, "")
+	cloudflareResult(w, true)
 }
 
 func (p *Pages) createDeployment(w http.ResponseWriter, r *http.Request) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
-		cloudflareEnvelope(w, http.StatusBadRequest, nil, nil, 8000000, "want multipart/form-data")
+		cloudflareError(w, http.StatusBadRequest, 8000000, "want multipart/form-data")
 		return
 	}
 	d := &PagesDeployment{}
@@ -386,14 +367,14 @@ func (p *Pages) createDeployment(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		if err != nil {
-			cloudflareEnvelope(w, http.StatusBadRequest, nil, nil, 8000000, "bad multipart body")
+			cloudflareError(w, http.StatusBadRequest, 8000000, "bad multipart body")
 			return
 		}
 		b, _ := io.ReadAll(part)
 		switch part.FormName() {
 		case "manifest":
 			if err := json.Unmarshal(b, &d.Manifest); err != nil {
-				cloudflareEnvelope(w, http.StatusBadRequest, nil, nil, 8000000, "manifest is not a JSON object")
+				cloudflareError(w, http.StatusBadRequest, 8000000, "manifest is not a JSON object")
 				return
 			}
 		case "branch":
@@ -411,14 +392,14 @@ func (p *Pages) createDeployment(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if d.Manifest == nil {
-		cloudflareEnvelope(w, http.StatusBadRequest, nil, nil, 8000000, "no manifest")
+		cloudflareError(w, http.StatusBadRequest, 8000000, "no manifest")
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for path, h := range d.Manifest {
 		if _, ok := p.assets[h]; !ok {
-			cloudflareEnvelope(w, http.StatusBadRequest, nil, nil, 8000000, "manifest references an asset that was never uploaded: "+path)
+			cloudflareError(w, http.StatusBadRequest, 8000000, "manifest references an asset that was never uploaded: "+path)
 			return
 		}
 	}
@@ -445,7 +426,7 @@ func (p *Pages) createDeployment(w http.ResponseWriter, r *http.Request) {
 	d.Deployment = dep
 	p.advance(d)
 	p.deployments = append(p.deployments, d)
-	cloudflareEnvelope(w, http.StatusOK, d.Deployment, nil, 0, "")
+	cloudflareResult(w, d.Deployment)
 }
 
 // advance sets the deployment's stages after polls GETs.
@@ -500,12 +481,12 @@ func (p *Pages) getDeployment(w http.ResponseWriter, r *http.Request) {
 	defer p.mu.Unlock()
 	d := p.findDeployment(r.PathValue("id"))
 	if d == nil {
-		cloudflareEnvelope(w, http.StatusNotFound, nil, nil, 8000009, "The deployment ID you have specified does not exist.")
+		cloudflareError(w, http.StatusNotFound, 8000009, "The deployment ID you have specified does not exist.")
 		return
 	}
 	d.polls++
 	p.advance(d)
-	cloudflareEnvelope(w, http.StatusOK, d.Deployment, nil, 0, "")
+	cloudflareResult(w, d.Deployment)
 }
 
 func (p *Pages) deploymentLogs(w http.ResponseWriter, r *http.Request) {
@@ -513,7 +494,7 @@ func (p *Pages) deploymentLogs(w http.ResponseWriter, r *http.Request) {
 	d := p.findDeployment(r.PathValue("id"))
 	p.mu.Unlock()
 	if d == nil {
-		cloudflareEnvelope(w, http.StatusNotFound, nil, nil, 8000009, "The deployment ID you have specified does not exist.")
+		cloudflareError(w, http.StatusNotFound, 8000009, "The deployment ID you have specified does not exist.")
 		return
 	}
 	lines := []cf.PagesDeploymentLogEntry{{Line: "Initializing build environment..."}, {Line: "Success: Finished initializing build environment"}}
@@ -522,7 +503,7 @@ func (p *Pages) deploymentLogs(w http.ResponseWriter, r *http.Request) {
 	} else {
 		lines = append(lines, cf.PagesDeploymentLogEntry{Line: "Success: Your site was deployed!"})
 	}
-	cloudflareEnvelope(w, http.StatusOK, cf.PagesDeploymentLogs{Total: len(lines), Data: lines}, nil, 0, "")
+	cloudflareResult(w, cf.PagesDeploymentLogs{Total: len(lines), Data: lines})
 }
 
 // Reset forgets the stored assets, as if the cache had expired.
