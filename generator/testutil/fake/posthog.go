@@ -35,14 +35,14 @@ type PostHog struct {
 	ProjectID   string
 	Latency     time.Duration
 
-	faults faults
+	faults  faults
+	calls   lockedList[string]
+	queries lockedList[string]
+	events  lockedList[PostHogEvent]
 
 	mu          sync.Mutex
 	days        map[string]map[string]PostHogDay // filter value → day → figures
-	queries     []string
-	events      []PostHogEvent
 	annotations []PostHogAnnotation
-	calls       []string
 }
 
 // PostHogDay is one day of a product's figures in the fake.
@@ -86,26 +86,20 @@ func NewPostHog(t testing.TB) *PostHog {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		posthogError(w, http.StatusNotFound, "invalid_request", "not_found", "Not found: "+r.URL.Path)
 	})
-	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	p.Server, p.URL = startServer(t, PostHogPrefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, _ := requestKey(r, PostHogPrefix)
-		p.mu.Lock()
-		p.calls = append(p.calls, key)
-		p.mu.Unlock()
-		if !sleepCtx(r, p.Latency) {
-			return
-		}
-		if f := p.faults.match(key); f != nil {
-			f.serve(w, r, func(status int) string {
-				b, _ := json.Marshal(map[string]string{"type": "server_error", "code": strconv.Itoa(status), "detail": http.StatusText(status)})
-				return string(b)
-			})
+		p.calls.add(key)
+		if !sleepCtx(r, p.Latency) || p.faults.answer(w, r, key, posthogFaultBody) {
 			return
 		}
 		mux.ServeHTTP(w, r)
 	}))
-	p.URL = p.Server.URL + PostHogPrefix
-	t.Cleanup(p.Server.Close)
 	return p
+}
+
+func posthogFaultBody(status int) string {
+	b, _ := json.Marshal(map[string]string{"type": "server_error", "code": strconv.Itoa(status), "detail": http.StatusText(status)})
+	return string(b)
 }
 
 // Inject adds a fault.
@@ -122,18 +116,10 @@ func (p *PostHog) SetDay(filter, day string, d PostHogDay) {
 }
 
 // Queries lists the HogQL of every query that reached the handler.
-func (p *PostHog) Queries() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.queries)
-}
+func (p *PostHog) Queries() []string { return p.queries.all() }
 
 // Events lists the captured events.
-func (p *PostHog) Events() []PostHogEvent {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.events)
-}
+func (p *PostHog) Events() []PostHogEvent { return p.events.all() }
 
 // Annotations lists the stored annotations.
 func (p *PostHog) Annotations() []PostHogAnnotation {
@@ -143,11 +129,7 @@ func (p *PostHog) Annotations() []PostHogAnnotation {
 }
 
 // Calls lists the requests received, as "METHOD /path?query body" without the prefix.
-func (p *PostHog) Calls() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.calls)
-}
+func (p *PostHog) Calls() []string { return p.calls.all() }
 
 // PostHogHasMoreBody is a query answer with hasMore:true (an incomplete result).
 func PostHogHasMoreBody() string {
@@ -155,9 +137,7 @@ func PostHogHasMoreBody() string {
 }
 
 func posthogError(w http.ResponseWriter, status int, typ, code, detail string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"type": typ, "code": code, "detail": detail, "attr": nil})
+	writeJSON(w, status, map[string]any{"type": typ, "code": code, "detail": detail, "attr": nil})
 }
 
 func (p *PostHog) personal(w http.ResponseWriter, r *http.Request) bool {
@@ -195,9 +175,7 @@ func (p *PostHog) query(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sql := body.Query.Query
-	p.mu.Lock()
-	p.queries = append(p.queries, sql)
-	p.mu.Unlock()
+	p.queries.add(sql)
 	fm := posthogFilter.FindStringSubmatch(sql)
 	rm := posthogRange.FindStringSubmatch(sql)
 	if fm == nil || rm == nil {
@@ -231,8 +209,7 @@ func (p *PostHog) query(w http.ResponseWriter, r *http.Request) {
 		rows = append(rows, row)
 	}
 	p.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{
+	writeJSON(w, http.StatusOK, map[string]any{
 		"results": rows, "columns": columns, "types": types, "hasMore": false, "limit": 100, "offset": 0,
 		"hogql": sql, "timings": []map[string]any{{"k": "./query", "t": 0.01}}, "is_cached": false,
 	})
@@ -251,8 +228,7 @@ func (p *PostHog) listAnnotations(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"count": len(res), "next": nil, "previous": nil, "results": res})
+	writeJSON(w, http.StatusOK, map[string]any{"count": len(res), "next": nil, "previous": nil, "results": res})
 }
 
 func (p *PostHog) createAnnotation(w http.ResponseWriter, r *http.Request) {
@@ -271,9 +247,7 @@ func (p *PostHog) createAnnotation(w http.ResponseWriter, r *http.Request) {
 	a.ID = len(p.annotations) + 1
 	p.annotations = append(p.annotations, a)
 	p.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusCreated)
-	json.NewEncoder(w).Encode(a)
+	writeJSON(w, http.StatusCreated, a)
 }
 
 func (p *PostHog) batch(w http.ResponseWriter, r *http.Request) {
@@ -290,9 +264,7 @@ func (p *PostHog) batch(w http.ResponseWriter, r *http.Request) {
 		posthogError(w, http.StatusUnauthorized, "authentication_error", "invalid_api_key", "Project API key invalid.")
 		return
 	}
-	p.mu.Lock()
-	p.events = append(p.events, b.Batch...)
-	p.mu.Unlock()
+	p.events.add(b.Batch...)
 	w.Header().Set("Content-Type", "application/json")
 	io.WriteString(w, `{"status":1}`)
 }
