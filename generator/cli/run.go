@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/portfolio-report/portfolio/generator/alert"
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/progress"
 	"github.com/portfolio-report/portfolio/generator/run"
@@ -366,6 +367,18 @@ func (a *app) runAlert(ctx context.Context, cfg *config.Config, st *store.Store,
 		state = "warning"
 	}
 	rep.add(stepAlert, state, alertSummaryLine(sum))
+	// What fired or resolved in this run, one row each: the counts alone do not say which.
+	inhibited := map[string]bool{}
+	for _, f := range sum.Firing {
+		inhibited[f.Fingerprint] = f.Inhibited
+	}
+	for _, t := range sum.Transitions {
+		detail := fmt.Sprintf("[%s] %s", t.Severity, alert.Alert{Rule: t.Rule, Subject: t.Subject}.RuleName())
+		if inhibited[t.Fingerprint] {
+			detail += " (inhibited by the outage: not notified)"
+		}
+		rep.add("  "+t.Product, t.To, detail)
+	}
 	for _, c := range sum.Channels {
 		switch {
 		case !c.Enabled:
