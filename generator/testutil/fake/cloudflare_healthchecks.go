@@ -520,6 +520,19 @@ func hcPolicyProblem(m map[string]any) string {
 	return ""
 }
 
+// hcDecodePolicy reads a policy from the body; a malformed or invalid one gets 400.
+func hcDecodePolicy(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
+	m, ok := hcDecodeObject(w, r)
+	if !ok {
+		return nil, false
+	}
+	if p := hcPolicyProblem(m); p != "" {
+		cloudflareError(w, http.StatusBadRequest, 17000, p)
+		return nil, false
+	}
+	return m, true
+}
+
 func (c *CloudflareHealthchecks) listPolicies(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	all := hcCopyAll(c.policies)
@@ -539,12 +552,8 @@ func (c *CloudflareHealthchecks) getPolicy(w http.ResponseWriter, r *http.Reques
 }
 
 func (c *CloudflareHealthchecks) createPolicy(w http.ResponseWriter, r *http.Request) {
-	m, ok := hcDecodeObject(w, r)
+	m, ok := hcDecodePolicy(w, r)
 	if !ok {
-		return
-	}
-	if p := hcPolicyProblem(m); p != "" {
-		cloudflareError(w, http.StatusBadRequest, 17000, p)
 		return
 	}
 	c.mu.Lock()
@@ -556,12 +565,8 @@ func (c *CloudflareHealthchecks) createPolicy(w http.ResponseWriter, r *http.Req
 }
 
 func (c *CloudflareHealthchecks) updatePolicy(w http.ResponseWriter, r *http.Request) {
-	m, ok := hcDecodeObject(w, r)
+	m, ok := hcDecodePolicy(w, r)
 	if !ok {
-		return
-	}
-	if p := hcPolicyProblem(m); p != "" {
-		cloudflareError(w, http.StatusBadRequest, 17000, p)
 		return
 	}
 	c.mu.Lock()
