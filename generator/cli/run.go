@@ -208,7 +208,7 @@ func (a *app) runPipeline(ctx context.Context, cfg *config.Config, o runOptions)
 		case d.URL == "" && d.ID == "":
 			rep.add(stepPublish, "skipped", publishSkipReason(a.getenv, cfg))
 		default:
-			rep.add(stepPublish, "ok", d.Summary()+" "+d.URL)
+			rep.add(stepPublish, "ok", d.Summary()) // the summary names the URL
 		}
 	}
 
@@ -384,7 +384,7 @@ func (a *app) runAlert(ctx context.Context, cfg *config.Config, st *store.Store,
 		case !c.Enabled:
 			rep.add("  "+c.Name, "skipped", c.Reason)
 		case c.Failing():
-			rep.add("  "+c.Name, "failing", fmt.Sprintf("%d failures in a row: %s", c.Failures, c.LastError))
+			rep.add("  "+c.Name, "failing", fmt.Sprintf("failed %d run(s) in a row: %s", c.Failures, c.LastError))
 		}
 	}
 }

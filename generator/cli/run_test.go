@@ -518,6 +518,9 @@ func TestRunHealthyPortfolio(t *testing.T) {
 			t.Errorf("summary %s: %s %q, want %s and %q", step.name, state, detail, step.state, step.detail)
 		}
 	}
+	if _, detail := summaryRow(t, res.stdout, "publish"); strings.Count(detail, ".pages.dev") != 1 {
+		t.Errorf("the publish row should name the deployment URL once: %q", detail)
+	}
 	if !strings.Contains(res.stdout, "portfolio run at 2026-06-30T12:00:00Z") {
 		t.Errorf("the summary lacks its heading:\n%s", res.stdout)
 	}
@@ -762,9 +765,9 @@ func TestRunNeverLeaksSecrets(t *testing.T) {
 	if state, _ := summaryRow(t, last.stdout, "alert"); state != "warning" {
 		t.Errorf("summary alert: %s, want warning (channels failing):\n%s", state, last.stdout)
 	}
-	for _, ch := range []string{"slack", "pagerduty"} {
-		if state, _ := summaryRow(t, last.stdout, ch); state != "failing" {
-			t.Errorf("summary %s: %s, want failing:\n%s", ch, state, last.stdout)
+	for ch, why := range map[string]string{"slack": "500", "pagerduty": "400"} {
+		if state, detail := summaryRow(t, last.stdout, ch); state != "failing" || !strings.HasPrefix(detail, "failed 1 run(s) in a row") || !strings.Contains(detail, why) {
+			t.Errorf("summary %s: %s %q, want failing with HTTP %s", ch, state, detail, why)
 		}
 	}
 	if len(w.pages.Deployments()) != 2 {
