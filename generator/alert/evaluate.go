@@ -306,8 +306,11 @@ func due(a Alert, r Route, now time.Time) string {
 // measure the same outage, and one page per outage is enough.
 var inhibited = []string{RuleUptime, RuleFastBurn, RuleSlowBurn}
 
-// inhibit marks the alerts that a firing probe_down alert of their product silences. An
-// inhibited alert that outlives the outage is notified once the outage alert resolves.
+// inhibit marks the alerts that a firing probe_down alert of their product silences. An alert
+// that was pending or firing during the outage stays silenced until it resolves itself: the
+// 24-hour uptime of a product that was down for an hour stays under its objective for a day,
+// and paging again for it after the outage resolved would be a second page for one outage. A
+// leak that never trips probe_down (failures that are not consecutive) is never inhibited.
 func inhibit(alerts []Alert) {
 	down := map[string]bool{}
 	for _, a := range alerts {
@@ -317,7 +320,8 @@ func inhibit(alerts []Alert) {
 	}
 	for i := range alerts {
 		a := &alerts[i]
-		a.Inhibited = a.Status == Firing && down[a.Product] && slices.Contains(inhibited, a.Rule)
+		active := a.Status == Firing || a.Status == Pending
+		a.Inhibited = active && slices.Contains(inhibited, a.Rule) && (down[a.Product] || a.Inhibited)
 	}
 }
 

@@ -136,7 +136,6 @@ func TestStateMachine(t *testing.T) {
 	outage := func(down, uptime bool) []Observation {
 		return append(probeDown(down), observation(RuleUptime, Critical, uptime, 2))
 	}
-	sorted := func(s []string) []string { slices.Sort(s); return s }
 
 	tests := []struct {
 		name   string
@@ -264,8 +263,16 @@ func TestStateMachine(t *testing.T) {
 			{obs: outage(true, true), want: Pending, wantSent: all3("firing")},
 			{obs: outage(true, true), want: Firing},
 			{obs: outage(false, true), want: Firing},
-			{obs: outage(false, true), want: Firing, wantSent: sorted(append(all3("firing"), all3("resolved")...))},
+			// The outage resolves; the 24-hour uptime is still under the objective, but the
+			// outage was paged: only its resolve goes out.
+			{obs: outage(false, true), want: Firing, wantSent: all3("resolved")},
 			{obs: outage(false, true), want: Firing},
+			{obs: outage(false, false), want: Firing},
+			{obs: outage(false, false), want: Resolved}, // never notified, so no resolve either
+		}},
+		{name: "an uptime breach without an outage (a leak) pages", fp: uptimeFP, ticks: []tick{
+			{obs: outage(false, true), want: Pending},
+			{obs: outage(false, true), want: Firing, wantSent: all3("firing")},
 		}},
 		{name: "a resolved alert is forgotten after a week", fp: errFP, ticks: []tick{
 			{obs: errRate(true), want: Pending},

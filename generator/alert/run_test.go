@@ -197,6 +197,19 @@ func TestTwoRunsOverTheSameBreachNotifyOncePerChannel(t *testing.T) {
 			t.Errorf("resolve mail missing or not threaded under %s", msgs[0].MessageID)
 		}
 	}
+
+	// After the outage, the 24-hour uptime stays below the objective for a day: the outage was
+	// paged once, so the alerts it inhibited stay quiet until they resolve.
+	for i := 4; i <= 24; i++ {
+		at := t0.Add(time.Duration(i) * 15 * time.Minute)
+		w.snap(t, at, true)
+		sum := w.run(t, at)
+		for _, o := range sum.Outcomes {
+			if o.Notification.Kind != alert.NotifyResolved {
+				t.Errorf("run at +%dm after recovery sent %s %s for %s", i*15, o.Notification.Kind, o.Notification.Channel, o.Notification.Alert.Rule)
+			}
+		}
+	}
 	w.assertNoSecrets(t)
 }
 

@@ -100,7 +100,8 @@ type Alert struct {
 	Recoveries int `json:"recoveries"` // consecutive evaluations that did not, since the last breach
 
 	// Inhibited is set while the product's probe_down alert fires: the availability alerts
-	// it explains (uptime_24h, burn_rate_fast, burn_rate_slow) are kept but not notified.
+	// it explains (uptime_24h, burn_rate_fast, burn_rate_slow) are kept but not notified, and
+	// stay so until they resolve, so one outage is one page.
 	Inhibited bool `json:"inhibited,omitempty"`
 
 	// Acknowledged is read back from the alert's GitHub issue each run (assigned, or labelled
