@@ -52,7 +52,7 @@ func TestCommit(t *testing.T) {
 	}
 
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not on the PATH; Commit without git is tested above")
+		t.Skip("git not installed (exec.LookPath failed); Commit without git is tested above")
 	}
 	repo := t.TempDir()
 	for _, args := range [][]string{

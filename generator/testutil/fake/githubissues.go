@@ -55,7 +55,7 @@ type FakeIssue struct {
 
 // NewGitHubIssues starts the fake; it stops with the test.
 func NewGitHubIssues(t testing.TB) *GitHubIssues {
-	g := &GitHubIssues{Token: "ghp_issuesFAKEtoken0123456789", repos: map[string][]*FakeIssue{},
+	g := &GitHubIssues{Token: "fake-github-issues-token-0123456789", repos: map[string][]*FakeIssue{},
 		Now: func() time.Time { return time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC) }}
 	p := GitHubIssuesPrefix
 	mux := http.NewServeMux()
