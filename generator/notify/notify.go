@@ -11,10 +11,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/portfolio-report/portfolio/generator/retry"
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -81,20 +81,9 @@ func (o RetryOptions) withDefaults() RetryOptions {
 		o.MaxWait = 30 * time.Second
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleep
+		o.Sleep = retry.Sleep
 	}
 	return o
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // WithRetry retries n's retryable failures within one run, honouring Retry-After. A
@@ -200,24 +189,9 @@ func StatusError(what string, r *Response) error {
 		err = fmt.Errorf("%s: %d %s", what, r.Status, http.StatusText(r.Status))
 	}
 	if r.Status == http.StatusTooManyRequests || r.Status >= 500 {
-		return Retryable(err, RetryAfter(r.Header.Get("Retry-After"), time.Now()))
+		return Retryable(err, retryAfter(r.Header.Get("Retry-After")))
 	}
 	return err
-}
-
-// RetryAfter parses a Retry-After header: seconds or an HTTP date. 0 when absent or bad.
-func RetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 // RedactURL keeps a URL's scheme and host and hides the rest, which may hold a secret (a
@@ -232,4 +206,10 @@ func RedactURL(u string) string {
 		s += "/[redacted]"
 	}
 	return s
+}
+
+// retryAfter is how long a Retry-After header asks to wait; 0 when absent or unreadable.
+func retryAfter(v string) time.Duration {
+	d, _ := retry.After(v, time.Now())
+	return d
 }

@@ -143,18 +143,3 @@ func TestPostJSONKeepsTheURLOutOfErrors(t *testing.T) {
 		})
 	}
 }
-
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", 0}, {"7", 7 * time.Second}, {"junk", 0}, {"-3", 0},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-	} {
-		if got := notify.RetryAfter(tc.in, now); got != tc.want {
-			t.Errorf("RetryAfter(%q) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-}

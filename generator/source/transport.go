@@ -1,11 +1,10 @@
 package source
 
 import (
-	"context"
 	"fmt"
+	"github.com/portfolio-report/portfolio/generator/retry"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -72,7 +71,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				return nil, err
 			}
 		case resp.StatusCode == http.StatusTooManyRequests:
-			ra, known := retryAfter(resp.Header.Get("Retry-After"), t.now())
+			ra, known := retry.After(resp.Header.Get("Retry-After"), t.now())
 			drain(resp)
 			if !known {
 				ra = wait // no Retry-After: back off as for a 5xx
@@ -84,7 +83,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				}
 				return nil, &RateLimitedError{Reset: reset, Err: fmt.Errorf("HTTP 429 from %s", req.URL.Host)}
 			}
-			if err := sleep(ctx, ra); err != nil {
+			if err := retry.Sleep(ctx, ra); err != nil {
 				return nil, err
 			}
 			if !known {
@@ -96,7 +95,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		default:
 			return resp, nil
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := retry.Sleep(ctx, wait); err != nil {
 			return nil, err
 		}
 		wait *= 2
@@ -110,35 +109,7 @@ func (t *Transport) now() time.Time {
 	return time.Now()
 }
 
-// retryAfter reads a Retry-After header: seconds or an HTTP date.
-func retryAfter(h string, now time.Time) (time.Duration, bool) {
-	if h == "" {
-		return 0, false
-	}
-	if s, err := strconv.Atoi(h); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second, true
-	}
-	if t, err := http.ParseTime(h); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
-}
-
 func drain(resp *http.Response) {
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

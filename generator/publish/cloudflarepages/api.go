@@ -5,9 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/portfolio-report/portfolio/generator/retry"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -99,7 +99,7 @@ func (t observingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		return resp, err
 	}
 	o.status = resp.StatusCode
-	o.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	o.retryAfter, _ = retry.After(resp.Header.Get("Retry-After"), time.Now())
 	if resp.StatusCode >= 400 {
 		body, rerr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
@@ -116,21 +116,6 @@ func (t observingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		resp.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	return resp, nil
-}
-
-// parseRetryAfter reads seconds or an HTTP date; 0 when absent or unreadable.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now).Round(time.Second)
-	}
-	return 0
 }
 
 // apiClient makes single, unretried calls with cloudflare-go's Raw and turns every failure,

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/portfolio-report/portfolio/generator/retry"
 	"log/slog"
 	"mime/multipart"
 	"net/http"
@@ -117,7 +118,7 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger, opts ...Optio
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Publisher{cfg: cfg, hc: &hc, log: logger, now: time.Now, sleep: sleepCtx}
+	p := &Publisher{cfg: cfg, hc: &hc, log: logger, now: time.Now, sleep: retry.Sleep}
 	for _, o := range opts {
 		o(p)
 	}
@@ -143,17 +144,6 @@ func FromEnv(getenv func(string) string, pc *config.CloudflarePages, httpClient 
 		ProductionBranch: pc.Branch,
 		BaseURL:          getenv(config.EnvCloudflareBaseURL),
 	}, httpClient, logger, opts...)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Publish uploads the files in dir that Cloudflare does not have yet and creates a deployment

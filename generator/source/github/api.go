@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/portfolio-report/portfolio/generator/retry"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -107,7 +108,7 @@ func (c *collector) do(ctx context.Context, call func() (*gh.Response, error)) (
 				return resp, err
 			}
 			retried = true
-			if serr := sleep(ctx, c.s.opt.Backoff); serr != nil {
+			if serr := retry.Sleep(ctx, c.s.opt.Backoff); serr != nil {
 				return resp, serr
 			}
 			continue
@@ -124,7 +125,7 @@ func (c *collector) do(ctx context.Context, call func() (*gh.Response, error)) (
 		}
 		retried = true
 		c.log.Info("github secondary rate limit: waiting", "retry_after", d)
-		if serr := sleep(ctx, d); serr != nil {
+		if serr := retry.Sleep(ctx, d); serr != nil {
 			return resp, serr
 		}
 	}
@@ -135,20 +136,6 @@ func isAPIError(err error) bool {
 	var er *gh.ErrorResponse
 	var ae *gh.AcceptedError
 	return errors.As(err, &er) || errors.As(err, &ae)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // wrap adds the repository and step to an error, once.
