@@ -21,6 +21,8 @@ type publishFlags struct {
 	commitMessage string
 	dryRun        bool
 	skipCaching   bool
+	// summarised says the caller (run) prints the outcome in its own summary.
+	summarised bool
 }
 
 func (a *app) publishCommand() *cobra.Command {
@@ -94,7 +96,9 @@ func (a *app) publishSite(ctx context.Context, cfg *config.Config, pf publishFla
 		if pf.dryRun {
 			return a.localPlan(err)
 		}
-		fmt.Fprintf(a.stdout, "publish: %v\n", err)
+		if !pf.summarised {
+			fmt.Fprintf(a.stdout, "publish: %v\n", err)
+		}
 		return publish.Deployment{}, nil
 	}
 	if err != nil {
@@ -106,6 +110,9 @@ func (a *app) publishSite(ctx context.Context, cfg *config.Config, pf publishFla
 	}
 	if d.DryRun {
 		a.printPlan(d)
+	}
+	if pf.summarised {
+		return d, nil
 	}
 	fmt.Fprintf(a.stdout, "publish: %s\n", d.Summary())
 	if !d.DryRun {

@@ -92,6 +92,7 @@ Exit codes: 0 ok, 1 a step failed, 2 bad usage or config, 3 finished but some so
 				}
 			}
 			pf.dryRun = pf.dryRun || dryRun
+			pf.summarised = true
 			return a.runPipeline(cmd.Context(), cfg, runOptions{dryRun: dryRun, skip: skip, publish: pf})
 		},
 	}
