@@ -105,7 +105,7 @@ func Rules(in ProductInput, now time.Time) []Observation {
 	// sees it (and a dropped CI run does not delay it).
 	if probed(snaps) {
 		n := max(ac.FailureThreshold, 1)
-		fails := health.ConsecutiveProbeFailures(snaps)
+		fails, since := health.ProbeFailureStreak(snaps)
 		o := Observation{Rule: RuleProbeDown, Severity: Critical, Breach: fails >= n,
 			Value: float64(fails), Threshold: float64(n), Unit: "runs", FireAfter: 1}
 		o.Summary = fmt.Sprintf("health probe failed %d run(s) in a row (alert at %d)", fails, n)
@@ -113,7 +113,7 @@ func Rules(in ProductInput, now time.Time) []Observation {
 			o.Summary += ": " + truncate(last.Err, 200)
 		}
 		if o.Breach {
-			o.Since = streakStart(snaps)
+			o.Since = since
 		}
 		add(o)
 	} else {
@@ -238,22 +238,6 @@ func Rules(in ProductInput, now time.Time) []Observation {
 // last returns the snapshots in (now-d, now], like the windows of package health.
 func last(snaps []record.Snapshot, d time.Duration, now time.Time) []record.Snapshot {
 	return health.Window(snaps, now.Add(-d+time.Nanosecond), now.Add(time.Nanosecond))
-}
-
-// streakStart is the time of the first failed probe of the trailing run of failures.
-func streakStart(snaps []record.Snapshot) time.Time {
-	var start time.Time
-	for i := len(snaps) - 1; i >= 0; i-- {
-		p := snaps[i].Probe
-		if p == nil {
-			continue
-		}
-		if p.OK() {
-			break
-		}
-		start = snaps[i].Time
-	}
-	return start
 }
 
 func probed(snaps []record.Snapshot) bool { return lastProbe(snaps) != nil }

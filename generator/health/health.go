@@ -112,8 +112,8 @@ func ErrorRate(snaps []record.Snapshot) (pct float64, ok bool) {
 
 // Latency sources.
 const (
-	LatencyEdge  = "cloudflare" // Cloudflare's p95 time to first byte, weighted by requests
-	LatencyProbe = "probe"      // nearest-rank p95 of the probes' total times
+	LatencyEdge  = "cloudflare" // Cloudflare's percentile time to first byte, weighted by requests
+	LatencyProbe = "probe"      // nearest-rank percentile of the probes' total times
 )
 
 // P95 is the response time in milliseconds that 95 % of requests beat. With Cloudflare data it
@@ -121,11 +121,23 @@ const (
 // exactly; the weighted mean is what a dashboard shows and is stable). Without, it is the
 // nearest-rank p95 of successful probes. ok is false with neither.
 func P95(snaps []record.Snapshot) (ms float64, source string, ok bool) {
+	return latency(snaps, 95, func(h *record.HTTPStats) float64 { return h.P95Ms })
+}
+
+// P50 is the typical response time in milliseconds, computed as P95 is: the request-weighted
+// mean of Cloudflare's interval p50, else the (lower) median of successful probes.
+func P50(snaps []record.Snapshot) (ms float64, source string, ok bool) {
+	return latency(snaps, 50, func(h *record.HTTPStats) float64 { return h.P50Ms })
+}
+
+// latency is the p-th percentile response time: edge's request-weighted mean over the
+// Cloudflare intervals, or the nearest-rank percentile of the successful probes.
+func latency(snaps []record.Snapshot, p float64, edge func(*record.HTTPStats) float64) (float64, string, bool) {
 	var weight, sum float64
 	for _, s := range snaps {
-		if s.HTTP != nil && s.HTTP.Requests > 0 && s.HTTP.P95Ms > 0 {
+		if s.HTTP != nil && s.HTTP.Requests > 0 && edge(s.HTTP) > 0 {
 			weight += float64(s.HTTP.Requests)
-			sum += float64(s.HTTP.Requests) * s.HTTP.P95Ms
+			sum += float64(s.HTTP.Requests) * edge(s.HTTP)
 		}
 	}
 	if weight > 0 {
@@ -140,7 +152,7 @@ func P95(snaps []record.Snapshot) (ms float64, source string, ok bool) {
 	if len(probes) == 0 {
 		return 0, "", false
 	}
-	return NearestRank(probes, 95), LatencyProbe, true
+	return NearestRank(probes, p), LatencyProbe, true
 }
 
 // NearestRank returns the p-th percentile of v by the nearest-rank method. v is sorted in place.
@@ -156,10 +168,10 @@ func NearestRank(v []float64, p float64) float64 {
 	return v[rank-1]
 }
 
-// ConsecutiveProbeFailures counts the failed probes at the end of snaps, stopping at the first
-// success; snapshots without a probe are passed over.
-func ConsecutiveProbeFailures(snaps []record.Snapshot) int {
-	n := 0
+// ProbeFailureStreak counts the failed probes at the end of snaps, stopping at the first
+// success, and gives the time of the first failure of that streak (zero with none); snapshots
+// without a probe are passed over.
+func ProbeFailureStreak(snaps []record.Snapshot) (n int, since time.Time) {
 	for i := len(snaps) - 1; i >= 0; i-- {
 		p := snaps[i].Probe
 		if p == nil {
@@ -169,8 +181,9 @@ func ConsecutiveProbeFailures(snaps []record.Snapshot) int {
 			break
 		}
 		n++
+		since = snaps[i].Time
 	}
-	return n
+	return n, since
 }
 
 // Statuses of a product and of the portfolio.

@@ -199,3 +199,38 @@ func TestSourceFreshness(t *testing.T) {
 		t.Errorf("skipped and fresh sources are not stale: %+v", got)
 	}
 }
+
+func TestP50(t *testing.T) {
+	edge := []record.Snapshot{
+		{Time: t0, HTTP: &record.HTTPStats{Requests: 300, P50Ms: 40, P95Ms: 100}},
+		{Time: t0.Add(Cadence), HTTP: &record.HTTPStats{Requests: 100, P50Ms: 80, P95Ms: 300}},
+	}
+	if ms, src, ok := P50(edge); !ok || src != LatencyEdge || ms != 50 {
+		t.Errorf("edge P50 = %v %q %v; want request-weighted 50 from cloudflare", ms, src, ok)
+	}
+	probes := series(4, t0, func(i int) record.Snapshot {
+		return record.Snapshot{Probe: &record.Probe{Code: 200, Ms: (i + 1) * 10}}
+	})
+	if ms, src, ok := P50(probes); !ok || src != LatencyProbe || ms != 20 {
+		t.Errorf("probe P50 = %v %q %v; want the lower median 20", ms, src, ok)
+	}
+}
+
+func TestProbeFailureStreak(t *testing.T) {
+	snaps := series(6, t0, func(i int) record.Snapshot {
+		switch {
+		case i == 4:
+			return record.Snapshot{Health: "healthy"} // no probe: passed over
+		case i >= 2:
+			return down()
+		}
+		return up()
+	})
+	n, since := ProbeFailureStreak(snaps)
+	if n != 3 || !since.Equal(snaps[2].Time) {
+		t.Errorf("streak = %d since %s; want 3 since %s", n, since, snaps[2].Time)
+	}
+	if n, since := ProbeFailureStreak(snaps[:2]); n != 0 || !since.IsZero() {
+		t.Errorf("no failures: %d since %s", n, since)
+	}
+}

@@ -191,7 +191,7 @@ func (b *build) productView(d *productData) *productView {
 	} else {
 		v.P95.Text = "–"
 	}
-	if ms, ok := p50(day); ok {
+	if ms, _, ok := health.P50(day); ok {
 		v.P50 = figure{Text: msText(ms, true), OK: true, Value: round(ms, 1)}
 	} else {
 		v.P50.Text = "–"

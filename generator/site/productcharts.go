@@ -80,6 +80,11 @@ func p95Reducer(s []record.Snapshot) (float64, bool) {
 	return ms, ok
 }
 
+func p50Reducer(s []record.Snapshot) (float64, bool) {
+	ms, _, ok := health.P50(s)
+	return ms, ok
+}
+
 func errorRateReducer(s []record.Snapshot) (float64, bool) { return health.ErrorRate(s) }
 
 func uptimeReducer(s []record.Snapshot) (float64, bool) { return health.Uptime(s).Percent() }
@@ -98,12 +103,12 @@ func (b *build) productCharts(v *productView, d *productData, snaps []record.Sna
 	var out []chartView
 
 	p95s := b.shift(roundPoints(bucketSeries(snaps, buckets, p95Reducer), 1))
-	p50s := b.shift(roundPoints(bucketSeries(snaps, buckets, p50), 1))
+	p50s := b.shift(roundPoints(bucketSeries(snaps, buckets, p50Reducer), 1))
 	ms := func(x float64) string { return num(x, 0) + " ms" }
 	out = append(out, timeChart(chartID("latency", id), "Response time", "Response time p50 and p95 in milliseconds, with the threshold", "ms", b.nowLocal(),
 		[]lineSeries{{Name: "p95", Points: p95s}, {Name: "p50", Points: p50s}},
 		&threshold{Label: "threshold " + num(v.RespThresh, 0) + " ms", Value: v.RespThresh}, true,
-		b.dailyTable("Response time per day", snaps, []string{"p95", "p50"}, []reducer{p95Reducer, p50}, ms)))
+		b.dailyTable("Response time per day", snaps, []string{"p95", "p50"}, []reducer{p95Reducer, p50Reducer}, ms)))
 
 	errs := b.shift(roundPoints(bucketSeries(snaps, buckets, errorRateReducer), 3))
 	out = append(out, timeChart(chartID("errors", id), "Error rate", "Share of requests answered with a 5xx status, in percent, with the threshold", "%", b.nowLocal(),

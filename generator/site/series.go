@@ -2,7 +2,6 @@ package site
 
 import (
 	"math"
-	"sort"
 	"time"
 
 	"github.com/portfolio-report/portfolio/generator/health"
@@ -125,32 +124,6 @@ func round(v float64, d int) float64 {
 	}
 	p := math.Pow(10, float64(d))
 	return math.Round(v*p) / p
-}
-
-// p50 is the typical response time of the snapshots: the request-weighted mean of Cloudflare's
-// p50 where there is Cloudflare data, else the median of successful probes.
-func p50(snaps []record.Snapshot) (float64, bool) {
-	var w, sum float64
-	for _, s := range snaps {
-		if s.HTTP != nil && s.HTTP.Requests > 0 && s.HTTP.P50Ms > 0 {
-			w += float64(s.HTTP.Requests)
-			sum += float64(s.HTTP.Requests) * s.HTTP.P50Ms
-		}
-	}
-	if w > 0 {
-		return sum / w, true
-	}
-	var ms []float64
-	for _, s := range snaps {
-		if s.Probe.OK() {
-			ms = append(ms, float64(s.Probe.Ms))
-		}
-	}
-	if len(ms) == 0 {
-		return 0, false
-	}
-	sort.Float64s(ms)
-	return ms[(len(ms)-1)/2], true
 }
 
 // requestsPerMinute is the Cloudflare request rate of the snapshots, by the time they cover

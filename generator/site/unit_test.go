@@ -108,7 +108,7 @@ func TestChartBuckets(t *testing.T) {
 		}
 		snaps = append(snaps, record.Snapshot{Time: t0, Probe: &record.Probe{Code: 200, Ms: 100}})
 	}
-	ps := bucketSeries(snaps, bs, p50)
+	ps := bucketSeries(snaps, bs, p50Reducer)
 	var values, missing int
 	for _, p := range ps {
 		if p.Missing {
