@@ -96,9 +96,10 @@ func (a *app) publishSite(ctx context.Context, cfg *config.Config, pf publishFla
 		if pf.dryRun {
 			return a.localPlan(err)
 		}
-		if !pf.summarised {
-			fmt.Fprintf(a.stdout, "publish: %v\n", err)
+		if pf.summarised {
+			return publish.Deployment{}, err // the caller reports the skip and its reason
 		}
+		fmt.Fprintf(a.stdout, "publish: %v\n", err)
 		return publish.Deployment{}, nil
 	}
 	if err != nil {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/alert"
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/progress"
+	"github.com/portfolio-report/portfolio/generator/publish"
 	"github.com/portfolio-report/portfolio/generator/run"
 	"github.com/portfolio-report/portfolio/generator/site"
 	"github.com/portfolio-report/portfolio/generator/source"
@@ -203,11 +205,11 @@ func (a *app) runPipeline(ctx context.Context, cfg *config.Config, o runOptions)
 	default:
 		d, err := a.publishSite(ctx, cfg, o.publish)
 		switch {
+		case errors.Is(err, publish.ErrSkipped):
+			rep.add(stepPublish, "skipped", strings.TrimPrefix(err.Error(), "skipped: "))
 		case err != nil:
 			rep.add(stepPublish, "failed", err.Error())
 			rep.code = ExitFailure
-		case d.URL == "" && d.ID == "":
-			rep.add(stepPublish, "skipped", publishSkipReason(a.getenv, cfg))
 		default:
 			rep.add(stepPublish, "ok", d.Summary()) // the summary names the URL
 		}
@@ -303,18 +305,6 @@ func skippedSources(sum source.Summary) []readiness {
 		}
 	}
 	return out
-}
-
-func publishSkipReason(getenv func(string) string, cfg *config.Config) string {
-	switch {
-	case cfg.Publish.CloudflarePages == nil:
-		return "no publish.cloudflare_pages in the config"
-	case getenv(config.EnvCloudflareToken) == "":
-		return config.EnvCloudflareToken + " not set"
-	case getenv(config.EnvCloudflareAccount) == "":
-		return config.EnvCloudflareAccount + " not set"
-	}
-	return "not configured"
 }
 
 // printRunSummary prints the one-screen summary at the end of a run.
