@@ -29,6 +29,7 @@ func (c *Config) checks() []issue {
 		add(msg, "site", "base_url")
 	}
 	c.checkLevels(add)
+	c.checkRepositories(add)
 
 	first := map[string]int{}
 	for i, p := range c.Products {

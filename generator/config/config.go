@@ -33,6 +33,8 @@ type Config struct {
 	Products             []Product            `json:"products"`
 	NotificationChannels NotificationChannels `json:"notification_channels"`
 	Publish              Publish              `json:"publish"`
+	// Repositories is what `portfolio repos` manages in every repository (see repositories.go).
+	Repositories *RepositorySettings `json:"repositories,omitempty"`
 
 	// Path is the file the config was read from, for error messages. Not part of the JSON.
 	Path string `json:"-"`
@@ -97,6 +99,8 @@ type Product struct {
 	Incidents              Incidents      `json:"incidents"`
 	PostHog                PostHog        `json:"posthog"`
 	HealthCheck            HealthCheck    `json:"healthcheck"`
+	// RepositorySettings overrides the portfolio-wide repositories block for this product.
+	RepositorySettings *RepositorySettings `json:"repository_settings,omitempty"`
 }
 
 // Cloudflare names the product's Cloudflare objects.

@@ -51,6 +51,7 @@ func Parse(path string, data []byte) (*Config, error) {
 	// Decode as far as the types allow, so the Go checks run even when the schema found problems.
 	var c Config
 	typeErr := json.Unmarshal(data, &c)
+	c.markUnmanagedBranches(doc)
 	issues = append(issues, c.checks()...)
 	if is, ok := typeIssue(typeErr, pos); ok && !slices.ContainsFunc(issues, func(o issue) bool { return slices.Equal(o.path, is.path) }) {
 		issues = append(issues, is)

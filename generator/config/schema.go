@@ -232,6 +232,16 @@ func describe(n map[string]any) string {
 		}
 		return "one of " + strings.Join(vals, ", ")
 	}
+	if types, ok := n["type"].([]any); ok {
+		words := make([]string, len(types))
+		for i, t := range types {
+			words[i] = "null"
+			if t != "null" {
+				words[i] = describe(map[string]any{"type": t})
+			}
+		}
+		return strings.Join(words, " or ")
+	}
 	switch n["type"] {
 	case "number", "integer":
 		what := "a number"
