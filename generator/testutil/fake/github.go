@@ -75,6 +75,18 @@ type GitHubRepo struct {
 	Deployments   []GitHubDeployment
 	Commits       map[string]GitHubCommit // by full sha
 	Issues        []GitHubIssue
+
+	// Labels, Branches, Protection and the permission switches below are what
+	// `portfolio repos` reads and writes (github_repos.go).
+	Labels []GitHubLabel
+	// Branches lists the branches besides DefaultBranch, for branch protection.
+	Branches []string
+	// Protection is each protected branch's protection, by branch name.
+	Protection map[string]*GitHubProtection
+	// DenyAdministration answers 403 to branch protection, as GitHub does for a token without
+	// the Administration permission; DenyIssuesWrite answers 403 to label writes (a token
+	// without Issues write).
+	DenyAdministration, DenyIssuesWrite bool
 }
 
 // GitHubRun is a workflow run as the list shows its latest attempt.
@@ -145,6 +157,7 @@ func NewGitHub(t testing.TB) *GitHub {
 	mux.HandleFunc("GET "+p+"/repos/{owner}/{repo}/compare/{basehead}", g.withRepo(g.compare))
 	mux.HandleFunc("GET "+p+"/repos/{owner}/{repo}/commits/{sha}", g.withRepo(g.getCommit))
 	mux.HandleFunc("GET "+p+"/repos/{owner}/{repo}/issues", g.withRepo(g.listIssues))
+	g.handleRepos(mux, p)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		githubError(w, http.StatusNotFound, "Not Found")
 	})
