@@ -24,7 +24,7 @@ const (
 	ExitFailure       = 1 // the command failed
 	ExitUsage         = 2 // bad flags, arguments or config
 	ExitSourcesFailed = 3 // finished, but some source failed (its data is stale)
-	ExitChanges       = 4 // healthchecks plan: changes are pending
+	ExitChanges       = 4 // healthchecks plan, repos plan: changes are pending
 )
 
 // Command runs the portfolio CLI with its own streams and environment.
@@ -128,7 +128,7 @@ func (a *app) rootCommand() *cobra.Command {
 	for _, sub := range []func() *cobra.Command{
 		a.runCommand, a.collectCommand, a.buildCommand, a.doraCommand, a.alertCommand,
 		a.publishCommand, a.serveCommand, a.validateCommand, a.demoCommand, a.versionCommand,
-		a.healthchecksCommand,
+		a.healthchecksCommand, a.reposCommand,
 	} {
 		root.AddCommand(sub())
 	}
