@@ -66,14 +66,14 @@ func TestReposPlanAndApply(t *testing.T) {
 	}{
 		{name: "plan on fresh repositories", args: []string{"plan"}, wantCode: ExitChanges,
 			wantOut: []string{`+ label "acknowledged" (repository acme/ops)`, `+ label "needs-triage" (repository acme/storefront)`,
-				"+ branch_protection main (repository acme/storefront, product storefront)",
+				"+ branch_protection main (the default branch of repository acme/storefront, product storefront)",
 				`required_status_checks:           ["test"]`,
-				"Not managed: payments-api (no branch to protect: deploy.source is deployments, which names no branch (set deploy.branch)).",
+				"Not managed: payments-api (no branch to protect: deploy.source is deployments, which names no branch; set deploy.branch to protect one).",
 				"Left alone (not named in portfolio.json): 4 labels.",
 				"Plan: 14 to create, 0 to update."}},
 		{name: "apply makes them", args: []string{"apply"}, wantCode: ExitOK, mutations: 14,
 			wantOut: []string{"Applying:", `+ created label "incident" (repository acme/docs)`,
-				"+ created branch_protection main (repository acme/docs, product docs)", "Apply complete: 14 changes applied."}},
+				"+ created branch_protection main (the default branch of repository acme/docs, product docs)", "Apply complete: 14 changes applied."}},
 		{name: "plan when in sync", args: []string{"plan"}, wantCode: ExitOK,
 			wantOut: []string{"No changes: GitHub matches portfolio.json (12 labels and 2 protected branches in 4 repositories)."}},
 		{name: "a second apply makes no changing call", args: []string{"apply"}, wantCode: ExitOK, mutations: 0,
@@ -85,7 +85,7 @@ func TestReposPlanAndApply(t *testing.T) {
 					r.Labels[1].Color = "000000"
 				})
 			},
-			wantOut: []string{"~ branch_protection main (repository acme/docs, product docs)", "allow_force_pushes:  true → false",
+			wantOut: []string{"~ branch_protection main (the default branch of repository acme/docs, product docs)", "allow_force_pushes:  true → false",
 				`~ label "incident" (repository acme/docs)`, `color:  "000000" → "d73a4a"`, "Plan: 0 to create, 2 to update."}},
 		{name: "a 403 is reported per repository and the rest goes on", args: []string{"apply"}, wantCode: ExitFailure, mutations: -1,
 			before: func() { w.f.Update("acme/docs", func(r *fake.GitHubRepo) { r.DenyAdministration = true }) },

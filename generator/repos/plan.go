@@ -42,7 +42,9 @@ type Change struct {
 	Repository string   `json:"repository"`
 	Name       string   `json:"name"` // the label (as GitHub spells it) or the branch
 	Products   []string `json:"products,omitempty"`
-	Fields     []Field  `json:"fields"`
+	// DefaultBranch says the branch is the repository's default branch (no deploy.branch).
+	DefaultBranch bool    `json:"default_branch,omitempty"`
+	Fields        []Field `json:"fields"`
 
 	label      *Label
 	protection *Protection
@@ -158,7 +160,8 @@ func (p *Plan) planProtection(want Repo, rr *RemoteRepo) {
 	// Branches by their real name: "" (the default branch) and an explicit name may be one.
 	type wanted struct {
 		Branch
-		real string
+		real      string
+		isDefault bool
 	}
 	var list []wanted
 	for _, br := range want.Branches {
@@ -178,9 +181,10 @@ func (p *Plan) planProtection(want Repo, rr *RemoteRepo) {
 				continue
 			}
 			list[i].Products = append(list[i].Products, br.Products...)
+			list[i].isDefault = list[i].isDefault || real == rr.DefaultBranch
 			continue
 		}
-		list = append(list, wanted{Branch: br, real: real})
+		list = append(list, wanted{Branch: br, real: real, isDefault: real == rr.DefaultBranch})
 	}
 	for _, w := range list {
 		if err := rr.ProtectionErr[w.real]; err != nil {
@@ -194,13 +198,13 @@ func (p *Plan) planProtection(want Repo, rr *RemoteRepo) {
 		slices.Sort(products)
 		if base == nil {
 			p.Changes = append(p.Changes, Change{Action: Create, Kind: KindProtection, Repository: want.Name, Name: w.real,
-				Products: products, Fields: protectionFields(nil, prot), protection: &prot})
+				Products: products, DefaultBranch: w.isDefault, Fields: protectionFields(nil, prot), protection: &prot})
 			continue
 		}
 		have := readProtection(base)
 		if fields := protectionFields(&have, prot); len(fields) > 0 {
 			p.Changes = append(p.Changes, Change{Action: Update, Kind: KindProtection, Repository: want.Name, Name: w.real,
-				Products: products, Fields: fields, protection: &prot, base: base})
+				Products: products, DefaultBranch: w.isDefault, Fields: fields, protection: &prot, base: base})
 		}
 	}
 }

@@ -70,6 +70,9 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 
 func (c Change) title() string {
 	where := "repository " + c.Repository
+	if c.DefaultBranch {
+		where = "the default branch of " + where
+	}
 	switch len(c.Products) {
 	case 0:
 	case 1:

@@ -198,7 +198,7 @@ func DesiredState(cfg *config.Config) (Desired, error) {
 				d.Skipped = append(d.Skipped, Skip{Product: p.ID, Reason: "branch protection not managed (repository_settings.branch_protection is null)"})
 			}
 		case p.Deploy.Branch == "" && p.Deploy.Source == config.DeploySourceDeployments:
-			d.Skipped = append(d.Skipped, Skip{Product: p.ID, Reason: "no branch to protect: deploy.source is deployments, which names no branch (set deploy.branch)"})
+			d.Skipped = append(d.Skipped, Skip{Product: p.ID, Reason: "no branch to protect: deploy.source is deployments, which names no branch; set deploy.branch to protect one"})
 		default:
 			if err := b.addBranch(p.Deploy.Branch, p.ID, protectionFrom(bp)); err != nil {
 				errs = append(errs, err.Error())

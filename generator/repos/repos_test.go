@@ -148,7 +148,7 @@ func TestDesiredState(t *testing.T) {
 		skipped = append(skipped, s.Product+": "+s.Reason)
 	}
 	want := []string{
-		"api: no branch to protect: deploy.source is deployments, which names no branch (set deploy.branch)",
+		"api: no branch to protect: deploy.source is deployments, which names no branch; set deploy.branch to protect one",
 		"blog: no repository",
 		"docs: branch protection not managed (repository_settings.branch_protection is null)",
 	}
@@ -227,13 +227,13 @@ func TestPlanApplyIdempotent(t *testing.T) {
 		`~ label "SEV" (repository acme/shop)`,
 		`color:        "000000" → "d73a4a"`,
 		`+ label "needs-triage" (repository acme/shop)`,
-		`+ branch_protection main (repository acme/shop, product shop)`,
+		`+ branch_protection main (the default branch of repository acme/shop, product shop)`,
 		`required_status_checks:           ["lint","test"]`,
 		`~ branch_protection release (repository acme/pay, product pay)`,
 		`required_approving_review_count:  1 → 2`,
 		`required_status_checks:           ["test"] → ["lint","test"]`,
 		`allow_deletions:                  true → false`,
-		"Not managed: api (no branch to protect: deploy.source is deployments, which names no branch (set deploy.branch)), blog (no repository), docs (branch protection not managed (repository_settings.branch_protection is null)).",
+		"Not managed: api (no branch to protect: deploy.source is deployments, which names no branch; set deploy.branch to protect one), blog (no repository), docs (branch protection not managed (repository_settings.branch_protection is null)).",
 		"Left alone (not named in portfolio.json): 251 labels.",
 	} {
 		if !strings.Contains(text, want) {
