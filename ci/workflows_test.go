@@ -220,6 +220,44 @@ func TestShardedWorkflow(t *testing.T) {
 	}
 }
 
+// TestReposWorkflow checks the daily drift check of labels and branch protection: read-only, on a
+// schedule, with a token from a secret (the workflow's own token cannot read other
+// repositories' protection), and drift (exit 4) a warning while a read failure fails the job.
+func TestReposWorkflow(t *testing.T) {
+	w := parse(t, "repos.yml")
+	var crons []string
+	dispatch := false
+	for _, e := range w.On {
+		switch e := e.(type) {
+		case *actionlint.ScheduledEvent:
+			for _, s := range e.Schedules {
+				crons = append(crons, s.Cron.Value)
+			}
+		case *actionlint.WorkflowDispatchEvent:
+			dispatch = true
+		}
+	}
+	if len(crons) != 1 || !strings.HasSuffix(crons[0], " * * *") || !dispatch {
+		t.Errorf("triggers: cron %v, workflow_dispatch %v; want daily and manual", crons, dispatch)
+	}
+	if got := scopes(w.Permissions); len(got) != 1 || got["contents"] != "read" {
+		t.Errorf("permissions = %v, want contents: read only (plan changes nothing)", got)
+	}
+	job := w.Jobs["plan"]
+	if job == nil {
+		t.Fatal("no plan job")
+	}
+	script := runScripts(job)
+	for _, want := range []string{`"$RUNNER_TEMP/portfolio" repos plan`, `4) echo "::warning`, `*) exit "$code"`} {
+		if !strings.Contains(script, want) {
+			t.Errorf("run scripts lack %q", want)
+		}
+	}
+	if tok := stepEnv(job)["GITHUB_TOKEN"]; !strings.Contains(tok, "secrets.") || strings.Contains(tok, "secrets.GITHUB_TOKEN") {
+		t.Errorf("GITHUB_TOKEN = %q, want a secret holding a token with Administration read (not the workflow's own token)", tok)
+	}
+}
+
 func TestEveryJobHasATimeout(t *testing.T) {
 	for _, f := range workflowFiles(t) {
 		w := parse(t, filepath.Base(f))
