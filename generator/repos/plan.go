@@ -127,16 +127,23 @@ func (p *Plan) planLabels(want Repo, rr *RemoteRepo) {
 		p.problem(want.Name, PartLabels, "", rr.LabelsErr)
 		return
 	}
-	have := map[string]RemoteLabel{}
-	for _, l := range rr.Labels {
-		have[strings.ToLower(l.Name)] = l
+	// Index the few wanted names rather than the repository's labels, which may be hundreds.
+	index := make(map[string]int, len(want.Labels))
+	for i, l := range want.Labels {
+		index[strings.ToLower(l.Name)] = i
+	}
+	have := make([]*RemoteLabel, len(want.Labels))
+	for i := range rr.Labels {
+		if j, ok := index[strings.ToLower(rr.Labels[i].Name)]; ok && have[j] == nil {
+			have[j] = &rr.Labels[i]
+		}
 	}
 	p.Managed.Labels += len(want.Labels)
 	p.Unmanaged.Labels += len(rr.Labels)
 	for i := range want.Labels {
 		w := &want.Labels[i]
-		h, ok := have[strings.ToLower(w.Name)]
-		if !ok {
+		h := have[i]
+		if h == nil {
 			p.Changes = append(p.Changes, Change{Action: Create, Kind: KindLabel, Repository: want.Name, Name: w.Name,
 				Fields: []Field{{Name: "color", New: w.Color}, {Name: "description", New: w.Description}}, label: w})
 			continue
