@@ -39,9 +39,9 @@ var (
 	channelLabel = Label{Color: "ededed", Description: "Put on every alert issue by portfolio"}
 )
 
-// BuiltinLabels returns the built-in labels of a product repository (its incident label) and
+// builtinLabels returns the built-in labels of a product repository (its incident label) and
 // of the alert repository (incident, the severities, acknowledged and the channel's labels).
-func BuiltinLabels(cfg *config.Config, p *config.Product) []Label {
+func builtinLabels(cfg *config.Config, p *config.Product) []Label {
 	if p != nil {
 		l := incidentLabel
 		l.Name = cmp.Or(p.Incidents.Label, incidentLabel.Name)
@@ -176,7 +176,7 @@ func DesiredState(cfg *config.Config) (Desired, error) {
 		}
 		b := get(p.Repository)
 		b.repo.Products = append(b.repo.Products, p.ID)
-		for _, l := range BuiltinLabels(cfg, p) {
+		for _, l := range builtinLabels(cfg, p) {
 			b.addBuiltin(l)
 		}
 		if cfg.Repositories != nil {
@@ -195,7 +195,7 @@ func DesiredState(cfg *config.Config) (Desired, error) {
 		switch {
 		case bp == nil:
 			if s := p.RepositorySettings; s != nil && s.BranchUnmanaged {
-				d.Skipped = append(d.Skipped, Skip{Product: p.ID, Reason: "branch protection not managed (repository_settings.branch_protection is null)"})
+				d.Skipped = append(d.Skipped, Skip{Product: p.ID, Reason: "branch protection left alone: repository_settings.branch_protection is null"})
 			}
 		case p.Deploy.Branch == "" && p.Deploy.Source == config.DeploySourceDeployments:
 			d.Skipped = append(d.Skipped, Skip{Product: p.ID, Reason: "no branch to protect: deploy.source is deployments, which names no branch; set deploy.branch to protect one"})
@@ -208,7 +208,7 @@ func DesiredState(cfg *config.Config) (Desired, error) {
 	if ch := cfg.NotificationChannels.GitHubIssues; ch != nil && ch.Repository != "" {
 		b := get(ch.Repository)
 		b.repo.Alerts = true
-		for _, l := range BuiltinLabels(cfg, nil) {
+		for _, l := range builtinLabels(cfg, nil) {
 			b.addBuiltin(l)
 		}
 		if cfg.Repositories != nil {

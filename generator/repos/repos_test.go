@@ -150,7 +150,7 @@ func TestDesiredState(t *testing.T) {
 	want := []string{
 		"api: no branch to protect: deploy.source is deployments, which names no branch; set deploy.branch to protect one",
 		"blog: no repository",
-		"docs: branch protection not managed (repository_settings.branch_protection is null)",
+		"docs: branch protection left alone: repository_settings.branch_protection is null",
 	}
 	if !slices.Equal(skipped, want) {
 		t.Errorf("skipped\n%s\nwant\n%s", strings.Join(skipped, "\n"), strings.Join(want, "\n"))
@@ -233,7 +233,7 @@ func TestPlanApplyIdempotent(t *testing.T) {
 		`required_approving_review_count:  1 → 2`,
 		`required_status_checks:           ["test"] → ["lint","test"]`,
 		`allow_deletions:                  true → false`,
-		"Not managed: api (no branch to protect: deploy.source is deployments, which names no branch; set deploy.branch to protect one), blog (no repository), docs (branch protection not managed (repository_settings.branch_protection is null)).",
+		"Not managed: api (no branch to protect: deploy.source is deployments, which names no branch; set deploy.branch to protect one), blog (no repository), docs (branch protection left alone: repository_settings.branch_protection is null).",
 		"Left alone (not named in portfolio.json): 251 labels.",
 	} {
 		if !strings.Contains(text, want) {
@@ -430,6 +430,12 @@ func TestLabelNamesThatNeedEscaping(t *testing.T) {
 	}
 	if got := w.f.Labels("acme/shop"); len(got) != 1 || got[0].Color != "d73a4a" {
 		t.Errorf("labels %+v, want the one label recoloured", got)
+	}
+	// Without branch_protection anywhere, nothing about protection is read or written.
+	for _, c := range w.f.Calls() {
+		if strings.Contains(c.Path, "/protection") || c.Path == "/repos/acme/shop" {
+			t.Errorf("%s %s: protection (or the default branch) was read without branch_protection in the config", c.Method, c.Path)
+		}
 	}
 }
 
