@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/sourcegraph/conc"
 
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/dora"
+	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
 
@@ -43,10 +43,10 @@ type Options struct {
 	DryRun bool
 	// SendTimeout bounds one notification, retries included (default 1 minute).
 	SendTimeout time.Duration
-	// Secrets are scrubbed from every error kept in the state or the summary, should a
-	// channel's error ever carry one.
-	Secrets []string
-	Logger  *slog.Logger
+	// Redactor scrubs every error kept in the state or the summary, should a channel's error
+	// ever carry a secret (nil: URL credentials only).
+	Redactor *redact.Redactor
+	Logger   *slog.Logger
 }
 
 // Outcome statuses.
@@ -179,7 +179,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 				r, err := s.Notify(sctx, out[j].Notification)
 				cancel()
 				if err != nil {
-					out[j].Status, out[j].Error = OutcomeFailed, scrub(err.Error(), o.Secrets)
+					out[j].Status, out[j].Error = OutcomeFailed, o.Redactor.String(err.Error())
 					continue
 				}
 				out[j].Status, out[j].Receipt = OutcomeSent, r
@@ -323,14 +323,4 @@ func updateChannels(s *State, outcomes []Outcome, senders map[string]Sender, dis
 			c.LastError = ""
 		}
 	}
-}
-
-// scrub replaces each secret in s.
-func scrub(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "[redacted]")
-		}
-	}
-	return s
 }

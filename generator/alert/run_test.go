@@ -15,9 +15,10 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/alert"
 	"github.com/portfolio-report/portfolio/generator/config"
-	"github.com/portfolio-report/portfolio/generator/notify"
 	"github.com/portfolio-report/portfolio/generator/notify/channels"
 	"github.com/portfolio-report/portfolio/generator/record"
+	"github.com/portfolio-report/portfolio/generator/redact"
+	"github.com/portfolio-report/portfolio/generator/retry"
 	"github.com/portfolio-report/portfolio/generator/store"
 	"github.com/portfolio-report/portfolio/generator/testutil/fake"
 )
@@ -97,9 +98,9 @@ func (w *world) run(t *testing.T, now time.Time) alert.Summary {
 	t.Helper()
 	log := slog.New(slog.NewJSONHandler(&w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	set := channels.FromConfig(w.cfg, channels.Options{Getenv: func(k string) string { return w.env[k] }, Logger: log,
-		Retry: notify.RetryOptions{Attempts: 2, Sleep: func(context.Context, time.Duration) error { return nil }}})
+		Retry: retry.Policy{Attempts: 2, Sleep: func(context.Context, time.Duration) error { return nil }}})
 	sum, err := alert.Run(context.Background(), alert.Options{Config: w.cfg, Store: w.st, Now: now,
-		Senders: set.Senders(), Disabled: set.Disabled, Secrets: set.Secrets, Logger: log})
+		Senders: set.Senders(), Disabled: set.Disabled, Redactor: redact.New(w.cfg, func(k string) string { return w.env[k] }), Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func (a *app) evaluateAlerts(ctx context.Context, cfg *config.Config, st *store.
 	set := channels.FromConfig(cfg, channels.Options{Getenv: a.getenv, Logger: a.log})
 	return alert.Run(ctx, alert.Options{
 		Config: cfg, Store: st, Now: a.now, Senders: set.Senders(), Disabled: set.Disabled,
-		DryRun: dryRun, Secrets: set.Secrets, Logger: a.log,
+		DryRun: dryRun, Redactor: a.redactor, Logger: a.log,
 	})
 }
 

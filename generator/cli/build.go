@@ -30,7 +30,7 @@ data and --now give a byte-identical site.`,
 			}
 			start := time.Now()
 			res, err := site.Build(cmd.Context(), site.Options{
-				Config: cfg, Store: a.store(), Out: a.outDir, Now: a.now, FS: portfolio.Files, Log: a.log,
+				Config: cfg, Store: a.store(), Out: a.outDir, Now: a.now, FS: portfolio.Files, Log: a.log, Redactor: a.redactor,
 			})
 			if err != nil {
 				return withCode(ExitFailure, err)

@@ -73,8 +73,9 @@ func (a *app) collect(ctx context.Context, cfg *config.Config, st *store.Store, 
 	now := a.now
 	srcs, err := run.Sources(run.SourceDeps{
 		Config: cfg, Store: st, Getenv: a.getenv, Log: a.log,
-		HTTP: &http.Client{Timeout: 60 * time.Second},
-		Now:  func() time.Time { return now },
+		HTTP:     &http.Client{Timeout: 60 * time.Second},
+		Now:      func() time.Time { return now },
+		Redactor: a.redactor,
 	}, only...)
 	if err != nil {
 		return source.Summary{}, withCode(ExitUsage, fmt.Errorf("--source: %w", err))
@@ -98,7 +99,7 @@ func (a *app) collect(ctx context.Context, cfg *config.Config, st *store.Store, 
 		Shard:    shard,
 		Observer: rep,
 		Log:      a.log,
-		Secrets:  run.SourceSecrets(a.getenv),
+		Redactor: a.redactor,
 		SkipLock: lockHeld,
 	})
 	rep.Finish(sum)

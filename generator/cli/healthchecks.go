@@ -111,7 +111,7 @@ func (a *app) healthchecksPlan(ctx context.Context) (*healthchecks.Plan, *health
 		return nil, nil, withCode(ExitUsage, err)
 	}
 	opts := healthchecks.OptionsFromEnv(a.getenv)
-	opts.Secrets = []string{slackURL}
+	opts.Redactor = a.redactor // knows the Slack URL: loadConfig added the config's *_env values
 	client, err := healthchecks.New(opts, &http.Client{Timeout: 60 * time.Second}, a.log)
 	if err != nil {
 		return nil, nil, withCode(ExitFailure, fmt.Errorf("healthchecks: %w", err))

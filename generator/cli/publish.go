@@ -61,7 +61,7 @@ and message label the deployment; they default to GITHUB_SHA and git log -1 when
 // publisher returns the configured publisher, or an error wrapping publish.ErrSkipped with the
 // reason when credentials or the project are missing.
 func (a *app) publisher(cfg *config.Config, skipCaching bool) (publish.Publisher, error) {
-	var opts []cloudflarepages.Option
+	opts := []cloudflarepages.Option{cloudflarepages.WithRedactor(a.redactor)}
 	if skipCaching {
 		opts = append(opts, cloudflarepages.WithSkipCaching())
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/portfolio-report/portfolio/generator/config"
+	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
 
@@ -71,6 +72,9 @@ type app struct {
 	// demoClock says now is the demo data's as-of time (no --now was given).
 	demoClock bool
 	log       *slog.Logger
+	// redactor knows every secret of the environment and, once loadConfig ran, of the config's
+	// *_env fields; the log, the errors printed, data/ and the site go through it.
+	redactor *redact.Redactor
 }
 
 // Main parses args, runs the subcommand and returns the process exit code.
@@ -95,7 +99,7 @@ func (c *Command) Main(args []string) int {
 		code = ExitUsage
 	}
 	if !errors.Is(err, errSilent) {
-		fmt.Fprintf(a.stderr, "portfolio: %v\n", err)
+		fmt.Fprintf(a.stderr, "portfolio: %v\n", a.redactor.String(err.Error()))
 	}
 	return code
 }
@@ -142,11 +146,12 @@ func (a *app) setup() error {
 		level = slog.LevelWarn
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	a.redactor = redact.New(nil, a.getenv)
 	switch a.logFormat {
 	case "text":
-		a.log = slog.New(slog.NewTextHandler(a.stderr, opts))
+		a.log = slog.New(a.redactor.Handler(slog.NewTextHandler(a.stderr, opts)))
 	case "json":
-		a.log = slog.New(slog.NewJSONHandler(a.stderr, opts))
+		a.log = slog.New(a.redactor.Handler(slog.NewJSONHandler(a.stderr, opts)))
 	default:
 		return withCode(ExitUsage, fmt.Errorf("--log-format: want text or json, got %q", a.logFormat))
 	}
@@ -173,6 +178,7 @@ func (a *app) loadConfig() (*config.Config, error) {
 	if err != nil {
 		return nil, withCode(ExitUsage, err)
 	}
+	a.redactor.AddConfig(cfg, a.getenv)
 	return cfg, nil
 }
 

@@ -335,7 +335,7 @@ func byteSize(n int64) string {
 
 // runBuild renders the site from the store into --out.
 func (a *app) runBuild(ctx context.Context, cfg *config.Config, st *store.Store) (site.Result, error) {
-	return site.Build(ctx, site.Options{Config: cfg, Store: st, Out: a.outDir, Now: a.now, Log: a.log})
+	return site.Build(ctx, site.Options{Config: cfg, Store: st, Out: a.outDir, Now: a.now, Log: a.log, Redactor: a.redactor})
 }
 
 // posthogEventsSince lists the deployment and incident events of the last days for PostHog.

@@ -66,7 +66,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener, poll time.Duration) er
 			now = time.Now().UTC().Truncate(time.Second)
 		}
 		start := time.Now()
-		res, err := site.Build(ctx, site.Options{Config: cfg, Store: a.store(), Out: a.outDir, Now: now, FS: fsys, Log: a.log})
+		res, err := site.Build(ctx, site.Options{Config: cfg, Store: a.store(), Out: a.outDir, Now: now, FS: fsys, Log: a.log, Redactor: a.redactor})
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,8 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/healthchecks"
-	"github.com/portfolio-report/portfolio/generator/source"
+	"github.com/portfolio-report/portfolio/generator/redact"
+	"github.com/portfolio-report/portfolio/generator/retry"
 	"github.com/portfolio-report/portfolio/generator/testutil/fake"
 )
 
@@ -57,6 +59,13 @@ type world struct {
 	client *healthchecks.Client
 	cfg    *config.Config
 	slack  string // the Slack webhook env var's value
+	waits  []time.Duration
+}
+
+// sleep records a wait between retries instead of sleeping.
+func (w *world) sleep(ctx context.Context, d time.Duration) error {
+	w.waits = append(w.waits, d)
+	return ctx.Err()
 }
 
 func newWorld(t *testing.T) *world {
@@ -72,7 +81,7 @@ func newWorld(t *testing.T) *world {
 func (w *world) connect(secret string) {
 	w.t.Helper()
 	c, err := healthchecks.New(healthchecks.Options{Token: w.f.Token, AccountID: w.f.Account, BaseURL: w.f.URL,
-		Backoff: time.Millisecond, MaxRetryAfter: 2 * time.Second, Secrets: []string{secret}}, w.f.Server.Client(), nil)
+		Sleep: w.sleep, Redactor: redact.Of(secret)}, w.f.Server.Client(), nil)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -558,7 +567,7 @@ func TestApplyStopsAtTheFirstFailure(t *testing.T) {
 			name:    "server error on the second check",
 			failAt:  2,
 			failure: fake.CloudflareFailure{Status: 500, Code: 10500, Message: "internal"},
-			wantErr: "create healthcheck portfolio-shop: received internal server error response (HTTP 500)", wantApplied: 1, wantChecks: 1,
+			wantErr: "create healthcheck portfolio-shop: HTTP 500: 10500 internal", wantApplied: 1, wantChecks: 1,
 			wantNot: []string{"not applied: create notification_policy portfolio-pay (product pay)", "not applied: create notification_policy portfolio-shop (product shop)"},
 		},
 	}
@@ -740,7 +749,7 @@ func TestAPIErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("error %v, want %q", err, tt.wantErr)
 			}
-			var rl *source.RateLimitedError
+			var rl *retry.RateLimitedError
 			if errors.As(err, &rl) != tt.rate {
 				t.Errorf("rate limited = %v, want %v", !tt.rate, tt.rate)
 			}
@@ -753,9 +762,31 @@ func TestAPIErrors(t *testing.T) {
 
 func TestWaitsOutAShortRateLimit(t *testing.T) {
 	w := newWorld(t)
-	w.f.Inject(fake.InjectedFault{Match: "GET /zones", Status: 429, RetryAfter: "1", Times: 1})
+	w.f.Inject(fake.InjectedFault{Match: "GET /zones", Status: 429, RetryAfter: "3", Times: 1})
 	if _, err := w.tryPlan(); err != nil {
-		t.Fatalf("a 429 with Retry-After: 1 was not waited out: %v", err)
+		t.Fatalf("a 429 with Retry-After: 3 was not waited out: %v", err)
+	}
+	if !slices.Equal(w.waits, []time.Duration{3 * time.Second}) {
+		t.Errorf("waits %v, want the 3 s the server asked for", w.waits)
+	}
+}
+
+func TestACreateIsRetriedOnlyWhenItWasNotTaken(t *testing.T) {
+	w := newWorld(t)
+	w.f.Inject(fake.InjectedFault{Match: "POST /zones", Status: 429, RetryAfter: "2", Times: 1})
+	if _, _, err := w.apply(); err != nil {
+		t.Fatalf("a create refused with 429 must be sent again after the wait: %v", err)
+	}
+	if !slices.Equal(w.waits, []time.Duration{2 * time.Second}) {
+		t.Errorf("waits %v, want 2 s", w.waits)
+	}
+	w2 := newWorld(t)
+	w2.f.Inject(fake.InjectedFault{Match: "POST /zones", Status: 502, Times: 1})
+	if _, _, err := w2.apply(); err == nil || !strings.Contains(err.Error(), "HTTP 502") {
+		t.Fatalf("err %v, want the 502: a create that may have been made is not sent twice", err)
+	}
+	if len(w2.waits) != 0 {
+		t.Errorf("waits %v: a POST must not be repeated after a 5xx", w2.waits)
 	}
 }
 

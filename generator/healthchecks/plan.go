@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	cf "github.com/cloudflare/cloudflare-go"
+	"github.com/portfolio-report/portfolio/generator/cloudflare"
 )
 
 // Action is what a change does.
@@ -434,7 +434,7 @@ func desiredPolicy(want Policy, have *RemotePolicy, checkID, webhookID string) p
 	return v
 }
 
-func mechanismIDs(m cf.NotificationMechanismIntegrations) []string {
+func mechanismIDs(m cloudflare.NotificationMechanismIntegrations) []string {
 	ids := make([]string, 0, len(m))
 	for _, x := range m {
 		ids = append(ids, x.ID)

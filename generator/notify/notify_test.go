@@ -12,6 +12,7 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/alert"
 	"github.com/portfolio-report/portfolio/generator/notify"
+	"github.com/portfolio-report/portfolio/generator/retry"
 )
 
 // scripted answers Notify with the next error of its list (nil: success).
@@ -51,23 +52,23 @@ func TestWithRetry(t *testing.T) {
 	}{
 		{name: "success needs one call", wantCalls: 1},
 		{name: "a final error is not retried", errs: []error{boom}, wantCalls: 1, wantErr: "boom"},
-		{name: "a retryable error is retried with backoff", errs: []error{notify.Retryable(boom, 0), notify.Retryable(boom, 0)},
+		{name: "a retryable error is retried with backoff", errs: []error{retry.Retryable(boom, 0), retry.Retryable(boom, 0)},
 			wantCalls: 3, wantSleep: []time.Duration{time.Second, 2 * time.Second}},
-		{name: "Retry-After is honoured", errs: []error{notify.Retryable(boom, 7*time.Second)},
+		{name: "Retry-After is honoured", errs: []error{retry.Retryable(boom, 7*time.Second)},
 			wantCalls: 2, wantSleep: []time.Duration{7 * time.Second}},
-		{name: "attempts run out", errs: []error{notify.Retryable(boom, 0), notify.Retryable(boom, 0), notify.Retryable(boom, 0)},
+		{name: "attempts run out", errs: []error{retry.Retryable(boom, 0), retry.Retryable(boom, 0), retry.Retryable(boom, 0)},
 			wantCalls: 3, wantSleep: []time.Duration{time.Second, 2 * time.Second}, wantErr: "boom"},
-		{name: "a Retry-After beyond MaxWait is left to the next run", errs: []error{notify.Retryable(boom, time.Hour)},
+		{name: "a Retry-After beyond MaxWait is left to the next run", errs: []error{retry.Retryable(boom, time.Hour)},
 			wantCalls: 1, wantErr: "retried next run"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &scripted{errs: tt.errs}
 			var slept []time.Duration
-			n := notify.WithRetry(s, notify.RetryOptions{Sleep: func(_ context.Context, d time.Duration) error {
+			n := notify.WithRetry(s, retry.Notify().WithSleep(func(_ context.Context, d time.Duration) error {
 				slept = append(slept, d)
 				return nil
-			}})
+			}))
 			_, err := n.Notify(context.Background(), alert.Notification{})
 			if s.calls != tt.wantCalls {
 				t.Errorf("calls %d, want %d", s.calls, tt.wantCalls)
@@ -86,7 +87,7 @@ func TestWithRetry(t *testing.T) {
 }
 
 func TestWithRetryKeepsAcknowledger(t *testing.T) {
-	n := notify.WithRetry(&ackScripted{}, notify.RetryOptions{})
+	n := notify.WithRetry(&ackScripted{}, retry.Notify())
 	ak, ok := n.(alert.Acknowledger)
 	if !ok {
 		t.Fatal("the wrapper hides Acknowledged")
@@ -94,22 +95,8 @@ func TestWithRetryKeepsAcknowledger(t *testing.T) {
 	if got, _ := ak.Acknowledged(context.Background(), nil); !got["fp"] {
 		t.Error("Acknowledged not passed through")
 	}
-	if _, ok := notify.WithRetry(&scripted{}, notify.RetryOptions{}).(alert.Acknowledger); ok {
+	if _, ok := notify.WithRetry(&scripted{}, retry.Notify()).(alert.Acknowledger); ok {
 		t.Error("a plain notifier became an Acknowledger")
-	}
-}
-
-func TestRedactURL(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"https://hooks.slack.com/services/T0/B0/SECRET", "https://hooks.slack.com/[redacted]"},
-		{"https://events.pagerduty.com/", "https://events.pagerduty.com"},
-		{"smtp://user:pass@mail.example.com:587", "smtp://mail.example.com:587"},
-		{"https://api.example.com/?token=SECRET", "https://api.example.com/[redacted]"},
-		{"::not a url", "[redacted URL]"},
-	} {
-		if got := notify.RedactURL(tc.in); got != tc.want {
-			t.Errorf("RedactURL(%q) = %q, want %q", tc.in, got, tc.want)
-		}
 	}
 }
 
@@ -137,7 +124,7 @@ func TestPostJSONKeepsTheURLOutOfErrors(t *testing.T) {
 			if strings.Contains(err.Error(), "SECRET") {
 				t.Errorf("error leaks the URL: %v", err)
 			}
-			if _, ok := notify.IsRetryable(err); !ok {
+			if _, ok := retry.IsRetryable(err); !ok {
 				t.Errorf("a transport error should be retryable: %v", err)
 			}
 		})

@@ -10,6 +10,8 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
+	"github.com/portfolio-report/portfolio/generator/redact"
+	"github.com/portfolio-report/portfolio/generator/retry"
 	"github.com/portfolio-report/portfolio/generator/source"
 	"github.com/portfolio-report/portfolio/generator/source/cloudflare"
 	"github.com/portfolio-report/portfolio/generator/source/github"
@@ -26,6 +28,12 @@ type SourceDeps struct {
 	HTTP   *http.Client // shared transport; each source wraps it with its own limits
 	Log    *slog.Logger
 	Now    func() time.Time // the run's clock: the end of every analytics range
+	// Sleep waits between every source's retries (tests: one that does not sleep); nil:
+	// retry.Sleep.
+	Sleep retry.Sleeper
+	// Redactor scrubs what a source stores beside its data (probe failures); nil: URL
+	// credentials only.
+	Redactor *redact.Redactor
 }
 
 // sourceConstructor builds one source from the environment.
@@ -45,21 +53,23 @@ func sourceRegistry() []sourceConstructor {
 			if d.Config != nil && d.Config.DORA.WindowDays > 0 {
 				o.HistoryDays = 2*d.Config.DORA.WindowDays + 1
 			}
-			o.Now = d.Now
+			o.Now, o.Sleep = d.Now, d.Sleep
 			return github.New(o, d.Store, d.HTTP, d.Log.With("source", record.SourceGitHub)), nil
 		}},
 		{record.SourceCloudflare, func(d SourceDeps) (source.Source, error) {
 			o := cloudflare.OptionsFromEnv(d.Getenv)
-			o.Now = d.Now
+			o.Now, o.Sleep = d.Now, d.Sleep
 			return cloudflare.New(o, d.HTTP, d.Log.With("source", record.SourceCloudflare))
 		}},
 		{record.SourcePostHog, func(d SourceDeps) (source.Source, error) {
 			o := posthog.OptionsFromEnv(d.Getenv)
-			o.Now = d.Now
+			o.Now, o.Sleep = d.Now, d.Sleep
 			return posthog.New(o, d.HTTP, d.Log.With("source", record.SourcePostHog)), nil
 		}},
 		{record.SourceProbe, func(d SourceDeps) (source.Source, error) {
-			return probe.New(d.HTTP, d.Log.With("source", record.SourceProbe)), nil
+			p := probe.New(d.HTTP, d.Log.With("source", record.SourceProbe))
+			p.Sleep, p.Redactor = d.Sleep, d.Redactor
+			return p, nil
 		}},
 	}
 }
@@ -107,23 +117,6 @@ func Sources(d SourceDeps, only ...string) ([]source.Source, error) {
 	return out, nil
 }
 
-// secretEnv are the variables whose values never appear in data/ or logs.
-var secretEnv = []string{
-	config.EnvGitHubToken, config.EnvCloudflareToken, config.EnvPostHogPersonalKey, config.EnvPostHogAPIKey,
-	config.EnvSlackWebhookURL, config.EnvSMTPURL, config.EnvPagerDutyRoutingKey,
-}
-
-// SourceSecrets returns the secret values set in the environment, for source.Options.Secrets.
-func SourceSecrets(getenv func(string) string) []string {
-	var out []string
-	for _, k := range secretEnv {
-		if v := getenv(k); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
 // PostHogSender builds the sender of portfolio's own events from the environment; it sends
 // nothing unless POSTHOG_API_KEY is set. The pipeline calls, after collect:
 //
@@ -131,7 +124,7 @@ func SourceSecrets(getenv func(string) string) []string {
 //	err := run.PostHogSender(d).Send(ctx, append(evs, alertEvents...))
 func PostHogSender(d SourceDeps) *posthog.Sender {
 	o := posthog.OptionsFromEnv(d.Getenv)
-	o.Now = d.Now
+	o.Now, o.Sleep = d.Now, d.Sleep
 	log := d.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

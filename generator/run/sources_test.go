@@ -44,14 +44,6 @@ func TestSourcesRegistry(t *testing.T) {
 	}
 }
 
-func TestSourceSecrets(t *testing.T) {
-	env := map[string]string{"CLOUDFLARE_API_TOKEN": "cf-tok", "POSTHOG_PERSONAL_API_KEY": "phx", "POSTHOG_HOST": "https://us.posthog.com"}
-	got := run.SourceSecrets(func(k string) string { return env[k] })
-	if strings.Join(got, ",") != "cf-tok,phx" {
-		t.Errorf("secrets = %v (the host is not a secret)", got)
-	}
-}
-
 // BenchmarkCollect collects 50 products from every source against fakes that add 100 ms to each
 // request, and reports the wall time against the ideal: for each source, its requests divided
 // by its concurrency times the latency; sources run side by side, so the ideal is the largest.

@@ -27,6 +27,7 @@ import (
 
 	portfolio "github.com/portfolio-report/portfolio"
 	"github.com/portfolio-report/portfolio/generator/config"
+	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
 
@@ -38,6 +39,8 @@ type Options struct {
 	Now    time.Time // the clock: "data as of", windows, ages
 	FS     fs.FS     // holds templates/ and static/; default portfolio.Files
 	Log    *slog.Logger
+	// Redactor replaces any secret that reached the data before a file is written (nil: none).
+	Redactor *redact.Redactor
 }
 
 // Result counts what a build wrote.
@@ -190,6 +193,7 @@ func (b *build) render(ctx context.Context) error {
 
 // put adds a file to the site.
 func (b *build) put(name string, data []byte) {
+	data = b.opts.Redactor.Bytes(data)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.files[name] = data

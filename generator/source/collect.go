@@ -17,6 +17,7 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
+	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
 
@@ -79,8 +80,8 @@ type Options struct {
 	// Observer hears about every call as it starts and ends (progress output); may be nil.
 	Observer Observer
 	Log      *slog.Logger
-	// Secrets are values scrubbed from every recorded message, on top of URL redaction.
-	Secrets []string
+	// Redactor scrubs every recorded message (nil: URL credentials only).
+	Redactor *redact.Redactor
 	// SkipLock is for a caller that already holds Store.Lock (the run pipeline): a second lock
 	// in the same process would wait for itself.
 	SkipLock bool
@@ -336,11 +337,11 @@ func (o *Options) outcome(product, source string, sl slot, prev *record.Snapshot
 	switch {
 	case sl.err == nil:
 	case errors.Is(sl.err, ErrSkipped):
-		st = record.SourceStatus{State: record.StateSkipped, Msg: Redact(sl.err.Error(), o.Secrets...)}
+		st = record.SourceStatus{State: record.StateSkipped, Msg: o.Redactor.String(sl.err.Error())}
 	case errors.As(sl.err, &rl):
-		st = record.SourceStatus{State: record.StateRateLimited, Msg: Redact(sl.err.Error(), o.Secrets...)}
+		st = record.SourceStatus{State: record.StateRateLimited, Msg: o.Redactor.String(sl.err.Error())}
 	default:
-		st = record.SourceStatus{State: record.StateError, Msg: Redact(sl.err.Error(), o.Secrets...)}
+		st = record.SourceStatus{State: record.StateError, Msg: o.Redactor.String(sl.err.Error())}
 	}
 	if st.State != record.StateOK && prev != nil {
 		if ps, ok := prev.Sources[source]; ok {

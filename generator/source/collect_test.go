@@ -13,6 +13,7 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
+	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/source"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
@@ -90,7 +91,7 @@ func TestCollectRecordsEachSourceState(t *testing.T) {
 			src := &fakeSource{name: "x", limits: source.Limits{Concurrency: 2, Timeout: 50 * time.Millisecond}, fn: tt.fn}
 			sum, err := source.Collect(context.Background(), source.Options{
 				Products: products("api", "web"), Sources: []source.Source{src, okSource("probe")},
-				Store: st, Now: t0, Secrets: []string{secret},
+				Store: st, Now: t0, Redactor: redact.Of(secret),
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -399,20 +400,5 @@ func TestCollectTellsTheObserver(t *testing.T) {
 	}
 	if obs.started != 6 || obs.finished != 6 || len(obs.done) != 3 || obs.done["b"] != 2 {
 		t.Errorf("observer heard started=%d finished=%d done=%v", obs.started, obs.finished, obs.done)
-	}
-}
-
-func TestRedact(t *testing.T) {
-	tests := []struct{ name, in, want string }{
-		{"query", `Post "https://x.test/a?key=1&b=2": EOF`, `Post "https://x.test/a?redacted": EOF`},
-		{"userinfo", "dial smtp://me:pw@mail.test:25", "dial smtp://redacted@mail.test:25"},
-		{"plain", "no urls here", "no urls here"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := source.Redact(tt.in); got != tt.want {
-				t.Errorf("Redact = %q, want %q", got, tt.want)
-			}
-		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
+	"github.com/portfolio-report/portfolio/generator/retry"
 )
 
 // Source collects one system's data for one product.
@@ -42,16 +43,5 @@ func (e *skipError) Error() string   { return e.reason }
 func (e *skipError) Is(t error) bool { return t == ErrSkipped }
 
 // RateLimitedError marks a source whose API limit is exhausted: its data is stale, not failed.
-type RateLimitedError struct {
-	Reset time.Time // when the limit resets, if known
-	Err   error
-}
-
-func (e *RateLimitedError) Error() string {
-	if e.Reset.IsZero() {
-		return "rate limited: " + e.Err.Error()
-	}
-	return "rate limited until " + e.Reset.UTC().Format(time.RFC3339) + ": " + e.Err.Error()
-}
-
-func (e *RateLimitedError) Unwrap() error { return e.Err }
+// It is the retry package's, which the HTTP clients return.
+type RateLimitedError = retry.RateLimitedError

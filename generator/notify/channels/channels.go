@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 
 	"github.com/portfolio-report/portfolio/generator/alert"
 	"github.com/portfolio-report/portfolio/generator/config"
@@ -17,6 +16,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/notify/githubissues"
 	"github.com/portfolio-report/portfolio/generator/notify/pagerduty"
 	"github.com/portfolio-report/portfolio/generator/notify/slack"
+	"github.com/portfolio-report/portfolio/generator/retry"
 )
 
 // Set is the result of FromConfig.
@@ -25,8 +25,6 @@ type Set struct {
 	Notifiers []notify.Notifier
 	// Disabled maps a configured channel that cannot send to the reason.
 	Disabled map[string]string
-	// Secrets are the values read from the environment, for scrubbing errors.
-	Secrets []string
 }
 
 // Senders returns the notifiers as alert.Options wants them.
@@ -43,7 +41,8 @@ type Options struct {
 	Getenv func(string) string
 	// Client is the HTTP client of the HTTP channels (nil: each channel's default with a timeout).
 	Client *http.Client
-	Retry  notify.RetryOptions
+	// Retry is every channel's retry policy; zero Attempts: retry.Notify() with Retry's Sleep.
+	Retry  retry.Policy
 	Logger *slog.Logger
 }
 
@@ -54,19 +53,16 @@ func FromConfig(cfg *config.Config, o Options) Set {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	env := func(name string) string {
-		v := o.Getenv(name)
-		if v != "" && !slices.Contains(set.Secrets, v) {
-			set.Secrets = append(set.Secrets, v)
-		}
-		return v
+	policy := o.Retry
+	if policy.Attempts == 0 {
+		policy = retry.Notify().WithSleep(o.Retry.Sleep)
 	}
-	add := func(n notify.Notifier) { set.Notifiers = append(set.Notifiers, notify.WithRetry(n, o.Retry)) }
+	add := func(n notify.Notifier) { set.Notifiers = append(set.Notifiers, notify.WithRetry(n, policy)) }
 	loc := cfg.Site.Location()
 	nc := cfg.NotificationChannels
 
 	if ch := nc.Email; ch != nil {
-		smtpURL := env(ch.SMTPURLEnv)
+		smtpURL := o.Getenv(ch.SMTPURLEnv)
 		from := ch.From
 		if from == "" {
 			from = "portfolio@" + siteHost(cfg.Site.BaseURL)
@@ -85,7 +81,7 @@ func FromConfig(cfg *config.Config, o Options) Set {
 		}
 	}
 	if ch := nc.GitHubIssues; ch != nil {
-		token := env(ch.TokenEnv)
+		token := o.Getenv(ch.TokenEnv)
 		if token == "" {
 			set.Disabled[alert.ChannelGitHubIssues] = ch.TokenEnv + " is not set"
 		} else {
@@ -99,7 +95,7 @@ func FromConfig(cfg *config.Config, o Options) Set {
 		}
 	}
 	if ch := nc.PagerDuty; ch != nil {
-		key := env(ch.RoutingKeyEnv)
+		key := o.Getenv(ch.RoutingKeyEnv)
 		if key == "" {
 			set.Disabled[alert.ChannelPagerDuty] = ch.RoutingKeyEnv + " is not set"
 		} else {
@@ -108,7 +104,7 @@ func FromConfig(cfg *config.Config, o Options) Set {
 		}
 	}
 	if ch := nc.Slack; ch != nil {
-		hook := env(ch.WebhookURLEnv)
+		hook := o.Getenv(ch.WebhookURLEnv)
 		if hook == "" {
 			set.Disabled[alert.ChannelSlack] = ch.WebhookURLEnv + " is not set"
 		} else {

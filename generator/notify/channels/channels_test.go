@@ -6,6 +6,7 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/notify/channels"
+	"github.com/portfolio-report/portfolio/generator/redact"
 )
 
 func seed() *config.Config {
@@ -60,15 +61,37 @@ func TestFromConfig(t *testing.T) {
 					t.Errorf("reason leaks a secret: %q", set.Disabled[k])
 				}
 			}
-			for _, v := range tt.env {
-				found := false
-				for _, s := range set.Secrets {
-					found = found || s == v
-				}
-				if !found {
-					t.Errorf("secret %q not listed for scrubbing", v)
+			red := redact.New(seed(), func(k string) string { return tt.env[k] })
+			for k, v := range tt.env {
+				if got := red.String("x " + v + " y"); strings.Contains(got, v) {
+					t.Errorf("the redactor built from the config does not hide %s: %q", k, got)
 				}
 			}
 		})
+	}
+}
+
+// TestCustomNamedSecretsAreKnown: channels read the variables a config names, and the
+// redactor built from that config hides their values, however they are named.
+func TestCustomNamedSecretsAreKnown(t *testing.T) {
+	cfg := &config.Config{Site: config.Site{Title: "Acme", BaseURL: "https://status.example.com"},
+		NotificationChannels: config.NotificationChannels{
+			Slack:        &config.SlackChannel{WebhookURLEnv: "OPS_SLACK_HOOK"},
+			PagerDuty:    &config.PagerDutyChannel{RoutingKeyEnv: "ONCALL_ROUTING"},
+			GitHubIssues: &config.GitHubIssuesChannel{Repository: "acme/ops", TokenEnv: "ISSUES_PAT"},
+		}}
+	cfg.ApplyDefaults()
+	env := map[string]string{"OPS_SLACK_HOOK": "https://hooks.slack.com/services/T0/B0/CUSTOMsecret",
+		"ONCALL_ROUTING": "CUSTOMroutingKEY", "ISSUES_PAT": "CUSTOMpat0001"}
+	getenv := func(k string) string { return env[k] }
+	set := channels.FromConfig(cfg, channels.Options{Getenv: getenv})
+	if len(set.Notifiers) != 3 {
+		t.Fatalf("enabled %d channels (disabled %v), want the 3 with custom variables", len(set.Notifiers), set.Disabled)
+	}
+	red := redact.New(cfg, getenv)
+	for k, v := range env {
+		if got := red.String("failed: " + v); got != "failed: [redacted]" {
+			t.Errorf("%s: %q", k, got)
+		}
 	}
 }

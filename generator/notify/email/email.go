@@ -21,6 +21,7 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/alert"
 	"github.com/portfolio-report/portfolio/generator/notify"
+	"github.com/portfolio-report/portfolio/generator/retry"
 )
 
 // Config configures the email channel.
@@ -238,7 +239,7 @@ func (e *Notifier) Notify(ctx context.Context, n alert.Notification) (notify.Rec
 		var se *mail.SendError
 		var ne net.Error
 		if (errors.As(err, &se) && se.IsTemp()) || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
-			return notify.Receipt{}, notify.Retryable(err, 0)
+			return notify.Receipt{}, retry.Retryable(err, 0)
 		}
 		return notify.Receipt{}, err
 	}

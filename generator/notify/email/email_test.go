@@ -10,8 +10,8 @@ import (
 	mail "github.com/wneessen/go-mail"
 
 	"github.com/portfolio-report/portfolio/generator/alert"
-	"github.com/portfolio-report/portfolio/generator/notify"
 	"github.com/portfolio-report/portfolio/generator/notify/email"
+	"github.com/portfolio-report/portfolio/generator/retry"
 	"github.com/portfolio-report/portfolio/generator/testutil/fake"
 )
 
@@ -175,7 +175,7 @@ func TestSendErrorsAreRetryableAndKeepThePasswordOut(t *testing.T) {
 	if strings.Contains(err.Error(), "SECRETpw") {
 		t.Errorf("error leaks the password: %v", err)
 	}
-	if _, ok := notify.IsRetryable(err); !ok {
+	if _, ok := retry.IsRetryable(err); !ok {
 		t.Errorf("a refused connection should be retryable: %v", err)
 	}
 }

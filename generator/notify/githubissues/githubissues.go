@@ -22,6 +22,8 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/alert"
 	"github.com/portfolio-report/portfolio/generator/notify"
+	"github.com/portfolio-report/portfolio/generator/redact"
+	"github.com/portfolio-report/portfolio/generator/retry"
 )
 
 // DefaultBaseURL is the public API.
@@ -69,7 +71,7 @@ func New(cfg Config, client *http.Client, log *slog.Logger) (*Notifier, error) {
 	}
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("github issues: GITHUB_API_URL: want an http(s) URL like %s, got %s", DefaultBaseURL, notify.RedactURL(cfg.BaseURL))
+		return nil, fmt.Errorf("github issues: GITHUB_API_URL: want an http(s) URL like %s, got %s", DefaultBaseURL, redact.URL(cfg.BaseURL))
 	}
 	if client == nil {
 		client = &http.Client{Timeout: 30 * time.Second}
@@ -224,13 +226,13 @@ func (g *Notifier) wrap(what string, err error) error {
 	var ne net.Error
 	switch {
 	case errors.As(err, &are):
-		return notify.Retryable(err, are.GetRetryAfter())
+		return retry.Retryable(err, are.GetRetryAfter())
 	case errors.As(err, &rle):
-		return notify.Retryable(err, time.Until(rle.Rate.Reset.Time))
+		return retry.Retryable(err, time.Until(rle.Rate.Reset.Time))
 	case errors.As(err, &er) && er.Response != nil && er.Response.StatusCode >= 500:
-		return notify.Retryable(err, 0)
+		return retry.Retryable(err, 0)
 	case errors.As(err, &ne), errors.Is(err, context.DeadlineExceeded):
-		return notify.Retryable(err, 0)
+		return retry.Retryable(err, 0)
 	}
 	return err
 }

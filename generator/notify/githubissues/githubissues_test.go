@@ -11,6 +11,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/alert"
 	"github.com/portfolio-report/portfolio/generator/notify"
 	"github.com/portfolio-report/portfolio/generator/notify/githubissues"
+	"github.com/portfolio-report/portfolio/generator/retry"
 	"github.com/portfolio-report/portfolio/generator/testutil/fake"
 )
 
@@ -221,7 +222,7 @@ func TestErrors(t *testing.T) {
 			if strings.Contains(err.Error(), token) {
 				t.Errorf("error leaks the token: %v", err)
 			}
-			if _, ok := notify.IsRetryable(err); ok != tt.wantRetryable {
+			if _, ok := retry.IsRetryable(err); ok != tt.wantRetryable {
 				t.Errorf("retryable %v, want %v", ok, tt.wantRetryable)
 			}
 		})

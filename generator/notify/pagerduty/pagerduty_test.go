@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/portfolio-report/portfolio/generator/alert"
-	"github.com/portfolio-report/portfolio/generator/notify"
 	"github.com/portfolio-report/portfolio/generator/notify/pagerduty"
+	"github.com/portfolio-report/portfolio/generator/retry"
 	"github.com/portfolio-report/portfolio/generator/testutil/fake"
 )
 
@@ -118,7 +118,7 @@ func TestErrors(t *testing.T) {
 			if strings.Contains(err.Error(), key) {
 				t.Errorf("error leaks the routing key: %v", err)
 			}
-			if _, ok := notify.IsRetryable(err); ok != tt.wantRetryable {
+			if _, ok := retry.IsRetryable(err); ok != tt.wantRetryable {
 				t.Errorf("retryable %v, want %v: %v", ok, tt.wantRetryable, err)
 			}
 		})

@@ -15,6 +15,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/alert"
 	"github.com/portfolio-report/portfolio/generator/notify"
 	"github.com/portfolio-report/portfolio/generator/notify/slack"
+	"github.com/portfolio-report/portfolio/generator/retry"
 	"github.com/portfolio-report/portfolio/generator/testutil/fake"
 )
 
@@ -178,7 +179,7 @@ func TestNotifyErrorsKeepSlacksTextAndNotTheURL(t *testing.T) {
 			if strings.Contains(err.Error(), s.Secret) || strings.Contains(err.Error(), "WRONGsecret") {
 				t.Errorf("error leaks the webhook: %v", err)
 			}
-			after, retry := notify.IsRetryable(err)
+			after, retry := retry.IsRetryable(err)
 			if retry != tt.wantRetryable || after != tt.wantAfter {
 				t.Errorf("retryable %v after %v, want %v after %v", retry, after, tt.wantRetryable, tt.wantAfter)
 			}
@@ -197,7 +198,7 @@ func TestNotifyTimesOutOnAHungWebhook(t *testing.T) {
 	if strings.Contains(err.Error(), s.Secret) {
 		t.Errorf("error leaks the webhook: %v", err)
 	}
-	if _, ok := notify.IsRetryable(err); !ok {
+	if _, ok := retry.IsRetryable(err); !ok {
 		t.Errorf("a timeout should be retryable: %v", err)
 	}
 }
@@ -206,8 +207,7 @@ func TestRetryHonoursRetryAfter(t *testing.T) {
 	s := fake.NewSlack(t)
 	s.Inject(fake.InjectedFault{Status: 429, RetryAfter: "2", Times: 1})
 	var slept []time.Duration
-	n := notify.WithRetry(slack.New(slack.Config{WebhookURL: s.URL}, nil, nil), notify.RetryOptions{
-		Sleep: func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }})
+	n := notify.WithRetry(slack.New(slack.Config{WebhookURL: s.URL}, nil, nil), retry.Notify().WithSleep(func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }))
 	if _, err := n.Notify(context.Background(), notification(alert.NotifyFiring)); err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,11 @@
 // Package cloudflarepages publishes the site with Cloudflare Pages Direct Upload, the protocol
-// wrangler's `pages deploy` speaks (see shared/specs/cloudflare.md §1): project lookup, an
-// upload JWT, check-missing, bucketed uploads of the missing files only, upsert-hashes, a
-// multipart deployment and polling until it is live.
+// wrangler's `pages deploy` speaks (docs/publishing.md): project lookup, an upload JWT,
+// check-missing, bucketed uploads of the missing files only, upsert-hashes, a multipart
+// deployment and polling until it is live.
 //
-// Calls that use the account API token go through one cloudflare-go client's Raw; calls that use
-// the upload JWT go through a second client made with that JWT, because cloudflare-go sets its
-// own Authorization header over any passed to Raw.
+// Calls that use the account API token go through the Cloudflare client; calls that use the
+// upload JWT through a copy of it that sends the JWT instead, sharing its budget. Each step
+// retries by its own rules (retry.Pages*).
 package cloudflarepages
 
 import (
@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/portfolio-report/portfolio/generator/retry"
 	"log/slog"
 	"mime/multipart"
 	"net/http"
@@ -28,15 +27,15 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/cloudflare/cloudflare-go"
 	"github.com/sourcegraph/conc/pool"
+	"golang.org/x/time/rate"
 
+	"github.com/portfolio-report/portfolio/generator/cloudflare"
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/publish"
+	"github.com/portfolio-report/portfolio/generator/redact"
+	"github.com/portfolio-report/portfolio/generator/retry"
 )
-
-// DefaultBaseURL is the Cloudflare v4 API.
-const DefaultBaseURL = "https://api.cloudflare.com/client/v4"
 
 // Config says where to publish. APIToken is a secret: it only ever comes from the environment.
 type Config struct {
@@ -45,13 +44,10 @@ type Config struct {
 	Project   string
 	// ProductionBranch is used when the project does not report its own production branch.
 	ProductionBranch string
-	// BaseURL is the v4 API root, with /client/v4 (DefaultBaseURL when empty).
+	// BaseURL is the v4 API root, with /client/v4 (cloudflare.DefaultBaseURL when empty).
 	BaseURL string
-	// RateLimit is requests per second per client (4 when zero: 1200 per 5 minutes).
+	// RateLimit is requests per second (4 when zero: 1200 per 5 minutes).
 	RateLimit float64
-	// MaxWait is the longest single pause: backoffs are cut to it, and a server asking for a
-	// longer retry-after fails the publish instead (2 minutes when zero).
-	MaxWait time.Duration
 	// SkipCaching treats every file as missing, like wrangler's --skip-caching.
 	SkipCaching bool
 }
@@ -62,9 +58,24 @@ type Option func(*Publisher)
 // WithClock sets the clock the JWT expiry is checked against.
 func WithClock(now func() time.Time) Option { return func(p *Publisher) { p.now = now } }
 
-// WithSleep replaces the pause between retries (tests record the waits instead of sleeping).
-func WithSleep(sleep func(context.Context, time.Duration) error) Option {
-	return func(p *Publisher) { p.sleep = sleep }
+// WithSleep replaces the pause between retries and polls (tests record the waits instead of
+// sleeping).
+func WithSleep(sleep retry.Sleeper) Option {
+	return func(p *Publisher) {
+		if sleep != nil {
+			p.sleep = sleep
+		}
+	}
+}
+
+// WithRedactor scrubs errors and log lines with r, which also learns every upload JWT; by
+// default a redactor of the API token alone.
+func WithRedactor(r *redact.Redactor) Option {
+	return func(p *Publisher) {
+		if r != nil {
+			p.red = r
+		}
+	}
 }
 
 // WithSkipCaching uploads every file, even those Cloudflare has (wrangler's --skip-caching).
@@ -76,7 +87,8 @@ type Publisher struct {
 	hc    *http.Client
 	log   *slog.Logger
 	now   func() time.Time
-	sleep func(context.Context, time.Duration) error
+	sleep retry.Sleeper
+	red   *redact.Redactor
 }
 
 var _ publish.Publisher = (*Publisher)(nil)
@@ -96,32 +108,21 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger, opts ...Optio
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("cloudflare pages: missing %s", strings.Join(missing, ", "))
 	}
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
-	}
-	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	if cfg.RateLimit <= 0 {
 		cfg.RateLimit = 4
 	}
-	if cfg.MaxWait <= 0 {
-		cfg.MaxWait = 2 * time.Minute
-	}
-	if httpClient == nil {
-		httpClient = &http.Client{}
-	}
-	base := httpClient.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	hc := *httpClient
-	hc.Transport = observingTransport{base: base}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Publisher{cfg: cfg, hc: &hc, log: logger, now: time.Now, sleep: retry.Sleep}
+	p := &Publisher{cfg: cfg, hc: httpClient, log: logger, now: time.Now, sleep: retry.Sleep}
 	for _, o := range opts {
 		o(p)
 	}
+	if p.red == nil {
+		p.red = redact.Of()
+	}
+	p.red.Add(cfg.APIToken)
+	p.log = p.red.Logger(p.log) // an upload JWT learnt later is redacted too
 	return p, nil
 }
 
@@ -150,27 +151,32 @@ func FromEnv(getenv func(string) string, pc *config.CloudflarePages, httpClient 
 // of all of them. See publish.Publisher.
 func (p *Publisher) Publish(ctx context.Context, dir string, meta publish.Meta) (publish.Deployment, error) {
 	r := &run{p: p, log: p.log.With("project", p.cfg.Project)}
-	r.secrets = []string{p.cfg.APIToken}
+	r.api = cloudflare.New(cloudflare.Options{
+		Token:     p.cfg.APIToken,
+		BaseURL:   p.cfg.BaseURL,
+		REST:      cloudflare.Limits{Budget: rate.NewLimiter(rate.Limit(p.cfg.RateLimit), 1)},
+		UserAgent: "portfolio-report",
+		Redactor:  p.red,
+		Now:       p.now,
+	}, p.hc)
 	d, err := r.publish(ctx, dir, meta)
-	d.Stats.Requests = int(r.requests.Load())
+	d.Stats.Requests = r.api.Requests()
 	d.Stats.Retries = int(r.retries.Load())
 	if err != nil {
-		return d, r.redact(fmt.Errorf("cloudflare pages %s: %w", p.cfg.Project, err))
+		return d, p.red.Error(fmt.Errorf("cloudflare pages %s: %w", p.cfg.Project, err))
 	}
 	return d, nil
 }
 
 // run is the state of one Publish.
 type run struct {
-	p        *Publisher
-	log      *slog.Logger
-	api      *apiClient
-	requests atomic.Int64
-	retries  atomic.Int64
+	p       *Publisher
+	log     *slog.Logger
+	api     *cloudflare.Client // with the API token
+	retries atomic.Int64
 
-	mu      sync.Mutex
-	secrets []string // the API token and every upload JWT, for redaction
-	token   *uploadToken
+	mu    sync.Mutex
+	token *uploadToken
 
 	serial   atomic.Bool // set after a 524: uploads go one at a time
 	serialMu sync.Mutex
@@ -178,9 +184,22 @@ type run struct {
 
 // uploadToken is an upload JWT and the client that sends it.
 type uploadToken struct {
-	jwt    string
 	claims claims
-	client *apiClient
+	client *cloudflare.Client
+}
+
+// policy is a step's retry policy, with the publisher's sleep, counting and logging retries.
+func (r *run) policy(p retry.Policy) retry.Policy {
+	p = p.WithSleep(r.p.sleep)
+	p.OnRetry = func(err error, wait time.Duration) {
+		r.retries.Add(1)
+		attrs := []any{"err", err.Error(), "wait", wait}
+		if e, ok := apiError(err); ok {
+			attrs = append(attrs, "status", e.Status, "codes", e.Codes)
+		}
+		r.log.Info("retrying", attrs...)
+	}
+	return p
 }
 
 func (r *run) publish(ctx context.Context, dir string, meta publish.Meta) (publish.Deployment, error) {
@@ -194,10 +213,6 @@ func (r *run) publish(ctx context.Context, dir string, meta publish.Meta) (publi
 	}
 	d.Stats.Files, d.Stats.Bytes = len(site.Files), site.Bytes
 
-	r.api, err = newAPIClient(cfg.APIToken, cfg.BaseURL, r.p.hc, cfg.RateLimit, &r.requests)
-	if err != nil {
-		return d, err
-	}
 	projectPath := "/accounts/" + url.PathEscape(cfg.AccountID) + "/pages/projects/" + url.PathEscape(cfg.Project)
 
 	// 1. The project: it must exist, and it names the production branch.
@@ -206,7 +221,7 @@ func (r *run) publish(ctx context.Context, dir string, meta publish.Meta) (publi
 		return d, err
 	}
 	var project cloudflare.PagesProject
-	if err := json.Unmarshal(raw, &project); err != nil {
+	if err := json.Unmarshal(raw.Result, &project); err != nil {
 		return d, fmt.Errorf("get project: %w", err)
 	}
 	production := project.ProductionBranch
@@ -292,19 +307,16 @@ func (r *run) publish(ctx context.Context, dir string, meta publish.Meta) (publi
 	return d, err
 }
 
-// retryGET sends an idempotent API-token GET, repeating it up to 3 times (after 1, 2, 4 s, or
-// the server's retry-after) when there was no answer, a 429 or a 5xx.
-func (r *run) retryGET(ctx context.Context, op, endpoint string) (json.RawMessage, error) {
-	for attempt := 0; ; attempt++ {
-		raw, err := r.api.call(ctx, op, http.MethodGet, endpoint, nil, nil)
-		f, ok := err.(*fault)
-		if err == nil || !ok || !f.transient() || attempt >= 3 {
-			return raw, err
-		}
-		if err := r.pause(ctx, f, backoff(attempt)); err != nil {
-			return nil, err
-		}
-	}
+// retryGET sends an API-token GET by retry.PagesRead: again when there was no answer, a 429
+// or a 5xx.
+func (r *run) retryGET(ctx context.Context, op, endpoint string) (cloudflare.Response, error) {
+	var res cloudflare.Response
+	err := r.policy(retry.PagesRead()).Do(ctx, func(ctx context.Context) error {
+		var err error
+		res, err = call(ctx, r.api, op, http.MethodGet, endpoint, nil, nil)
+		return retryOn(err, transient)
+	})
+	return res, err
 }
 
 // refreshToken fetches a new upload JWT unless another upload already replaced stale.
@@ -321,19 +333,15 @@ func (r *run) refreshToken(ctx context.Context, stale *uploadToken, projectPath 
 	var res struct {
 		JWT string `json:"jwt"`
 	}
-	if err := json.Unmarshal(raw, &res); err != nil || res.JWT == "" {
+	if err := json.Unmarshal(raw.Result, &res); err != nil || res.JWT == "" {
 		return nil, errors.New("get upload token: no jwt in the answer")
 	}
-	r.secrets = append(r.secrets, res.JWT)
+	r.p.red.Add(res.JWT)
 	c, err := parseJWT(res.JWT)
 	if err != nil {
 		return nil, err
 	}
-	client, err := newAPIClient(res.JWT, r.p.cfg.BaseURL, r.p.hc, r.p.cfg.RateLimit, &r.requests)
-	if err != nil {
-		return nil, err
-	}
-	r.token = &uploadToken{jwt: res.JWT, claims: c, client: client}
+	r.token = &uploadToken{claims: c, client: r.api.WithToken(res.JWT)}
 	return r.token, nil
 }
 
@@ -343,41 +351,40 @@ func (r *run) currentToken() *uploadToken {
 	return r.token
 }
 
-// checkMissing asks which hashes Cloudflare lacks: up to 5 retries after 1, 2, 4, 8, 16 s; a new
-// JWT first when the answer is 8000013 or the JWT has expired.
+// usable returns the current upload token, replaced first when stale is set or it has expired.
+func (r *run) usable(ctx context.Context, stale bool, projectPath string) (*uploadToken, error) {
+	tok := r.currentToken()
+	if stale || tok.claims.expired(r.p.now()) {
+		return r.refreshToken(ctx, tok, projectPath)
+	}
+	return tok, nil
+}
+
+// checkMissing asks which hashes Cloudflare lacks, by retry.PagesCheckMissing (any failure); a
+// new JWT first when the answer was 8000013 or the JWT has expired.
 func (r *run) checkMissing(ctx context.Context, hashes []string, projectPath string) ([]string, error) {
 	body, err := json.Marshal(map[string][]string{"hashes": hashes})
 	if err != nil {
 		return nil, err
 	}
-	for attempt := 0; ; attempt++ {
-		tok := r.currentToken()
-		if tok.claims.expired(r.p.now()) {
-			if tok, err = r.refreshToken(ctx, tok, projectPath); err != nil {
-				return nil, err
-			}
+	var missing []string
+	refused := false
+	err = r.policy(retry.PagesCheckMissing()).Do(ctx, func(ctx context.Context) error {
+		tok, err := r.usable(ctx, refused, projectPath)
+		if err != nil {
+			return err
 		}
-		raw, err := tok.client.call(ctx, "check missing", http.MethodPost, "/pages/assets/check-missing", body, nil)
-		if err == nil {
-			var missing []string
-			if err := json.Unmarshal(raw, &missing); err != nil {
-				return nil, fmt.Errorf("check missing: %w", err)
-			}
-			return missing, nil
+		res, err := call(ctx, tok.client, "check missing", http.MethodPost, "/pages/assets/check-missing", body, nil)
+		if err != nil {
+			refused = unauthorized(err)
+			return retryOn(err, anyFailure)
 		}
-		f, ok := err.(*fault)
-		if !ok || attempt >= 5 {
-			return nil, err
+		if err := json.Unmarshal(res.Result, &missing); err != nil {
+			return fmt.Errorf("check missing: %w", err)
 		}
-		if err := r.pause(ctx, f, backoff(attempt)); err != nil {
-			return nil, err
-		}
-		if f.has(codeUnauthorized) || tok.claims.expired(r.p.now()) {
-			if _, err := r.refreshToken(ctx, tok, projectPath); err != nil {
-				return nil, err
-			}
-		}
-	}
+		return nil
+	})
+	return missing, err
 }
 
 func (r *run) uploadAll(ctx context.Context, buckets [][]File, projectPath string) error {
@@ -388,56 +395,46 @@ func (r *run) uploadAll(ctx context.Context, buckets [][]File, projectPath strin
 	return p.Wait()
 }
 
-// upload sends one bucket. Up to 5 retries after 2^n s. A 524 also waits 5 s·2^g, makes uploads
-// go one at a time, and counts as an attempt only after 5 of them. A bad or expired JWT gets a
-// new one and does not count (at most 10 times, so a server that always refuses ends it).
+// upload sends one bucket by retry.PagesUpload: five retries after 2^n s. A 524 also waits
+// 5 s·2^g, makes uploads go one at a time, and counts as an attempt only after 5 of them. A bad
+// or expired JWT gets a new one and does not count (at most 10 times, so a server that always
+// refuses ends it).
 func (r *run) upload(ctx context.Context, files []File, projectPath string) error {
 	body, err := uploadBody(files)
 	if err != nil {
 		return err
 	}
-	attempts, gateway, refreshes := 0, 0, 0
-	for {
-		tok := r.currentToken()
-		if tok.claims.expired(r.p.now()) {
-			if tok, err = r.refreshToken(ctx, tok, projectPath); err != nil {
-				return err
-			}
+	gateway, refreshes := 0, 0
+	refused := false
+	err = r.policy(retry.PagesUpload()).Do(ctx, func(ctx context.Context) error {
+		tok, err := r.usable(ctx, refused, projectPath)
+		if err != nil {
+			return err
 		}
-		err := r.sendUpload(ctx, tok, body)
-		if err == nil {
-			return nil
-		}
-		f, ok := err.(*fault)
-		if !ok || attempts >= 5 {
-			return fmt.Errorf("%w (%d files)", err, len(files))
-		}
-		wait := backoff(attempts)
+		refused = false
+		err = r.sendUpload(ctx, tok, body)
+		e, ok := apiError(err)
 		switch {
-		case f.has(codeUnauthorized) || tok.claims.expired(r.p.now()):
+		case err == nil || !ok:
+			return err
+		case unauthorized(err) || tok.claims.expired(r.p.now()):
 			if refreshes++; refreshes > 10 {
 				return err
 			}
-			if err := r.pause(ctx, f, wait); err != nil {
-				return err
-			}
-			if _, err := r.refreshToken(ctx, tok, projectPath); err != nil {
-				return err
-			}
-			continue
-		case f.status == 524:
+			refused = true
+			return &retry.Error{Err: err, After: e.RetryAfter, Free: true}
+		case gatewayTimeout(err):
 			r.serial.Store(true)
-			wait += 5 * time.Second << min(gateway, 5)
-			if gateway++; gateway > 5 {
-				attempts++
-			}
-		default:
-			attempts++
+			extra := extraAfter524(gateway)
+			gateway++
+			return &retry.Error{Err: err, After: e.RetryAfter, Extra: extra, Free: gateway <= 5}
 		}
-		if err := r.pause(ctx, f, wait); err != nil {
-			return err
-		}
+		return retry.Retryable(err, e.RetryAfter)
+	})
+	if err != nil {
+		return fmt.Errorf("%w (%d files)", err, len(files))
 	}
+	return nil
 }
 
 func (r *run) sendUpload(ctx context.Context, tok *uploadToken, body []byte) error {
@@ -445,7 +442,7 @@ func (r *run) sendUpload(ctx context.Context, tok *uploadToken, body []byte) err
 		r.serialMu.Lock()
 		defer r.serialMu.Unlock()
 	}
-	_, err := tok.client.call(ctx, "upload", http.MethodPost, "/pages/assets/upload", body, nil)
+	_, err := call(ctx, tok.client, "upload", http.MethodPost, "/pages/assets/upload", body, nil)
 	return err
 }
 
@@ -471,35 +468,23 @@ func uploadBody(files []File) ([]byte, error) {
 	return json.Marshal(items)
 }
 
-// upsertHashes marks every hash as used; one retry after 1 s, and a failure only warns (wrangler).
+// upsertHashes marks every hash as used, by retry.PagesUpsertHashes; a failure only warns
+// (wrangler).
 func (r *run) upsertHashes(ctx context.Context, hashes []string, projectPath string) {
 	body, _ := json.Marshal(map[string][]string{"hashes": hashes}) // strings always marshal
-	var err error
-	for attempt := 0; attempt < 2; attempt++ {
-		tok := r.currentToken()
-		if tok.claims.expired(r.p.now()) {
-			if tok, err = r.refreshToken(ctx, tok, projectPath); err != nil {
-				break
-			}
+	refused := false
+	err := r.policy(retry.PagesUpsertHashes()).Do(ctx, func(ctx context.Context) error {
+		tok, err := r.usable(ctx, refused, projectPath)
+		if err != nil {
+			return err
 		}
-		if _, err = tok.client.call(ctx, "upsert hashes", http.MethodPost, "/pages/assets/upsert-hashes", body, nil); err == nil {
-			return
-		}
-		f, ok := err.(*fault)
-		if !ok || attempt == 1 {
-			break
-		}
-		if perr := r.pause(ctx, f, time.Second); perr != nil {
-			err = perr
-			break
-		}
-		if f.has(codeUnauthorized) {
-			if _, err = r.refreshToken(ctx, tok, projectPath); err != nil {
-				break
-			}
-		}
+		_, err = call(ctx, tok.client, "upsert hashes", http.MethodPost, "/pages/assets/upsert-hashes", body, nil)
+		refused = unauthorized(err)
+		return retryOn(err, anyFailure)
+	})
+	if err != nil {
+		r.log.Warn("upsert hashes failed; the deployment goes on", "err", err.Error())
 	}
-	r.log.Warn("upsert hashes failed; the deployment goes on", "err", r.redact(err).Error())
 }
 
 // deploymentForm is the multipart body of the deployment (wrangler api/pages/deploy.ts).
@@ -559,27 +544,24 @@ func truncateUTF8(s string, n int) string {
 	return s
 }
 
-// createDeployment posts the form: up to 3 tries, repeated after 1 and 2 s only on code 8000000
-// (wrangler), or after the server's retry-after on a 429 (the request was not taken).
+// createDeployment posts the form by retry.PagesCreateDeployment, repeated only on code
+// 8000000 (wrangler) or a 429 (the request was not taken).
 func (r *run) createDeployment(ctx context.Context, projectPath string, form []byte, contentType string) (cloudflare.PagesProjectDeployment, error) {
 	hdr := http.Header{"Content-Type": {contentType}}
-	for attempt := 0; ; attempt++ {
-		raw, err := r.api.call(ctx, "create deployment", http.MethodPost, projectPath+"/deployments", form, hdr)
-		if err == nil {
-			var dep cloudflare.PagesProjectDeployment
-			if err := json.Unmarshal(raw, &dep); err != nil {
-				return dep, fmt.Errorf("create deployment: %w", err)
-			}
-			return dep, nil
+	var dep cloudflare.PagesProjectDeployment
+	err := r.policy(retry.PagesCreateDeployment()).Do(ctx, func(ctx context.Context) error {
+		res, err := call(ctx, r.api, "create deployment", http.MethodPost, projectPath+"/deployments", form, hdr)
+		if err != nil {
+			return retryOn(err, func(e *cloudflare.APIError) bool {
+				return e.Has(codeUnknown) || e.Status == http.StatusTooManyRequests
+			})
 		}
-		f, ok := err.(*fault)
-		if !ok || attempt >= 2 || !(f.has(codeUnknown) || f.status == http.StatusTooManyRequests) {
-			return cloudflare.PagesProjectDeployment{}, err
+		if err := json.Unmarshal(res.Result, &dep); err != nil {
+			return fmt.Errorf("create deployment: %w", err)
 		}
-		if err := r.pause(ctx, f, backoff(attempt)); err != nil {
-			return cloudflare.PagesProjectDeployment{}, err
-		}
-	}
+		return nil
+	})
+	return dep, err
 }
 
 // poll re-reads the deployment after 1, 2, 4, 8, 16 s until its latest stage is deploy or it
@@ -595,7 +577,7 @@ func (r *run) poll(ctx context.Context, projectPath string, dep cloudflare.Pages
 			return dep, err
 		}
 		var next cloudflare.PagesProjectDeployment
-		if err := json.Unmarshal(raw, &next); err != nil {
+		if err := json.Unmarshal(raw.Result, &next); err != nil {
 			return dep, fmt.Errorf("poll deployment: %w", err)
 		}
 		dep = next
@@ -620,7 +602,7 @@ func (r *run) buildLog(ctx context.Context, endpoint string) string {
 		return ""
 	}
 	var logs cloudflare.PagesDeploymentLogs
-	if json.Unmarshal(raw, &logs) != nil || len(logs.Data) == 0 {
+	if json.Unmarshal(raw.Result, &logs) != nil || len(logs.Data) == 0 {
 		return ""
 	}
 	lines := logs.Data
@@ -650,44 +632,5 @@ func fill(d *publish.Deployment, dep cloudflare.PagesProjectDeployment) {
 	}
 }
 
-// backoff is 2^n seconds: 1, 2, 4, 8, 16 …
+// backoff is 2^n seconds: 1, 2, 4, 8, 16 … (the polls' waits)
 func backoff(n int) time.Duration { return time.Second << min(n, 6) }
-
-// pause waits before a retry: the longer of d and the server's retry-after, with d cut to
-// MaxWait. A retry-after beyond MaxWait ends the publish rather than outlast the CI job.
-func (r *run) pause(ctx context.Context, f *fault, d time.Duration) error {
-	if f.retryAfter > r.p.cfg.MaxWait {
-		return fmt.Errorf("%w; not waiting longer than %s", f, r.p.cfg.MaxWait)
-	}
-	d = min(max(d, f.retryAfter), r.p.cfg.MaxWait)
-	r.retries.Add(1)
-	r.log.Info("retrying", "op", f.op, "status", f.status, "codes", f.codes, "wait", d)
-	if err := r.p.sleep(ctx, d); err != nil {
-		return fmt.Errorf("%s: %w", f.op, err)
-	}
-	return nil
-}
-
-// redact replaces the token and every JWT in err's message; the chain stays for errors.Is.
-func (r *run) redact(err error) error {
-	if err == nil {
-		return errors.New("unknown error")
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	msg := err.Error()
-	for _, s := range r.secrets {
-		if len(s) >= 4 {
-			msg = strings.ReplaceAll(msg, s, "[redacted]")
-		}
-	}
-	return &redactedError{msg: msg, err: err}
-}
-
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }

@@ -1,16 +1,13 @@
 // Package cloudflare is the source of a product's Cloudflare data: HTTP analytics for its
-// hostname and Workers figures from the GraphQL Analytics API (plain net/http: cloudflare-go's
-// Raw has no "data" field), and the status of its health check from the v4 REST API
-// (cloudflare-go). See shared/specs/cloudflare.md §0, §2–4.
+// hostname and Workers figures from the GraphQL Analytics API, and the status of its health
+// check from the v4 REST API, all through the one Cloudflare client (generator/cloudflare).
+// The figures and their limits are described in docs/collect.md.
 package cloudflare
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -19,15 +16,12 @@ import (
 	"sync"
 	"time"
 
-	cf "github.com/cloudflare/cloudflare-go"
-
+	cfapi "github.com/portfolio-report/portfolio/generator/cloudflare"
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
+	"github.com/portfolio-report/portfolio/generator/retry"
 	"github.com/portfolio-report/portfolio/generator/source"
 )
-
-// DefaultBaseURL is the v4 API; the GraphQL endpoint is BaseURL + "/graphql".
-const DefaultBaseURL = "https://api.cloudflare.com/client/v4"
 
 // HealthcheckName is the name `portfolio healthchecks apply` gives a product's health check.
 func HealthcheckName(productID string) string { return "portfolio-" + productID }
@@ -36,7 +30,7 @@ func HealthcheckName(productID string) string { return "portfolio-" + productID 
 type Options struct {
 	Token     string // CLOUDFLARE_API_TOKEN; empty: every product is skipped
 	AccountID string // CLOUDFLARE_ACCOUNT_ID, needed for Workers
-	BaseURL   string // CLOUDFLARE_API_BASE_URL, default DefaultBaseURL
+	BaseURL   string // CLOUDFLARE_API_BASE_URL, default cfapi.DefaultBaseURL
 	// Now is the end of every analytics range (the run's clock), so consecutive snapshots
 	// cover consecutive intervals. Default time.Now.
 	Now func() time.Time
@@ -46,11 +40,8 @@ type Options struct {
 	// run may spend at once (default half of each).
 	RESTPerFiveMin, GraphQLPerFiveMin int
 	RESTBurst, GraphQLBurst           int
-	// Retries of 5xx and transport errors (default 2), the first backoff (default 1 s) and
-	// the longest Retry-After honoured before giving up as rate limited (default 10 s).
-	Retries       int
-	Backoff       time.Duration
-	MaxRetryAfter time.Duration
+	// Sleep waits between retries (retry.CloudflareCollect); default retry.Sleep.
+	Sleep retry.Sleeper
 	// Concurrency is how many products are collected at once (default 8).
 	Concurrency int
 }
@@ -65,10 +56,6 @@ func OptionsFromEnv(getenv func(string) string) Options {
 }
 
 func (o *Options) defaults() {
-	if o.BaseURL == "" {
-		o.BaseURL = DefaultBaseURL
-	}
-	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -87,15 +74,6 @@ func (o *Options) defaults() {
 	if o.GraphQLBurst <= 0 {
 		o.GraphQLBurst = o.GraphQLPerFiveMin / 2
 	}
-	if o.Retries == 0 {
-		o.Retries = 2
-	}
-	if o.Backoff <= 0 {
-		o.Backoff = time.Second
-	}
-	if o.MaxRetryAfter <= 0 {
-		o.MaxRetryAfter = 10 * time.Second
-	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 8
 	}
@@ -105,11 +83,10 @@ func (o *Options) defaults() {
 // check list and dataset limits), so build one per run.
 type Source struct {
 	opt  Options
-	api  *cf.API      // REST, through the REST budget
-	gql  *http.Client // GraphQL, through the GraphQL budget
+	api  *cfapi.Client // nil without a token
 	log  *slog.Logger
 	mu   sync.Mutex
-	hcs  map[string]*zoneOnce[[]cf.Healthcheck]
+	hcs  map[string]*zoneOnce[[]cfapi.Healthcheck]
 	lims map[string]*zoneOnce[datasetLimits]
 }
 
@@ -143,42 +120,21 @@ func (z *zoneOnce[T]) get(f func() (T, error)) (T, error) {
 // New returns the source. client's transport carries the requests (tests pass a fake's client).
 func New(o Options, client *http.Client, log *slog.Logger) (*Source, error) {
 	o.defaults()
-	if client == nil {
-		client = http.DefaultClient
-	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Source{opt: o, log: log, hcs: map[string]*zoneOnce[[]cf.Healthcheck]{}, lims: map[string]*zoneOnce[datasetLimits]{}}
-	wrap := func(perFive, burst int) *http.Client {
-		c := *client
-		c.Transport = &source.Transport{
-			Base:          client.Transport,
-			Limiter:       source.Budget(perFive, 5*time.Minute, burst),
-			MaxRetries:    o.Retries,
-			Backoff:       o.Backoff,
-			MaxRetryAfter: o.MaxRetryAfter,
-			Now:           o.Now,
-		}
-		return &c
-	}
-	s.gql = wrap(o.GraphQLPerFiveMin, o.GraphQLBurst)
+	s := &Source{opt: o, log: log, hcs: map[string]*zoneOnce[[]cfapi.Healthcheck]{}, lims: map[string]*zoneOnce[datasetLimits]{}}
 	if o.Token == "" {
 		return s, nil
 	}
-	// Retries and the request budget live in source.Transport, so cloudflare-go's own are off:
-	// its retry loop would hide a 429's Retry-After, and its limiter allows no burst.
-	api, err := cf.NewWithAPIToken(o.Token,
-		cf.BaseURL(o.BaseURL),
-		cf.HTTPClient(wrap(o.RESTPerFiveMin, o.RESTBurst)),
-		cf.UsingRetryPolicy(0, 1, 1),
-		cf.UsingRateLimit(1e6),
-		cf.UserAgent("portfolio"),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("cloudflare: %w", err)
-	}
-	s.api = api
+	policy := retry.CloudflareCollect().WithSleep(o.Sleep)
+	s.api = cfapi.New(cfapi.Options{
+		Token:   o.Token,
+		BaseURL: o.BaseURL,
+		REST:    cfapi.Limits{Budget: retry.Budget(o.RESTPerFiveMin, 5*time.Minute, o.RESTBurst), Retry: &policy},
+		GraphQL: cfapi.Limits{Budget: retry.Budget(o.GraphQLPerFiveMin, 5*time.Minute, o.GraphQLBurst), Retry: &policy},
+		Now:     o.Now,
+	}, client)
 	return s, nil
 }
 
@@ -273,8 +229,8 @@ func (e *partError) Unwrap() []error { return e.errs }
 func (s *Source) healthStatus(ctx context.Context, p config.Product) (string, error) {
 	zone := p.Cloudflare.ZoneID
 	if id := p.Cloudflare.HealthcheckID; id != "" {
-		var hc cf.Healthcheck
-		if err := s.rest(ctx, "/zones/"+url.PathEscape(zone)+"/healthchecks/"+url.PathEscape(id), &hc, nil); err != nil {
+		var hc cfapi.Healthcheck
+		if err := s.api.Get(ctx, "/zones/"+url.PathEscape(zone)+"/healthchecks/"+url.PathEscape(id), &hc); err != nil {
 			return "", fmt.Errorf("get %s: %w", id, err)
 		}
 		return healthState(hc), nil
@@ -293,7 +249,7 @@ func (s *Source) healthStatus(ctx context.Context, p config.Product) (string, er
 	return "", nil
 }
 
-func healthState(hc cf.Healthcheck) string {
+func healthState(hc cfapi.Healthcheck) string {
 	if hc.Suspended {
 		return "suspended"
 	}
@@ -305,78 +261,21 @@ func healthState(hc cf.Healthcheck) string {
 }
 
 // zoneHealthchecks lists every health check of the zone, once per run.
-func (s *Source) zoneHealthchecks(ctx context.Context, zone string) ([]cf.Healthcheck, error) {
+func (s *Source) zoneHealthchecks(ctx context.Context, zone string) ([]cfapi.Healthcheck, error) {
 	s.mu.Lock()
 	z, ok := s.hcs[zone]
 	if !ok {
-		z = &zoneOnce[[]cf.Healthcheck]{}
+		z = &zoneOnce[[]cfapi.Healthcheck]{}
 		s.hcs[zone] = z
 	}
 	s.mu.Unlock()
-	return z.get(func() ([]cf.Healthcheck, error) { return s.listHealthchecks(ctx, zone) })
-}
-
-// listHealthchecks pages through the list itself: cloudflare-go v0.119.0's Healthchecks()
-// sends no paging parameters and so returns page 1 only.
-func (s *Source) listHealthchecks(ctx context.Context, zone string) ([]cf.Healthcheck, error) {
-	const perPage = 50
-	var all []cf.Healthcheck
-	for page := 1; ; page++ {
-		var batch []cf.Healthcheck
-		var info *cf.ResultInfo
-		ep := fmt.Sprintf("/zones/%s/healthchecks?page=%d&per_page=%d", url.PathEscape(zone), page, perPage)
-		if err := s.rest(ctx, ep, &batch, &info); err != nil {
-			return nil, fmt.Errorf("list page %d: %w", page, err)
+	return z.get(func() ([]cfapi.Healthcheck, error) {
+		all, err := cfapi.ListInto[cfapi.Healthcheck](ctx, s.api, "/zones/"+url.PathEscape(zone)+"/healthchecks", "", 50)
+		if err != nil {
+			return nil, fmt.Errorf("list: %w", err)
 		}
-		all = append(all, batch...)
-		if info == nil || len(batch) == 0 || page >= info.TotalPages || page >= 1000 {
-			return all, nil
-		}
-	}
-}
-
-// rest GETs a v4 endpoint through cloudflare-go and decodes the envelope's result into v.
-// HTTP 200 with success:false is an error (Raw does not treat it as one).
-func (s *Source) rest(ctx context.Context, endpoint string, v any, info **cf.ResultInfo) error {
-	raw, err := s.api.Raw(ctx, http.MethodGet, endpoint, nil, nil)
-	if err != nil {
-		return restError(err)
-	}
-	if !raw.Success {
-		return fmt.Errorf("API error: %s", envelopeErrors(raw.Errors))
-	}
-	if info != nil {
-		*info = raw.ResultInfo
-	}
-	if err := json.Unmarshal(raw.Result, v); err != nil {
-		return fmt.Errorf("decode result: %w", err)
-	}
-	return nil
-}
-
-// restError keeps a rate limit recognisable and gives cloudflare-go's typed errors a message
-// (theirs is the Ray ID only).
-func restError(err error) error {
-	var rl *source.RateLimitedError
-	if errors.As(err, &rl) {
-		return rl
-	}
-	var ce *cf.Error
-	if errors.As(err, &ce) {
-		return fmt.Errorf("HTTP %d: %s", ce.StatusCode, envelopeErrors(ce.Errors))
-	}
-	return err
-}
-
-func envelopeErrors(errs []cf.ResponseInfo) string {
-	if len(errs) == 0 {
-		return "success:false without errors"
-	}
-	msgs := make([]string, len(errs))
-	for i, e := range errs {
-		msgs[i] = fmt.Sprintf("%d %s", e.Code, e.Message)
-	}
-	return strings.Join(msgs, "; ")
+		return all, nil
+	})
 }
 
 // ---- GraphQL analytics ----
@@ -408,7 +307,7 @@ func (s *Source) datasetLimits(ctx context.Context, zone string) (datasetLimits,
 				} `json:"zones"`
 			} `json:"viewer"`
 		}
-		if err := s.graphql(ctx, settingsQuery, map[string]any{"zoneTag": zone}, &out); err != nil {
+		if err := s.api.GraphQL(ctx, settingsQuery, map[string]any{"zoneTag": zone}, &out); err != nil {
 			return datasetLimits{}, fmt.Errorf("dataset limits: %w", err)
 		}
 		if len(out.Viewer.Zones) == 0 || out.Viewer.Zones[0].Settings.HTTP == nil {
@@ -456,7 +355,7 @@ func (s *Source) httpStats(ctx context.Context, zone, host string, start, end ti
 	}
 	vars := map[string]any{"zoneTag": zone, "host": host,
 		"start": start.Format(time.RFC3339), "end": end.Format(time.RFC3339)}
-	if err := s.graphql(ctx, httpQuery, vars, &out); err != nil {
+	if err := s.api.GraphQL(ctx, httpQuery, vars, &out); err != nil {
 		return nil, err
 	}
 	if len(out.Viewer.Zones) == 0 {
@@ -512,7 +411,7 @@ func (s *Source) workerStats(ctx context.Context, script string, start, end time
 	// The end is inclusive in this dataset; a second less keeps ranges from overlapping.
 	vars := map[string]any{"accountTag": s.opt.AccountID, "script": script,
 		"start": start.Format(time.RFC3339), "end": end.Add(-time.Second).Format(time.RFC3339)}
-	if err := s.graphql(ctx, workersQuery, vars, &out); err != nil {
+	if err := s.api.GraphQL(ctx, workersQuery, vars, &out); err != nil {
 		return nil, err
 	}
 	if len(out.Viewer.Accounts) == 0 {
@@ -548,69 +447,3 @@ func capRange(start, end time.Time, maxDur, notOlder time.Duration) time.Time {
 }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }
-
-// graphql POSTs a query and decodes data into v. A non-200 answer, a 200 carrying errors, or
-// a body that is not JSON are errors; a 429 is a *source.RateLimitedError.
-func (s *Source) graphql(ctx context.Context, query string, vars map[string]any, v any) error {
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.opt.BaseURL+"/graphql", bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("graphql: %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+s.opt.Token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "portfolio")
-	resp, err := s.gql.Do(req)
-	if err != nil {
-		var rl *source.RateLimitedError
-		if errors.As(err, &rl) {
-			return rl
-		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return fmt.Errorf("graphql: %w", err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return fmt.Errorf("graphql: read: %w", err)
-	}
-	var out struct {
-		Data   json.RawMessage `json:"data"`
-		Errors []struct {
-			Message    string `json:"message"`
-			Extensions struct {
-				Code string `json:"code"`
-			} `json:"extensions"`
-		} `json:"errors"`
-	}
-	jerr := json.Unmarshal(data, &out)
-	if len(out.Errors) > 0 {
-		msgs := make([]string, len(out.Errors))
-		for i, e := range out.Errors {
-			msgs[i] = e.Message
-			if e.Extensions.Code != "" {
-				msgs[i] += " (" + e.Extensions.Code + ")"
-			}
-		}
-		return fmt.Errorf("graphql: HTTP %d: %s", resp.StatusCode, strings.Join(msgs, "; "))
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("graphql: HTTP %d", resp.StatusCode)
-	}
-	if jerr != nil {
-		return fmt.Errorf("graphql: malformed answer: %w", jerr)
-	}
-	if len(out.Data) == 0 || string(out.Data) == "null" {
-		return errors.New("graphql: answer without data")
-	}
-	if err := json.Unmarshal(out.Data, v); err != nil {
-		return fmt.Errorf("graphql: unexpected data: %w", err)
-	}
-	return nil
-}

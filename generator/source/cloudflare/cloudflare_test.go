@@ -13,6 +13,7 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
+	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/source"
 	"github.com/portfolio-report/portfolio/generator/source/cloudflare"
 	"github.com/portfolio-report/portfolio/generator/store"
@@ -28,7 +29,7 @@ func setup(t *testing.T) (*fake.Cloudflare, *cloudflare.Source) {
 	f := fake.NewCloudflare(t)
 	f.Now = func() time.Time { return now }
 	src, err := cloudflare.New(cloudflare.Options{Token: f.Token, AccountID: account, BaseURL: f.URL,
-		Now: func() time.Time { return now }, Backoff: time.Millisecond, MaxRetryAfter: 2 * time.Second}, f.Server.Client(), nil)
+		Now: func() time.Time { return now }, Sleep: noSleep}, f.Server.Client(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,17 +224,17 @@ func TestFaults(t *testing.T) {
 		{"5xx on GraphQL after retries", fake.InjectedFault{Match: "api.example.com", Status: 503},
 			"error", "cloudflare: http analytics for api.example.com: graphql: HTTP 503", func(s record.Snapshot) bool { return s.Health == "unhealthy" && s.Worker != nil }},
 		{"5xx on the REST list", fake.InjectedFault{Match: "GET /zones/zone1/healthchecks", Status: 500},
-			"error", "health check: list page 1: received internal server error", func(s record.Snapshot) bool { return s.HTTP != nil }},
+			"error", "health check: list: page 1: HTTP 500: 10500 Internal Server Error", func(s record.Snapshot) bool { return s.HTTP != nil }},
 		{"timeout", fake.InjectedFault{Match: "api-worker", Hang: true},
 			"error", "timed out after", func(s record.Snapshot) bool { return s.HTTP != nil }},
 		{"200 with success:false", fake.InjectedFault{Match: "GET /zones/zone1/healthchecks", Body: fake.CloudflareErrorBody(10000, "Authentication error")},
-			"error", "health check: list page 1: API error: 10000 Authentication error", func(s record.Snapshot) bool { return s.HTTP != nil }},
+			"error", "health check: list: page 1: API error: 10000 Authentication error", func(s record.Snapshot) bool { return s.HTTP != nil }},
 		{"GraphQL errors in a 200", fake.InjectedFault{Match: "api-worker", Body: fake.CloudflareGraphQLErrorBody("zone does not have access to the field", "authz")},
 			"error", "worker api-worker: graphql: HTTP 200: zone does not have access to the field (authz)", func(s record.Snapshot) bool { return s.HTTP != nil }},
 		{"malformed JSON from GraphQL", fake.InjectedFault{Match: "api.example.com", Body: `{"data":{"viewer":`},
 			"error", "graphql: malformed answer", nil},
 		{"malformed JSON from REST", fake.InjectedFault{Match: "GET /zones/zone1/healthchecks", Body: `<html>oops`},
-			"error", "health check: list page 1: error unmarshalling", nil},
+			"error", "health check: list: page 1: malformed answer (HTTP 200): invalid character", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -247,8 +248,8 @@ func TestFaults(t *testing.T) {
 				Products: []config.Product{apiProduct(), web},
 				Sources:  []source.Source{src, okProbe{}},
 				Store:    st, Now: now,
-				Limits:  map[string]source.Limits{"cloudflare": {Timeout: 1500 * time.Millisecond}},
-				Secrets: []string{f.Token},
+				Limits:   map[string]source.Limits{"cloudflare": {Timeout: 1500 * time.Millisecond}},
+				Redactor: redact.Of(f.Token),
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -323,3 +324,6 @@ func TestAFailedZoneListIsTriedAgainForTheNextProduct(t *testing.T) {
 		t.Errorf("second product: health %q, err %v; a failure must not be cached for the run", res.Snapshot.Health, err)
 	}
 }
+
+// noSleep stands for the waits between retries: tests do not really sleep.
+func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }

@@ -53,82 +53,82 @@ func (c *collector) getJSON(ctx context.Context, key, path string, q url.Values,
 	return resp, nil
 }
 
-// do runs one API call with GitHub's limit rules (shared/specs/github.md "Rate limits"):
+// do runs one API call by GitHub's limit rules (docs/collect.md) and retry.GitHub:
 //   - primary limit exhausted (403 or 429 with x-ratelimit-remaining: 0): a
 //     *source.RateLimitedError with the reset time, no retry;
-//   - secondary limit (403 naming it, or 429 otherwise): wait Retry-After once when it is at
-//     most MaxRetryAfter (ctx-aware), then retry; a second hit is a *source.RateLimitedError;
-//   - 5xx or a transport error: one retry after Backoff;
+//   - secondary limit (403 with Retry-After, or 429 otherwise): one retry after its Retry-After
+//     (a minute when it names none) when that is at most the policy's MaxWait; otherwise, or
+//     when it comes again, a *source.RateLimitedError;
+//   - 5xx or a transport error: one retry after the backoff;
 //   - 304: errNotModified.
 //
-// Hand-written rather than source.Transport: GitHub signals limits with 403 as well as 429 and
-// puts the reset in x-ratelimit-reset, which go-github already parses into typed errors here.
+// Not retry.Transport: GitHub signals limits with 403 as well as 429 and puts the reset in
+// x-ratelimit-reset, which go-github already parses into typed errors here.
 func (c *collector) do(ctx context.Context, call func() (*gh.Response, error)) (*gh.Response, error) {
-	retried := false
-	for {
-		resp, err := call()
-		c.requests++
-		if err == nil {
-			return resp, nil
-		}
-		if ctx.Err() != nil {
-			return resp, ctx.Err()
-		}
-		var (
-			rle *gh.RateLimitError
-			are *gh.AbuseRateLimitError
-			er  *gh.ErrorResponse
-		)
-		status := 0
-		if errors.As(err, &er) && er.Response != nil {
-			status = er.Response.StatusCode
-		}
-		var wait *time.Duration
-		switch {
-		case status == http.StatusNotModified:
-			c.notModified++
-			return resp, errNotModified
-		case errors.As(err, &rle):
-			return resp, &source.RateLimitedError{Reset: rle.Rate.Reset.Time.UTC(), Err: errors.New("GitHub primary rate limit exhausted")}
-		case status == http.StatusTooManyRequests && er.Response.Header.Get("X-Ratelimit-Remaining") == "0":
-			reset := time.Time{}
-			if sec, perr := strconv.ParseInt(er.Response.Header.Get("X-Ratelimit-Reset"), 10, 64); perr == nil {
-				reset = time.Unix(sec, 0).UTC()
-			}
-			return resp, &source.RateLimitedError{Reset: reset, Err: errors.New("GitHub primary rate limit exhausted")}
-		case errors.As(err, &are):
-			wait = are.RetryAfter
-		case status == http.StatusTooManyRequests || (status == http.StatusForbidden && er.Response.Header.Get("Retry-After") != ""):
-			if sec, perr := strconv.Atoi(er.Response.Header.Get("Retry-After")); perr == nil {
-				d := time.Duration(sec) * time.Second
-				wait = &d
-			}
-		case status >= 500 || (status == 0 && !isAPIError(err)):
-			if retried {
-				return resp, err
-			}
-			retried = true
-			if serr := retry.Sleep(ctx, c.s.opt.Backoff); serr != nil {
-				return resp, serr
-			}
-			continue
-		default:
-			return resp, err
-		}
-		// A secondary limit.
-		d := time.Minute
-		if wait != nil {
-			d = max(*wait, 0)
-		}
-		if retried || d > c.s.opt.MaxRetryAfter {
-			return resp, &source.RateLimitedError{Reset: c.now.Add(d), Err: errors.New("GitHub secondary rate limit")}
-		}
-		retried = true
-		c.log.Info("github secondary rate limit: waiting", "retry_after", d)
-		if serr := retry.Sleep(ctx, d); serr != nil {
-			return resp, serr
+	var resp *gh.Response
+	policy := retry.GitHub().WithSleep(c.s.opt.Sleep)
+	policy.OnRetry = func(err error, wait time.Duration) {
+		if isRateLimited(err) {
+			c.log.Info("github secondary rate limit: waiting", "retry_after", wait)
 		}
 	}
+	err := policy.Do(ctx, func(ctx context.Context) error {
+		var err error
+		resp, err = call()
+		c.requests++
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		return c.classify(err)
+	})
+	var tl *retry.TooLongError
+	switch {
+	case errors.As(err, &tl):
+		return resp, tl.Err // the *source.RateLimitedError says until when
+	case err != nil && ctx.Err() != nil:
+		return resp, ctx.Err()
+	}
+	return resp, err
+}
+
+// classify marks what do may try again, and turns GitHub's limits into rate-limit errors.
+func (c *collector) classify(err error) error {
+	var (
+		rle *gh.RateLimitError
+		are *gh.AbuseRateLimitError
+		er  *gh.ErrorResponse
+	)
+	status := 0
+	var hdr http.Header
+	if errors.As(err, &er) && er.Response != nil {
+		status, hdr = er.Response.StatusCode, er.Response.Header
+	}
+	after, hasAfter := retry.FromHeader(hdr, c.now)
+	switch {
+	case status == http.StatusNotModified:
+		c.notModified++
+		return errNotModified
+	case errors.As(err, &rle):
+		return &source.RateLimitedError{Reset: rle.Rate.Reset.Time.UTC(), Err: errors.New("GitHub primary rate limit exhausted")}
+	case status == http.StatusTooManyRequests && hdr.Get("X-Ratelimit-Remaining") == "0":
+		reset := time.Time{}
+		if sec, perr := strconv.ParseInt(hdr.Get("X-Ratelimit-Reset"), 10, 64); perr == nil {
+			reset = time.Unix(sec, 0).UTC()
+		}
+		return &source.RateLimitedError{Reset: reset, Err: errors.New("GitHub primary rate limit exhausted")}
+	case errors.As(err, &are), status == http.StatusTooManyRequests, status == http.StatusForbidden && hasAfter:
+		// A secondary limit: GitHub asks for at least a minute when it names no wait.
+		if !hasAfter {
+			after = time.Minute
+			if are != nil && are.RetryAfter != nil {
+				after = max(*are.RetryAfter, 0)
+			}
+		}
+		return retry.Retryable(&source.RateLimitedError{Reset: c.now.Add(after), Err: errors.New("GitHub secondary rate limit")}, after)
+	case status >= 500 || (status == 0 && !isAPIError(err)):
+		return retry.Retryable(err, 0)
+	}
+	return err
 }
 
 // isAPIError reports whether err is an answer of the API rather than a transport failure.

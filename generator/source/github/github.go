@@ -3,7 +3,7 @@
 // deployment shipped (compare with the previous one), and incident issues. It stores normalized
 // records so that `portfolio dora` runs from data/ alone, and keeps ETags and cursors per product
 // in data/state/github/<product>.json so that a run where nothing changed costs only conditional
-// requests. See shared/specs/github.md and dora-definitions.md, and docs/dora.md.
+// requests. See docs/dora.md (what is read and how it is counted) and docs/collect.md (limits).
 package github
 
 import (
@@ -20,6 +20,8 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
+	"github.com/portfolio-report/portfolio/generator/redact"
+	"github.com/portfolio-report/portfolio/generator/retry"
 	"github.com/portfolio-report/portfolio/generator/source"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
@@ -41,11 +43,8 @@ type Options struct {
 	// MaxCompares bounds the compare requests of one product in one run (a first collection of
 	// a busy repository continues in the next runs). Default 200.
 	MaxCompares int
-	// MaxRetryAfter is the longest secondary-limit Retry-After honoured (once) before giving up
-	// as rate limited. Default 60 s.
-	MaxRetryAfter time.Duration
-	// Backoff is the wait before the one retry of a 5xx or transport error. Default 1 s.
-	Backoff time.Duration
+	// Sleep waits before the one retry a call gets (retry.GitHub); default retry.Sleep.
+	Sleep retry.Sleeper
 	// Concurrency is how many products are collected at once (default 4: GitHub asks clients
 	// to avoid concurrency, so keep it low).
 	Concurrency int
@@ -73,12 +72,6 @@ func (o *Options) defaults() {
 	}
 	if o.MaxCompares <= 0 {
 		o.MaxCompares = 200
-	}
-	if o.MaxRetryAfter <= 0 {
-		o.MaxRetryAfter = 60 * time.Second
-	}
-	if o.Backoff <= 0 {
-		o.Backoff = time.Second
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
@@ -117,7 +110,7 @@ func New(opts Options, st *store.Store, httpClient *http.Client, log *slog.Logge
 	}
 	u, err := url.Parse(opts.BaseURL)
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		s.err = fmt.Errorf("%s: want an http(s) URL like https://api.github.com/, got %q", config.EnvGitHubAPIURL, source.RedactURL(opts.BaseURL))
+		s.err = fmt.Errorf("%s: want an http(s) URL like https://api.github.com/, got %q", config.EnvGitHubAPIURL, redact.URL(opts.BaseURL))
 	} else {
 		// Set directly: WithEnterpriseURLs would append api/v3/ to a test server's URL.
 		c.BaseURL = u

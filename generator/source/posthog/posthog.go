@@ -1,6 +1,6 @@
 // Package posthog reads product analytics from PostHog's HogQL query API (plain net/http:
 // posthog-go cannot query) and sends portfolio's own events with posthog-go (sender.go).
-// See shared/specs/posthog.md.
+// The figures, the query and the limits are described in docs/collect.md.
 package posthog
 
 import (
@@ -19,6 +19,7 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
+	"github.com/portfolio-report/portfolio/generator/retry"
 	"github.com/portfolio-report/portfolio/generator/source"
 )
 
@@ -37,11 +38,8 @@ type Options struct {
 	Now         func() time.Time // default time.Now
 	// Concurrency is how many queries run at once: PostHog allows 3 per project.
 	Concurrency int
-	// Retries of 429 (without a long Retry-After), 5xx and transport errors; default 3, with
-	// Backoff (default 1 s) doubling. MaxRetryAfter (default 10 s) is the longest wait honoured.
-	Retries       int
-	Backoff       time.Duration
-	MaxRetryAfter time.Duration
+	// Sleep waits between retries (retry.PostHog); default retry.Sleep.
+	Sleep retry.Sleeper
 }
 
 // Env names beyond config's standard ones.
@@ -70,15 +68,6 @@ func (o *Options) defaults() {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 3
 	}
-	if o.Retries == 0 {
-		o.Retries = 3
-	}
-	if o.Backoff <= 0 {
-		o.Backoff = time.Second
-	}
-	if o.MaxRetryAfter <= 0 {
-		o.MaxRetryAfter = 10 * time.Second
-	}
 }
 
 // Source reads daily analytics per product.
@@ -105,17 +94,17 @@ func New(o Options, client *http.Client, log *slog.Logger) *Source {
 	return &Source{opt: o, client: apiClient(o, client), log: log}
 }
 
-// apiClient wraps client in the shared retry policy and PostHog's budget (2400 requests an
-// hour, 240 a minute: a run may spend a minute's worth at once).
+// apiClient wraps client in PostHog's retry policy and budget (2400 requests an hour, 240 a
+// minute: a run may spend a minute's worth at once). HogQL queries are POSTs that only read, so
+// they are repeated like GETs; an annotation is looked for before it is made.
 func apiClient(o Options, client *http.Client) *http.Client {
 	c := *client
-	c.Transport = &source.Transport{
-		Base:          client.Transport,
-		Limiter:       source.Budget(240, time.Minute, 120),
-		MaxRetries:    o.Retries,
-		Backoff:       o.Backoff,
-		MaxRetryAfter: o.MaxRetryAfter,
-		Now:           o.Now,
+	c.Transport = &retry.Transport{
+		Base:       client.Transport,
+		Policy:     retry.PostHog().WithSleep(o.Sleep),
+		Limiter:    retry.Budget(240, time.Minute, 120),
+		Now:        o.Now,
+		RepeatPOST: true,
 	}
 	return &c
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
+	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/source"
 	"github.com/portfolio-report/portfolio/generator/source/posthog"
 	"github.com/portfolio-report/portfolio/generator/store"
@@ -19,7 +20,7 @@ var now = time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC)
 
 func options(f *fake.PostHog) posthog.Options {
 	return posthog.Options{Host: f.URL, PersonalKey: f.PersonalKey, ProjectID: f.ProjectID, ProjectKey: f.ProjectKey,
-		Now: func() time.Time { return now }, Backoff: time.Millisecond, MaxRetryAfter: 2 * time.Second}
+		Now: func() time.Time { return now }, Sleep: noSleep}
 }
 
 func shop() config.Product {
@@ -169,8 +170,8 @@ func TestFaults(t *testing.T) {
 				Products: []config.Product{shop(), docs},
 				Sources:  []source.Source{posthog.New(options(f), f.Server.Client(), nil)},
 				Store:    st, Now: now,
-				Limits:  map[string]source.Limits{"posthog": {Timeout: 500 * time.Millisecond}},
-				Secrets: []string{f.PersonalKey},
+				Limits:   map[string]source.Limits{"posthog": {Timeout: 500 * time.Millisecond}},
+				Redactor: redact.Of(f.PersonalKey),
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -198,3 +199,6 @@ func TestFaults(t *testing.T) {
 		})
 	}
 }
+
+// noSleep stands for the waits between retries: tests do not really sleep.
+func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }

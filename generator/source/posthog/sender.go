@@ -19,6 +19,7 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
+	"github.com/portfolio-report/portfolio/generator/retry"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
 
@@ -148,7 +149,7 @@ func (s *Sender) Send(ctx context.Context, events []Event) error {
 }
 
 // capture enqueues the events with posthog-go and waits for its callbacks, returning the keys
-// delivered. posthog-go retries a failing batch only until Close begins (spec §4), so Send
+// delivered. posthog-go retries a failing batch only until Close begins (its client.go), so Send
 // waits for every callback before closing, and counts failures through the callback because
 // Close returns nil even when sends failed.
 func (s *Sender) capture(ctx context.Context, events []Event) ([]string, error) {
@@ -157,7 +158,7 @@ func (s *Sender) capture(ctx context.Context, events []Event) ([]string, error) 
 	}
 	byUUID := map[string]string{}
 	cb := &callback{ok: map[string]bool{}, failed: map[string]error{}, all: make(chan struct{}), want: len(events)}
-	backoff := s.opt.Backoff
+	policy := retry.PostHog() // posthog-go waits by itself: only the numbers are ours
 	client, err := ph.NewWithConfig(s.opt.ProjectKey, ph.Config{
 		Endpoint:  s.opt.CaptureHost,
 		Transport: s.raw.Transport,
@@ -166,7 +167,7 @@ func (s *Sender) capture(ctx context.Context, events []Event) ([]string, error) 
 		Callback:  cb,
 		Logger:    slogLogger{s.log},
 		RetryAfter: func(attempt int) time.Duration {
-			return min(backoff<<attempt, 10*time.Second)
+			return min(policy.Backoff<<attempt, policy.MaxWait)
 		},
 	})
 	if err != nil {
@@ -209,7 +210,7 @@ func (s *Sender) capture(ctx context.Context, events []Event) ([]string, error) 
 		if first == nil {
 			first = errors.New("not delivered in time")
 		}
-		return done, fmt.Errorf("posthog: %d of %d events not delivered: %s", n, len(events), redactErr(first))
+		return done, fmt.Errorf("posthog: %d of %d events not delivered: %s", n, len(events), causeOf(first))
 	}
 	return done, nil
 }
@@ -258,7 +259,7 @@ func (c *callback) record(id string, err error) {
 }
 
 // annotate creates the event's project annotation unless one with the same content and time
-// exists (the API has no idempotency key: spec §3).
+// exists (the annotations API has no idempotency key).
 func (s *Sender) annotate(ctx context.Context, e Event) error {
 	base := s.opt.Host + "/api/projects/" + url.PathEscape(s.opt.ProjectID) + "/annotations/"
 	var list struct {
@@ -297,7 +298,8 @@ func uuidFor(key string) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-func redactErr(err error) string {
+// causeOf is err without the request URL net/http wraps around it (the message names the call).
+func causeOf(err error) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err

@@ -22,8 +22,13 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
+	"github.com/portfolio-report/portfolio/generator/redact"
+	"github.com/portfolio-report/portfolio/generator/retry"
 	"github.com/portfolio-report/portfolio/generator/source"
 )
+
+// errProbeFailed marks a failed attempt for the retry policy; the probe's Err says why.
+var errProbeFailed = errors.New("probe failed")
 
 // maxBody is how much of the response is read to look for the expected body text.
 const maxBody = 64 << 10
@@ -32,8 +37,10 @@ const maxBody = 64 << 10
 type Source struct {
 	client *http.Client
 	log    *slog.Logger
-	// RetryDelay is the pause before the one retry of a failed probe.
-	RetryDelay time.Duration
+	// Sleep waits before the one retry of a failed probe (retry.Probe); default retry.Sleep.
+	Sleep retry.Sleeper
+	// Redactor scrubs the failure reasons stored with a probe (nil: URL credentials only).
+	Redactor *redact.Redactor
 }
 
 var (
@@ -49,7 +56,7 @@ func New(client *http.Client, log *slog.Logger) *Source {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Source{client: client, log: log, RetryDelay: 2 * time.Second}
+	return &Source{client: client, log: log}
 }
 
 // Name implements source.Source.
@@ -73,17 +80,20 @@ func (s *Source) Collect(ctx context.Context, p config.Product, _ time.Time) (so
 	}
 	u, err := url.Parse(target)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return source.Result{}, fmt.Errorf("probe: health URL %q: want an absolute http(s) URL", source.RedactURL(target))
+		return source.Result{}, fmt.Errorf("probe: health URL %q: want an absolute http(s) URL", redact.URL(target))
 	}
-	pr := s.attempt(ctx, p, target)
-	if !pr.OK() && ctx.Err() == nil {
+	var pr *record.Probe
+	policy := retry.Probe().WithSleep(s.Sleep)
+	policy.OnRetry = func(error, time.Duration) {
 		s.log.Debug("probe failed, retrying once", "product", p.ID, "err", pr.Err)
-		select {
-		case <-time.After(s.RetryDelay):
-			pr = s.attempt(ctx, p, target)
-		case <-ctx.Done():
-		}
 	}
+	policy.Do(ctx, func(ctx context.Context) error {
+		pr = s.attempt(ctx, p, target)
+		if pr.OK() {
+			return nil
+		}
+		return retry.Retryable(errProbeFailed, 0)
+	})
 	if ctx.Err() != nil && !pr.OK() {
 		// The run was cancelled or the source ran out of time: that is not the product's fault.
 		return source.Result{}, fmt.Errorf("probe: %w", ctx.Err())
@@ -114,7 +124,7 @@ func (s *Source) attempt(ctx context.Context, p config.Product, target string) *
 	pr := &record.Probe{}
 	req, err := http.NewRequestWithContext(ctx, method, target, nil)
 	if err != nil {
-		pr.Err = "bad request: " + source.Redact(err.Error())
+		pr.Err = "bad request: " + s.Redactor.String(err.Error())
 		return pr
 	}
 	req.Header.Set("User-Agent", "portfolio-probe/1")
@@ -124,7 +134,7 @@ func (s *Source) attempt(ctx context.Context, p config.Product, target string) *
 	if err != nil {
 		pr.Ms = ms(time.Since(start))
 		t.fill(pr)
-		pr.Err = explain(err, timeout)
+		pr.Err = s.explain(err, timeout)
 		return pr
 	}
 	defer resp.Body.Close()
@@ -135,11 +145,11 @@ func (s *Source) attempt(ctx context.Context, p config.Product, target string) *
 	switch {
 	case ctx.Err() != nil:
 		// The answer came as the deadline passed: late is down, whatever the status.
-		pr.Err = explain(ctx.Err(), timeout)
+		pr.Err = s.explain(ctx.Err(), timeout)
 	case resp.StatusCode != want:
 		pr.Err = fmt.Sprintf("wrong status %d, want %d", resp.StatusCode, want)
 	case rerr != nil:
-		pr.Err = "reading body: " + explain(rerr, timeout)
+		pr.Err = "reading body: " + s.explain(rerr, timeout)
 	case p.Probe.ExpectedBody != "" && !strings.Contains(string(body), p.Probe.ExpectedBody):
 		pr.Err = fmt.Sprintf("body lacks %q", p.Probe.ExpectedBody)
 	}
@@ -147,7 +157,7 @@ func (s *Source) attempt(ctx context.Context, p config.Product, target string) *
 }
 
 // explain turns a transport error into a short reason a reader understands.
-func explain(err error, timeout time.Duration) string {
+func (s *Source) explain(err error, timeout time.Duration) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err // its message repeats the URL
@@ -169,11 +179,11 @@ func explain(err error, timeout time.Duration) string {
 	case errors.As(err, &dnsErr):
 		return "DNS lookup failed: " + dnsErr.Err
 	case errors.As(err, &certErr), errors.As(err, &hostErr), errors.As(err, &authErr), errors.As(err, &invErr):
-		return "TLS error: " + source.Redact(err.Error())
+		return "TLS error: " + s.Redactor.String(err.Error())
 	case errors.As(err, &recErr), strings.Contains(err.Error(), "tls:"):
-		return "TLS error: " + source.Redact(err.Error())
+		return "TLS error: " + s.Redactor.String(err.Error())
 	}
-	return source.Redact(err.Error())
+	return s.Redactor.String(err.Error())
 }
 
 // timings are the moments httptrace reports, relative to the start of the request. The

@@ -87,8 +87,12 @@ func TestProbe(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := probe.New(tt.client, nil)
-			s.RetryDelay = 0
+			var waits []time.Duration
+			s.Sleep = func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }
 			res, err := s.Collect(context.Background(), tt.p, time.Time{})
+			if len(waits) > 1 || len(waits) == 1 && waits[0] != 2*time.Second {
+				t.Errorf("waits %v, want at most one retry, after 2 s", waits)
+			}
 			if err != nil {
 				t.Fatalf("a failed probe is data, not a source error: %v", err)
 			}

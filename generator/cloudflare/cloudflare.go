@@ -1,0 +1,460 @@
+// Package cloudflare is portfolio's one client of the Cloudflare API. It owns what every call
+// shares: the token (and a second one, the Pages upload JWT), the base URL, the v4 envelope
+// (HTTP 200 with success:false is an error), reading every page of a list, the request budget
+// and the retry policy, and the GraphQL Analytics call. The Cloudflare source, `portfolio
+// healthchecks` and the Pages publisher call it; it is the only package that imports
+// cloudflare-go. The contract it keeps is in docs/collect.md, docs/healthchecks.md and
+// docs/publishing.md.
+//
+// The requests are plain net/http; cloudflare-go gives the types of the objects. Its Raw call
+// does not fit: it treats success:false under HTTP 200 as success, drops the status, error
+// codes and Retry-After of a 429 or 5xx (the retry rules need all three), sets one
+// Authorization header per client over any passed in, and its list calls read the first page
+// only.
+package cloudflare
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	cf "github.com/cloudflare/cloudflare-go"
+	"golang.org/x/time/rate"
+
+	"github.com/portfolio-report/portfolio/generator/redact"
+	"github.com/portfolio-report/portfolio/generator/retry"
+)
+
+// DefaultBaseURL is the v4 API; CLOUDFLARE_API_BASE_URL replaces it (tests point it at a fake).
+const DefaultBaseURL = "https://api.cloudflare.com/client/v4"
+
+// The objects the features read and write, as cloudflare-go v0.119.0 types them.
+type (
+	Healthcheck                       = cf.Healthcheck
+	NotificationPolicy                = cf.NotificationPolicy
+	NotificationMechanismIntegrations = cf.NotificationMechanismIntegrations
+	NotificationWebhookIntegration    = cf.NotificationWebhookIntegration
+	PagesProject                      = cf.PagesProject
+	PagesProjectDeployment            = cf.PagesProjectDeployment
+	PagesDeploymentLogs               = cf.PagesDeploymentLogs
+)
+
+// Limits are one API's request budget and retry policy.
+type Limits struct {
+	Budget *rate.Limiter // nil: no budget
+	// Retry repeats failed requests (see retry.Transport: a POST of REST is repeated only after
+	// a 429, a GraphQL query always). nil: every request is sent once and every failure, a 429
+	// included, is an *APIError for the caller to retry by its own rules (Pages).
+	Retry *retry.Policy
+}
+
+// Options configure a Client. Only Token is secret.
+type Options struct {
+	Token   string
+	BaseURL string // default DefaultBaseURL
+	// REST is the budget and policy of the v4 calls (Cloudflare: 1200 requests per five minutes
+	// per user), GraphQL of the Analytics queries (300 per five minutes).
+	REST, GraphQL Limits
+	UserAgent     string           // default "portfolio"
+	Redactor      *redact.Redactor // redacts every error; nil: URL credentials only
+	Now           func() time.Time // for Retry-After dates and rate-limit resets; default time.Now
+}
+
+// Client calls the Cloudflare API with one token. It is safe for concurrent use.
+type Client struct {
+	token    string
+	base     string
+	ua       string
+	rest     *http.Client
+	gql      *http.Client
+	red      *redact.Redactor
+	now      func() time.Time
+	requests *atomic.Int64 // shared with WithToken's copies
+}
+
+// New returns a client; httpClient's transport and timeout carry the requests (nil:
+// http.DefaultClient's).
+func New(o Options, httpClient *http.Client) *Client {
+	if httpClient == nil {
+		httpClient = &http.Client{}
+	}
+	if o.BaseURL == "" {
+		o.BaseURL = DefaultBaseURL
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = "portfolio"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	c := &Client{token: o.Token, base: strings.TrimRight(o.BaseURL, "/"), ua: o.UserAgent, red: o.Redactor,
+		now: o.Now, requests: &atomic.Int64{}}
+	base := httpClient.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	counted := counting{base: base, n: c.requests}
+	wrap := func(l Limits, repeatPOST bool) *http.Client {
+		hc := *httpClient
+		switch {
+		case l.Retry != nil:
+			hc.Transport = &retry.Transport{Base: counted, Policy: *l.Retry, Limiter: l.Budget, Now: o.Now, RepeatPOST: repeatPOST}
+		case l.Budget != nil:
+			hc.Transport = budgeted{base: counted, budget: l.Budget}
+		default:
+			hc.Transport = counted
+		}
+		return &hc
+	}
+	c.rest = wrap(o.REST, false)
+	c.gql = wrap(o.GraphQL, true) // a query only reads: repeating it is safe
+	return c
+}
+
+// WithToken returns a client that sends token instead, through the same budget and counter
+// (the Pages upload JWT).
+func (c *Client) WithToken(token string) *Client {
+	d := *c
+	d.token = token
+	return &d
+}
+
+// HasToken says whether the client has a token to send.
+func (c *Client) HasToken() bool { return c.token != "" }
+
+// Requests is how many HTTP requests the client and its copies have sent, retries included.
+func (c *Client) Requests() int { return int(c.requests.Load()) }
+
+// counting counts the requests that reach the network.
+type counting struct {
+	base http.RoundTripper
+	n    *atomic.Int64
+}
+
+func (t counting) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.n.Add(1)
+	return t.base.RoundTrip(r)
+}
+
+// budgeted waits for the budget before each request (no retries).
+type budgeted struct {
+	base   http.RoundTripper
+	budget *rate.Limiter
+}
+
+func (t budgeted) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := t.budget.Wait(r.Context()); err != nil {
+		return nil, fmt.Errorf("waiting for the API budget: %w", err)
+	}
+	return t.base.RoundTrip(r)
+}
+
+// APIError is a call that failed: no answer (Status 0), an HTTP status of 400 or more, an
+// envelope with success:false (whatever the status), or an answer that is not an envelope.
+// Its message holds no token: it is built from the status, the API's codes and messages.
+type APIError struct {
+	Status     int // 0: no answer arrived
+	Codes      []int
+	Messages   []string
+	RetryAfter time.Duration // the Retry-After the answer carried
+	Err        error         // the transport or decoding error
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	switch {
+	case e.Status == 0:
+		return e.Err.Error()
+	case e.Status >= 400:
+		fmt.Fprintf(&b, "HTTP %d", e.Status)
+	case e.Err != nil:
+		fmt.Fprintf(&b, "malformed answer (HTTP %d): %v", e.Status, e.Err)
+	default:
+		b.WriteString("API error")
+	}
+	for i, c := range e.Codes {
+		sep := "; "
+		if i == 0 {
+			sep = ": "
+		}
+		fmt.Fprintf(&b, "%s%d %s", sep, c, e.Messages[i])
+	}
+	if len(e.Codes) == 0 && e.Status < 400 && e.Err == nil {
+		b.WriteString(": success:false without errors")
+	}
+	if e.Status == http.StatusTooManyRequests && e.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
+	}
+	return b.String()
+}
+
+func (e *APIError) Unwrap() error { return e.Err }
+
+// Has reports whether the API answered with the error code.
+func (e *APIError) Has(code int) bool { return slices.Contains(e.Codes, code) }
+
+// Transient says whether sending the call again may work: no answer, a malformed one, a 429
+// or a 5xx.
+func (e *APIError) Transient() bool {
+	return e.Status == 0 || e.Status == http.StatusTooManyRequests || e.Status >= 500 ||
+		(e.Status < 300 && e.Err != nil)
+}
+
+// ResultInfo is a list's paging, as far as the endpoint documents it (some give no
+// total_pages).
+type ResultInfo struct {
+	Page       int `json:"page"`
+	PerPage    int `json:"per_page"`
+	Count      int `json:"count"`
+	TotalCount int `json:"total_count"`
+	TotalPages int `json:"total_pages"`
+}
+
+// Response is a successful call's envelope.
+type Response struct {
+	Result json.RawMessage
+	Info   *ResultInfo
+}
+
+// Do sends one REST call to endpoint (the path under the base URL, with any query) and returns
+// the envelope of a success. body is JSON, or what hdr's Content-Type says. A rate limit the
+// retry policy gives up on is a *retry.RateLimitedError, any other failure an *APIError; the
+// message is redacted.
+func (c *Client) Do(ctx context.Context, method, endpoint string, body []byte, hdr http.Header) (Response, error) {
+	res, err := c.do(ctx, method, endpoint, body, hdr)
+	return res, c.red.Error(err)
+}
+
+func (c *Client) do(ctx context.Context, method, endpoint string, body []byte, hdr http.Header) (Response, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body) // NewRequest makes it rewindable for retries
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+endpoint, rd)
+	if err != nil {
+		return Response{}, &APIError{Err: err}
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	c.authorize(req)
+	resp, err := c.rest.Do(req)
+	if err != nil {
+		return Response{}, transportError(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	if err != nil {
+		return Response{}, &APIError{Status: resp.StatusCode, Err: fmt.Errorf("read: %w", err)}
+	}
+	var env struct {
+		Success    bool              `json:"success"`
+		Errors     []cf.ResponseInfo `json:"errors"`
+		Result     json.RawMessage   `json:"result"`
+		ResultInfo *ResultInfo       `json:"result_info"`
+	}
+	jerr := json.Unmarshal(data, &env)
+	if resp.StatusCode < 400 && jerr == nil && env.Success {
+		return Response{Result: env.Result, Info: env.ResultInfo}, nil
+	}
+	e := &APIError{Status: resp.StatusCode}
+	e.RetryAfter, _ = retry.FromHeader(resp.Header, c.now())
+	for _, x := range env.Errors {
+		e.Codes = append(e.Codes, x.Code)
+		e.Messages = append(e.Messages, x.Message)
+	}
+	if jerr != nil && resp.StatusCode < 400 {
+		e.Err = jerr
+	}
+	return Response{}, e
+}
+
+func (c *Client) authorize(req *http.Request) {
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("User-Agent", c.ua)
+	if req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+}
+
+// transportError keeps a rate limit recognisable and drops the request URL net/http puts
+// around a transport error (the caller names the call).
+func transportError(err error) error {
+	var rl *retry.RateLimitedError
+	if errors.As(err, &rl) {
+		return rl
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return &APIError{Err: err}
+}
+
+// Get reads endpoint's result into v.
+func (c *Client) Get(ctx context.Context, endpoint string, v any) error {
+	res, err := c.Do(ctx, http.MethodGet, endpoint, nil, nil)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(res.Result, v); err != nil {
+		return fmt.Errorf("decode result: %w", err)
+	}
+	return nil
+}
+
+// maxPages bounds a list, should an API keep answering full pages.
+const maxPages = 1000
+
+// List reads every page of a list endpoint and returns its items in order. perPage is the page
+// size to ask for (0: the endpoint's default); query is added to each request. Paging stops at
+// an empty or short page, at total_pages or total_count when the endpoint gives them, or when
+// an id comes again (an API that ignores the page parameter).
+func (c *Client) List(ctx context.Context, endpoint, query string, perPage int) ([]json.RawMessage, error) {
+	var all []json.RawMessage
+	seen := map[string]bool{}
+	for page := 1; page <= maxPages; page++ {
+		q := fmt.Sprintf("page=%d", page)
+		if perPage > 0 {
+			q += fmt.Sprintf("&per_page=%d", perPage)
+		}
+		if query != "" {
+			q += "&" + query
+		}
+		res, err := c.Do(ctx, http.MethodGet, endpoint+"?"+q, nil, nil)
+		if err != nil {
+			return nil, fmt.Errorf("page %d: %w", page, err)
+		}
+		var items []json.RawMessage
+		if len(res.Result) > 0 && string(res.Result) != "null" {
+			if err := json.Unmarshal(res.Result, &items); err != nil {
+				return nil, fmt.Errorf("page %d: decode: %w", page, err)
+			}
+		}
+		repeated := false
+		for _, it := range items {
+			var id struct {
+				ID string `json:"id"`
+			}
+			json.Unmarshal(it, &id) // an item without an id is kept
+			if id.ID != "" && seen[id.ID] {
+				repeated = true
+				continue
+			}
+			seen[id.ID] = true
+			all = append(all, it)
+		}
+		size := perPage
+		info := res.Info
+		if info == nil {
+			info = &ResultInfo{}
+		}
+		if info.PerPage > 0 {
+			size = info.PerPage
+		}
+		switch {
+		case repeated, len(items) == 0,
+			size > 0 && len(items) < size,
+			info.TotalPages > 0 && page >= info.TotalPages,
+			info.TotalCount > 0 && len(all) >= info.TotalCount,
+			res.Info == nil && perPage == 0: // not a paged list
+			return all, nil
+		}
+	}
+	return all, nil
+}
+
+// ListInto reads every page of a list endpoint into a slice of T.
+func ListInto[T any](ctx context.Context, c *Client, endpoint, query string, perPage int) ([]T, error) {
+	raw, err := c.List(ctx, endpoint, query, perPage)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(raw))
+	for _, r := range raw {
+		var v T
+		if err := json.Unmarshal(r, &v); err != nil {
+			return nil, fmt.Errorf("decode: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// GraphQL posts an Analytics query and decodes its data into v. A non-200 answer, a 200
+// carrying errors, or a body that is not JSON are errors; a rate limit the policy gives up on
+// is a *retry.RateLimitedError.
+func (c *Client) GraphQL(ctx context.Context, query string, vars map[string]any, v any) error {
+	return c.red.Error(c.graphql(ctx, query, vars, v))
+}
+
+func (c *Client) graphql(ctx context.Context, query string, vars map[string]any, v any) error {
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("graphql: %w", err)
+	}
+	c.authorize(req)
+	resp, err := c.gql.Do(req)
+	if err != nil {
+		var rl *retry.RateLimitedError
+		if errors.As(err, &rl) {
+			return rl
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("graphql: %w", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return fmt.Errorf("graphql: read: %w", err)
+	}
+	var out struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []struct {
+			Message    string `json:"message"`
+			Extensions struct {
+				Code string `json:"code"`
+			} `json:"extensions"`
+		} `json:"errors"`
+	}
+	jerr := json.Unmarshal(data, &out)
+	if len(out.Errors) > 0 {
+		msgs := make([]string, len(out.Errors))
+		for i, e := range out.Errors {
+			msgs[i] = e.Message
+			if e.Extensions.Code != "" {
+				msgs[i] += " (" + e.Extensions.Code + ")"
+			}
+		}
+		return fmt.Errorf("graphql: HTTP %d: %s", resp.StatusCode, strings.Join(msgs, "; "))
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("graphql: HTTP %d", resp.StatusCode)
+	}
+	if jerr != nil {
+		return fmt.Errorf("graphql: malformed answer: %w", jerr)
+	}
+	if len(out.Data) == 0 || string(out.Data) == "null" {
+		return errors.New("graphql: answer without data")
+	}
+	if err := json.Unmarshal(out.Data, v); err != nil {
+		return fmt.Errorf("graphql: unexpected data: %w", err)
+	}
+	return nil
+}
