@@ -2,7 +2,7 @@
 // firing, resolve on recovery, with dedup_key = the alert's fingerprint so a resend is merged.
 //
 // The POST is hand-written: go-pagerduty's ManageEvent has a hard-coded URL and no timeout, and
-// pulls in heavy dependencies for one JSON request (shared/specs/alerting.md §4).
+// pulls in heavy dependencies for one JSON request. The API as used is in docs/alerting.md.
 package pagerduty
 
 import (

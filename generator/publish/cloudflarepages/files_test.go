@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// The vectors wrangler's deploy-helpers tests expect (shared/specs/cloudflare.md §1).
+// The vectors wrangler's deploy-helpers tests expect (docs/publishing.md, the hash).
 func TestHashMatchesWranglerVectors(t *testing.T) {
 	tests := []struct {
 		name, content, file, want string

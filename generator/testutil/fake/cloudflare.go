@@ -21,7 +21,8 @@ const CloudflarePrefix = "/client/v4"
 
 // Cloudflare fakes the Cloudflare v4 API parts portfolio reads: health checks (REST, v4
 // envelope with result_info paging) and GraphQL analytics (httpRequestsAdaptiveGroups,
-// workersInvocationsAdaptive, dataset settings). See shared/specs/cloudflare.md §2–4.
+// workersInvocationsAdaptive, dataset settings). See docs/collect.md, "The APIs as portfolio
+// reads them".
 type Cloudflare struct {
 	Server *httptest.Server
 	// URL is the API base URL, with the /client/v4 prefix: CLOUDFLARE_API_BASE_URL.
@@ -171,7 +172,7 @@ func (c *Cloudflare) SetWorker(account, script string, w CloudflareWorker) {
 }
 
 // The v4 envelope and its paging, shared by the Cloudflare, CloudflareHealthchecks and Pages
-// fakes (shared/specs/cloudflare.md): {"success","errors","messages","result"}, and
+// fakes (docs/collect.md): {"success","errors","messages","result"}, and
 // "result_info" on a list.
 
 // CloudflareErrorBody is a v4 envelope with success:false, as Cloudflare sends even with HTTP 200.

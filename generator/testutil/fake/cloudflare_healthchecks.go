@@ -21,7 +21,7 @@ import (
 // DELETE) and the account's Notifications API (alerting/v3 policies and webhook destinations).
 // Every answer is a v4 envelope; lists carry result_info. Objects are kept as JSON objects, so
 // fields a client does not send keep the API's defaults and a PUT replaces the object whole.
-// See shared/specs/cloudflare.md §3–4.
+// See docs/healthchecks.md and docs/collect.md.
 type CloudflareHealthchecks struct {
 	Server *httptest.Server
 	// URL is the API base URL with the /client/v4 prefix: CLOUDFLARE_API_BASE_URL.

@@ -25,8 +25,8 @@ const GitHubPrefix = "/ghe/api/v3"
 //go:embed testdata/github/*.json
 var githubFixtures embed.FS
 
-// GitHub fakes the REST endpoints the DORA collector reads (shared/specs/github.md), answering
-// with the shapes of shared/fixtures/github (copied under testdata/github): the repository,
+// GitHub fakes the REST endpoints the DORA collector reads (docs/dora.md), answering with the
+// shapes of GitHub's own example payloads (copied under testdata/github): the repository,
 // workflow runs by workflow file, deployments and their statuses, compare, a commit, and issues.
 //
 // It honours the filters the collector relies on (branch, event, status, created, head_sha;

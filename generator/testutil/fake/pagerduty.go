@@ -13,7 +13,7 @@ import (
 // PagerDutyPrefix is where the PagerDuty fake mounts the Events API.
 const PagerDutyPrefix = "/pagerduty"
 
-// PagerDuty fakes the Events API v2 (shared/specs/alerting.md §4): POST /v2/enqueue with
+// PagerDuty fakes the Events API v2 (docs/alerting.md): POST /v2/enqueue with
 // routing_key (32 characters), event_action trigger|acknowledge|resolve, dedup_key and, for a
 // trigger, payload{summary ≤ 1024, source, severity critical|error|warning|info}. 202
 // {status, message, dedup_key} on success (a trigger without a key gets one), 400 with

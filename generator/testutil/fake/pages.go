@@ -25,7 +25,7 @@ import (
 // so a client that drops any part of its base URL misses every route.
 const PagesPrefix = "/fake-pages/client/v4"
 
-// Pages fakes Cloudflare Pages Direct Upload (shared/specs/cloudflare.md §1 and its checklist):
+// Pages fakes Cloudflare Pages Direct Upload (docs/publishing.md, "How a publish works"):
 // the project, the upload token (a real 3-part JWT with exp and max_file_count_allowed),
 // check-missing, upload, upsert-hashes, deployments and their logs. It keeps the uploaded
 // assets, so a second publish of the same site finds nothing missing.

@@ -19,7 +19,7 @@ import (
 // behind a path), to catch clients that drop the host's path.
 const PostHogPrefix = "/posthog"
 
-// PostHog fakes the PostHog parts portfolio uses (shared/specs/posthog.md): the HogQL query API
+// PostHog fakes the PostHog parts portfolio uses (docs/collect.md): the HogQL query API
 // (POST /api/projects/{id}/query/, trailing slash required), annotations, and the capture
 // endpoint posthog-go's batches go to (POST /batch/).
 //

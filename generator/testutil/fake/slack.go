@@ -16,7 +16,7 @@ import (
 // clients that drop the configured URL's path.
 const SlackPrefix = "/slack"
 
-// Slack fakes an incoming webhook (shared/specs/alerting.md §2): POST JSON to
+// Slack fakes an incoming webhook (docs/alerting.md): POST JSON to
 // /services/T…/B…/<secret>; 200 "ok" on success; plain-text errors like Slack's own:
 // 400 invalid_payload (not JSON), 400 no_text (no text, blocks or attachments), 400
 // invalid_blocks (a header over 150 characters, a text over 3000, a block without a type),
