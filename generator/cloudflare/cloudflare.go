@@ -37,6 +37,10 @@ import (
 // DefaultBaseURL is the v4 API; CLOUDFLARE_API_BASE_URL replaces it (tests point it at a fake).
 const DefaultBaseURL = "https://api.cloudflare.com/client/v4"
 
+// HealthcheckName is the name of a product's health check: `portfolio healthchecks apply`
+// creates it, the Cloudflare source finds the product's check by it.
+func HealthcheckName(productID string) string { return "portfolio-" + productID }
+
 // The objects the features read and write, as cloudflare-go v0.119.0 types them.
 type (
 	Healthcheck                       = cf.Healthcheck
@@ -127,9 +131,6 @@ func (c *Client) WithToken(token string) *Client {
 	d.token = token
 	return &d
 }
-
-// HasToken says whether the client has a token to send.
-func (c *Client) HasToken() bool { return c.token != "" }
 
 // Requests is how many HTTP requests the client and its copies have sent, retries included.
 func (c *Client) Requests() int { return int(c.requests.Load()) }

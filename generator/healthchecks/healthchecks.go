@@ -17,12 +17,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/portfolio-report/portfolio/generator/cloudflare"
 	"github.com/portfolio-report/portfolio/generator/config"
 )
 
 // Name is the name of the product's managed health check (and of its notification policy).
 // The Cloudflare source finds a product's health check by this name.
-func Name(productID string) string { return "portfolio-" + productID }
+func Name(productID string) string { return cloudflare.HealthcheckName(productID) }
 
 // WebhookName is the name of the managed Cloudflare webhook destination that posts to Slack.
 const WebhookName = "portfolio-slack"

@@ -23,9 +23,6 @@ import (
 	"github.com/portfolio-report/portfolio/generator/source"
 )
 
-// HealthcheckName is the name `portfolio healthchecks apply` gives a product's health check.
-func HealthcheckName(productID string) string { return "portfolio-" + productID }
-
 // Options configure the source. Only the token is secret.
 type Options struct {
 	Token     string // CLOUDFLARE_API_TOKEN; empty: every product is skipped
@@ -239,7 +236,7 @@ func (s *Source) healthStatus(ctx context.Context, p config.Product) (string, er
 	if err != nil {
 		return "", err
 	}
-	want := HealthcheckName(p.ID)
+	want := cfapi.HealthcheckName(p.ID)
 	for _, hc := range all {
 		if hc.Name == want {
 			return healthState(hc), nil
