@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -287,18 +286,18 @@ func (c *Client) authorize(req *http.Request) {
 	}
 }
 
-// transportError keeps a rate limit recognisable and drops the request URL net/http puts
-// around a transport error (the caller names the call).
+// transportError keeps a rate limit recognisable; any other failure without an answer is an
+// *APIError with Status 0.
 func transportError(err error) error {
-	var rl *retry.RateLimitedError
-	if errors.As(err, &rl) {
-		return rl
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
+	if err = retry.RequestError(err); isRateLimited(err) {
+		return err
 	}
 	return &APIError{Err: err}
+}
+
+func isRateLimited(err error) bool {
+	var rl *retry.RateLimitedError
+	return errors.As(err, &rl)
 }
 
 // Get reads endpoint's result into v.
@@ -410,13 +409,8 @@ func (c *Client) graphql(ctx context.Context, query string, vars map[string]any,
 	c.authorize(req)
 	resp, err := c.gql.Do(req)
 	if err != nil {
-		var rl *retry.RateLimitedError
-		if errors.As(err, &rl) {
-			return rl
-		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
+		if err = retry.RequestError(err); isRateLimited(err) {
+			return err
 		}
 		return fmt.Errorf("graphql: %w", err)
 	}

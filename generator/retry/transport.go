@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -126,6 +127,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		drain(last)
 	}
 	return nil, err
+}
+
+// RequestError is the error an http.Client call failed with, without the *url.Error net/http
+// wraps around it, whose message repeats the request URL (the caller names the call instead).
+// A *RateLimitedError the Transport gave up with comes out as it is.
+func RequestError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 func (t *Transport) now() time.Time {

@@ -259,15 +259,7 @@ func doJSON(ctx context.Context, client *http.Client, key, method, endpoint stri
 	req.Header.Set("User-Agent", "portfolio")
 	resp, err := client.Do(req)
 	if err != nil {
-		var rl *source.RateLimitedError
-		if errors.As(err, &rl) {
-			return rl
-		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // its message repeats the URL
-		}
-		return err
+		return retry.RequestError(err) // a *source.RateLimitedError stays one
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))

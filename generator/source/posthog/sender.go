@@ -210,7 +210,7 @@ func (s *Sender) capture(ctx context.Context, events []Event) ([]string, error) 
 		if first == nil {
 			first = errors.New("not delivered in time")
 		}
-		return done, fmt.Errorf("posthog: %d of %d events not delivered: %s", n, len(events), causeOf(first))
+		return done, fmt.Errorf("posthog: %d of %d events not delivered: %s", n, len(events), retry.RequestError(first))
 	}
 	return done, nil
 }
@@ -296,15 +296,6 @@ func uuidFor(key string) string {
 	b[6] = b[6]&0x0f | 0x50 // version 5 layout (name-based)
 	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
-// causeOf is err without the request URL net/http wraps around it (the message names the call).
-func causeOf(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return err.Error()
 }
 
 // slogLogger routes posthog-go's log lines to slog at debug level (errors as warnings).
