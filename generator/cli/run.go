@@ -316,7 +316,7 @@ func (a *app) printRunSummary(w io.Writer, rep *runReport, demo bool) {
 	}
 	fmt.Fprintln(w)
 	for _, s := range rep.steps {
-		fmt.Fprintf(w, "  %-18s %-8s %s\n", s.name, s.state, s.detail)
+		fmt.Fprintf(w, "  %-18s %-8s %s\n", s.name, s.state, a.redactor.String(s.detail)) // a step's error may quote an API
 	}
 	if _, err := os.Stat(filepath.Join(a.outDir, "index.html")); err == nil {
 		fmt.Fprintf(w, "Preview: portfolio serve --out %s, then open http://localhost:3000\n", a.outDir)
