@@ -15,7 +15,7 @@ import (
 	"github.com/sourcegraph/conc/pool"
 
 	"github.com/portfolio-report/portfolio/generator/config"
-	"github.com/portfolio-report/portfolio/generator/notify"
+	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/retry"
 )
 
@@ -26,12 +26,11 @@ const DefaultBaseURL = "https://api.github.com/"
 type Options struct {
 	Token   string // GITHUB_TOKEN, required
 	BaseURL string // GITHUB_API_URL, default DefaultBaseURL (GitHub Enterprise: https://host/api/v3)
-	// Backoff is the wait before the one retry of a read, PATCH or PUT after a 5xx or a network
-	// error (a POST is never retried after those, so a label is never created twice); default
-	// 1 s. A secondary rate limit is waited out once when its Retry-After is at most
-	// MaxRetryAfter (default 60 s).
-	Backoff       time.Duration
-	MaxRetryAfter time.Duration
+	// Sleep waits before the one retry a call gets (retry.GitHub): a read, PATCH or PUT after a
+	// 5xx or a network error (a POST is never retried after those, so a label is never created
+	// twice), and any call after a secondary rate limit whose Retry-After is at most the
+	// policy's MaxWait. Default retry.Sleep.
+	Sleep retry.Sleeper
 	// Concurrency is how many repositories are read at once (default 4: GitHub asks clients to
 	// keep it low).
 	Concurrency int
@@ -63,13 +62,7 @@ func New(o Options, httpClient *http.Client, log *slog.Logger) (*Client, error) 
 	}
 	u, err := url.Parse(o.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("github: %s: want an http(s) URL like %s, got %s", config.EnvGitHubAPIURL, DefaultBaseURL, notify.RedactURL(o.BaseURL))
-	}
-	if o.Backoff <= 0 {
-		o.Backoff = time.Second
-	}
-	if o.MaxRetryAfter <= 0 {
-		o.MaxRetryAfter = time.Minute
+		return nil, fmt.Errorf("github: %s: want an http(s) URL like %s, got %s", config.EnvGitHubAPIURL, DefaultBaseURL, redact.URL(o.BaseURL))
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
@@ -163,13 +156,17 @@ func classify(repo string, part Part, err error) error {
 	return err
 }
 
-// call runs one request with GitHub's limits: a secondary rate limit is waited out once when
-// it says how long (up to MaxRetryAfter); a 5xx or network error is retried once after Backoff
-// unless the call is a create, which might have happened.
+// call runs one request by retry.GitHub: a secondary rate limit is waited out once when it
+// says how long (up to the policy's MaxWait); a 5xx or network error is retried once after the
+// backoff unless the call is a create, which might have happened.
 func (c *Client) call(ctx context.Context, create bool, f func() (*gh.Response, error)) error {
-	for attempt := 0; ; attempt++ {
+	policy := retry.GitHub().WithSleep(c.opt.Sleep)
+	policy.OnRetry = func(err error, wait time.Duration) {
+		c.log.Info("github: retrying", "after", wait, "error", classify("", "", err))
+	}
+	err := policy.Do(ctx, func(ctx context.Context) error {
 		resp, err := f()
-		if err == nil || attempt > 0 || ctx.Err() != nil {
+		if err == nil || ctx.Err() != nil {
 			return err
 		}
 		var (
@@ -177,26 +174,30 @@ func (c *Client) call(ctx context.Context, create bool, f func() (*gh.Response, 
 			er  *gh.ErrorResponse
 			ne  net.Error
 		)
-		wait := time.Duration(-1)
 		switch {
 		case errors.As(err, &are):
-			if d := are.GetRetryAfter(); d > 0 && d <= c.opt.MaxRetryAfter {
-				wait = d
+			d, ok := time.Duration(0), false
+			if are.Response != nil {
+				d, ok = retry.FromHeader(are.Response.Header, time.Now())
+			}
+			if !ok {
+				d = are.GetRetryAfter()
+			}
+			if d > 0 {
+				return retry.Retryable(err, d)
 			}
 		case create:
-		case errors.As(err, &er) && er.Response != nil && er.Response.StatusCode >= 500:
-			wait = c.opt.Backoff
-		case errors.As(err, &ne), resp == nil && !errors.As(err, &er):
-			wait = c.opt.Backoff
+		case errors.As(err, &er) && er.Response != nil && er.Response.StatusCode >= 500,
+			errors.As(err, &ne), resp == nil && !errors.As(err, &er):
+			return retry.Retryable(err, 0)
 		}
-		if wait < 0 {
-			return err
-		}
-		c.log.Info("github: retrying", "after", wait, "error", classify("", "", err))
-		if serr := retry.Sleep(ctx, wait); serr != nil {
-			return err
-		}
+		return err
+	})
+	var tl *retry.TooLongError
+	if errors.As(err, &tl) {
+		return tl.Err // the secondary limit's own error says what happened
 	}
+	return err
 }
 
 // RemoteLabel is a label as GitHub has it.

@@ -60,7 +60,7 @@ func newWorld(t testing.TB, src string) *world {
 		f.Update(r, func(r *fake.GitHubRepo) {})
 	}
 	f.Update("acme/pay", func(r *fake.GitHubRepo) { r.Branches = []string{"release"} })
-	c, err := repos.New(repos.Options{Token: f.Token, BaseURL: f.URL, Backoff: time.Millisecond}, f.Server.Client(), nil)
+	c, err := repos.New(repos.Options{Token: f.Token, BaseURL: f.URL, Sleep: noSleep}, f.Server.Client(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -473,3 +473,6 @@ func TestNeedsToken(t *testing.T) {
 		t.Errorf("err = %v, want GITHUB_API_URL named and the password redacted", err)
 	}
 }
+
+// noSleep stands for the waits between retries: tests do not really sleep.
+func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
