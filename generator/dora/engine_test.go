@@ -69,7 +69,9 @@ func TestFigures(t *testing.T) {
 				want := `{"deployment_frequency":{"successful":0,"failed":0,"per_day":0,"level":"low"},` +
 					`"lead_time":{"changes":0,"median_seconds":null,"mean_seconds":null,"p90_seconds":null,"level":null},` +
 					`"change_failure_rate":{"failed":0,"incident_deployments":0,"total":0,"rate":null,"level":null},` +
-					`"time_to_restore":{"incidents":0,"median_seconds":null,"mean_seconds":null,"open_incidents":0,"oldest_open_seconds":null,"level":null}}`
+					`"time_to_restore":{"incidents":0,"median_seconds":null,"mean_seconds":null,"open_incidents":0,"oldest_open_seconds":null,"level":null},` +
+					`"failed_deployment_recovery_time":{"failures":0,"recovered":0,"unrecovered":0,"median_seconds":null,"mean_seconds":null,"level":null},` +
+					`"rework_rate":{"rework":0,"successful":0,"rate":null,"level":null}}`
 				if got := js(f); got != want {
 					t.Errorf("got  %s\nwant %s", got, want)
 				}
@@ -405,7 +407,8 @@ func TestTrendsAndPrevious(t *testing.T) {
 	if c.Previous.DeploymentFrequency.Successful != 5 || c.Current.DeploymentFrequency.Successful != 10 {
 		t.Fatalf("got current %d previous %d", c.Current.DeploymentFrequency.Successful, c.Previous.DeploymentFrequency.Successful)
 	}
-	want := Trend{DeploymentFrequency: Improving, LeadTime: Flat, ChangeFailureRate: Flat, TimeToRestore: Flat}
+	want := Trend{DeploymentFrequency: Improving, LeadTime: Flat, ChangeFailureRate: Flat, TimeToRestore: Flat,
+		FailedDeploymentRecoveryTime: Flat, ReworkRate: Flat}
 	if c.Trend != want {
 		t.Errorf("trend %+v, want %+v", c.Trend, want)
 	}
