@@ -87,7 +87,7 @@ func (e *engine) report(in []Input, ps []*prepared) Report {
 
 	rep := Report{Now: e.now, WindowDays: e.cfg.WindowDays, Products: make([]ProductReport, 0, len(in))}
 	pc, pp := raw{days: cur.days, exactDays: days}, raw{days: prev.days, exactDays: days}
-	pd := &Detail{}
+	pd := &Detail{Pooled: true}
 	for i, x := range in {
 		c, pr := ps[i].window(cur), ps[i].window(prev)
 		cmp := e.compare(c, pr)

@@ -134,6 +134,7 @@ const (
 type Detail struct {
 	Failures []Failure
 	Rework   []Rework
+	Pooled   bool // the portfolio's: failures of several products
 }
 
 // Failure is one failure of the window and its recovery.
