@@ -2,7 +2,6 @@ package dora
 
 import (
 	"math"
-	"math/big"
 	"slices"
 	"strings"
 	"time"
@@ -81,7 +80,7 @@ func (e *engine) prepareAll(in []Input) []*prepared {
 
 func (e *engine) report(in []Input, ps []*prepared) Report {
 	w := time.Duration(e.cfg.WindowDays) * 24 * time.Hour
-	days := big.NewRat(int64(e.cfg.WindowDays), 1)
+	days := newFrac(uint64(e.cfg.WindowDays), 1)
 	cur := span{start: e.now.Add(-w), end: e.now, openAt: e.now, days: float64(e.cfg.WindowDays), exactDays: days}
 	prev := span{start: e.now.Add(-2 * w), end: e.now.Add(-w), openAt: e.now.Add(-w), days: float64(e.cfg.WindowDays), exactDays: days}
 
@@ -129,28 +128,26 @@ func withDefaults(cfg config.DORA) config.DORA {
 type span struct {
 	start, end, openAt time.Time
 	days               float64
-	exactDays          *big.Rat
+	exactDays          frac
 }
 
-// dep is a judged deployment, prepared for windowing.
+// dep is a judged deployment, prepared for windowing. It is kept small (a product may have
+// tens of thousands): the details that only the current window names are found again later.
 type dep struct {
 	t       time.Time
-	id, sha string
 	success bool
-	lead    []time.Duration // lead times of the changes counted at this deployment
-	// incidents are the numbers of the incidents attributed to it (successful deployments).
-	incidents []int
-	openIncs  int       // of those, still open at now
-	lastClose time.Time // the latest close among them
+	// reworkAfterFailed and reworkDuringIncident mark a successful deployment as rework.
+	reworkAfterFailed, reworkDuringIncident bool
+	recovered                               bool            // a failure that recovered (at now)
+	lead                                    []time.Duration // lead times of the changes counted at this deployment
+	incidents                               int32           // incidents attributed to it (successful deployments)
+	openIncs                                int32           // of those, still open at now
 	// recoveredBy is the index of the first successful deployment after a failed one, or -1.
-	recoveredBy int
-	// rework: the first success after failed deployments (reworkOf, their indexes) or during
-	// incidents (reworkDuring, their numbers).
-	reworkOf     []int
-	reworkDuring []int
+	recoveredBy int32
+	recovery    time.Duration // a recovered failure's recovery time
 }
 
-func (d *dep) rework() bool { return len(d.reworkOf) > 0 || len(d.reworkDuring) > 0 }
+func (d *dep) rework() bool { return d.reworkAfterFailed || d.reworkDuringIncident }
 
 // inc is an incident that counts (not not_planned, created before now).
 type inc struct {
@@ -158,12 +155,15 @@ type inc struct {
 	start  time.Time
 	end    time.Time // zero: still open (at now)
 	closed bool
+	dep    int32 // the deployment it is attributed to, or -1
+	fix    int32 // the rework deployment shipped during it, or -1
 }
 
 // prepared is one product's records, sorted and attributed once.
 type prepared struct {
-	deps []dep // by time, then id
-	incs []inc // by start
+	src  []*record.Deployment // the records of deps, index for index
+	deps []dep                // by time, then id
+	incs []inc                // by start
 }
 
 // prepare sorts the product's deployments, computes each successful deployment's lead times
@@ -188,7 +188,7 @@ func prepare(cfg config.DORA, in Input, now time.Time) *prepared {
 		return strings.Compare(a.ID, b.ID)
 	})
 
-	p := &prepared{deps: make([]dep, len(src))}
+	p := &prepared{src: src, deps: make([]dep, len(src))}
 	nChanges := 0
 	for _, d := range src {
 		nChanges += len(d.Changes)
@@ -201,7 +201,7 @@ func prepare(cfg config.DORA, in Input, now time.Time) *prepared {
 	var prevTime time.Time
 	havePrev := false
 	for i, d := range src {
-		p.deps[i] = dep{t: d.Time, id: d.ID, sha: d.SHA, success: d.Outcome == record.OutcomeSuccess, recoveredBy: -1}
+		p.deps[i] = dep{t: d.Time, success: d.Outcome == record.OutcomeSuccess, recoveredBy: -1}
 		if !p.deps[i].success {
 			continue
 		}
@@ -236,20 +236,23 @@ func prepare(cfg config.DORA, in Input, now time.Time) *prepared {
 		if !x.Counts() || !x.CreatedAt.Before(now) {
 			continue
 		}
-		n := inc{number: x.Number, start: x.CreatedAt}
+		n := inc{number: x.Number, start: x.CreatedAt, dep: -1, fix: -1}
 		if x.ClosedAt != nil && x.ClosedAt.Before(now) {
 			n.end, n.closed = *x.ClosedAt, true
 		}
-		p.incs = append(p.incs, n)
 		if i := p.attribute(src, firstShip, x, window); i >= 0 {
 			d := &p.deps[i]
-			d.incidents = append(d.incidents, x.Number)
+			n.dep = int32(i)
+			d.incidents++
 			if !n.closed {
 				d.openIncs++
-			} else if n.end.After(d.lastClose) {
-				d.lastClose = n.end
+			} else if end := n.end.Sub(d.t); !d.recovered || end > d.recovery {
+				// The latest close so far (an incident named by Caused-by may close before
+				// the deployment it names: odd data, 0).
+				d.recovered, d.recovery = true, max(end, 0)
 			}
 		}
+		p.incs = append(p.incs, n)
 	}
 	slices.SortStableFunc(p.incs, func(a, b inc) int { return a.start.Compare(b.start) })
 	p.recoveries()
@@ -279,11 +282,12 @@ func (p *prepared) recoveries() {
 			continue
 		}
 		if j := nextOK[after]; j >= 0 {
-			d.recoveredBy = j
-			p.deps[j].reworkOf = append(p.deps[j].reworkOf, i)
+			d.recoveredBy, d.recovered, d.recovery = int32(j), true, p.deps[j].t.Sub(d.t)
+			p.deps[j].reworkAfterFailed = true
 		}
 	}
-	for _, x := range p.incs {
+	for n := range p.incs {
+		x := &p.incs[n]
 		k, _ := slices.BinarySearchFunc(p.deps, x.start, func(d dep, t time.Time) int {
 			if d.t.After(t) {
 				return 1
@@ -295,7 +299,7 @@ func (p *prepared) recoveries() {
 			continue
 		}
 		if d := &p.deps[j]; !x.closed || !d.t.After(x.end) {
-			d.reworkDuring = append(d.reworkDuring, x.number)
+			d.reworkDuringIncident, x.fix = true, int32(j)
 		}
 	}
 }
@@ -338,26 +342,20 @@ func (p *prepared) attribute(src []*record.Deployment, firstShip map[string]int,
 	return -1
 }
 
-// recovery is a failure's recovery time, and whether it recovered (at now).
+// recovery is a failure's recovery time, and whether it recovered (at now): a failed
+// deployment at the next successful one, an incident deployment when its last incident closed.
 func (p *prepared) recovery(i int) (time.Duration, bool) {
 	d := &p.deps[i]
-	if !d.success {
-		if d.recoveredBy < 0 {
-			return 0, false
-		}
-		return p.deps[d.recoveredBy].t.Sub(d.t), true
-	}
-	if d.openIncs > 0 {
+	if d.success && d.openIncs > 0 {
 		return 0, false
 	}
-	// An incident named by Caused-by may close before the deployment it names (odd data): 0.
-	return max(d.lastClose.Sub(d.t), 0), true
+	return d.recovery, d.recovered
 }
 
 // raw are one window's unrounded figures; pooled across products by add.
 type raw struct {
 	days                float64
-	exactDays           *big.Rat
+	exactDays           frac
 	successful, failed  int
 	lead                []time.Duration
 	incidentDeployments int
@@ -367,6 +365,7 @@ type raw struct {
 	recovered           []time.Duration
 	unrecovered         int
 	rework              int
+	x                   *exact // set by sort
 }
 
 func (r *raw) add(o raw) {
@@ -407,7 +406,7 @@ func (p *prepared) window(s span) raw {
 			if d.rework() {
 				r.rework++
 			}
-			if len(d.incidents) == 0 {
+			if d.incidents == 0 {
 				continue
 			}
 			r.incidentDeployments++
@@ -443,20 +442,33 @@ func (p *prepared) detail(product string, s span, now time.Time) *Detail {
 	dt := &Detail{}
 	lo, hi := p.depRange(s)
 	for i := hi - 1; i >= lo; i-- {
-		d := &p.deps[i]
+		d, rec := &p.deps[i], p.src[i]
 		if d.success && d.rework() {
-			rw := Rework{Product: product, Deployment: d.id, SHA: d.sha, Time: d.t, DuringIncidents: d.reworkDuring}
-			for _, f := range d.reworkOf {
-				rw.AfterFailed = append(rw.AfterFailed, p.deps[f].sha)
+			rw := Rework{Product: product, Deployment: rec.ID, SHA: rec.SHA, Time: d.t}
+			if d.reworkAfterFailed {
+				for _, f := range p.recoveredBy(i) {
+					rw.AfterFailed = append(rw.AfterFailed, p.src[f].SHA)
+				}
+			}
+			for _, x := range p.incs {
+				if int(x.fix) == i {
+					rw.DuringIncidents = append(rw.DuringIncidents, x.number)
+				}
 			}
 			dt.Rework = append(dt.Rework, rw)
 		}
-		if d.success && len(d.incidents) == 0 {
+		if d.success && d.incidents == 0 {
 			continue
 		}
-		f := Failure{Product: product, Deployment: d.id, SHA: d.sha, Time: d.t, Kind: FailureDeployment}
+		f := Failure{Product: product, Deployment: rec.ID, SHA: rec.SHA, Time: d.t, Kind: FailureDeployment}
 		if d.success {
-			f.Kind, f.Incidents = FailureIncident, slices.Sorted(slices.Values(d.incidents))
+			f.Kind = FailureIncident
+			for _, x := range p.incs {
+				if int(x.dep) == i {
+					f.Incidents = append(f.Incidents, x.number)
+				}
+			}
+			slices.Sort(f.Incidents)
 		}
 		t, ok := p.recovery(i)
 		f.Recovered = ok
@@ -465,11 +477,35 @@ func (p *prepared) detail(product string, s span, now time.Time) *Detail {
 		}
 		f.Seconds = round(t.Seconds(), 0)
 		if ok && !d.success {
-			f.RecoveredBy = p.deps[d.recoveredBy].sha
+			f.RecoveredBy = p.src[d.recoveredBy].SHA
 		}
 		dt.Failures = append(dt.Failures, f)
 	}
 	return dt
+}
+
+// recoveredBy lists, oldest first, the failed deployments that the successful deployment r
+// recovered (it is the first success after each of them).
+func (p *prepared) recoveredBy(r int) []int {
+	var out []int
+	limit := time.Time{} // once set: the time of an earlier success; failures before it are its
+	for j := r - 1; j >= 0; j-- {
+		d := &p.deps[j]
+		if !limit.IsZero() && d.t.Before(limit) {
+			break
+		}
+		if d.success {
+			if limit.IsZero() && d.t.Before(p.deps[r].t) {
+				limit = d.t // failures at this very time may still be r's
+			}
+			continue
+		}
+		if int(d.recoveredBy) == r {
+			out = append(out, j)
+		}
+	}
+	slices.Reverse(out)
+	return out
 }
 
 // sort orders pooled details newest first, then by product.
@@ -490,42 +526,48 @@ func (d *Detail) sort() {
 
 // exact are a window's headline values as fractions (nil without data), for levels and trends.
 type exact struct {
-	perDay, leadTime, failureRate, restore, recovery, rework *big.Rat
+	perDay, leadTime, failureRate, restore, recovery, rework *frac
 }
 
-func (r raw) exact() exact {
-	x := exact{perDay: new(big.Rat).Quo(big.NewRat(int64(r.successful), 1), r.exactDays)}
+// sort sorts the window's durations in place (raw owns them: window and add copy) and returns
+// its exact values, computed once.
+func (r *raw) sort() *exact {
+	if r.x != nil {
+		return r.x
+	}
+	slices.Sort(r.lead)
+	slices.Sort(r.restore)
+	slices.Sort(r.recovered)
+	x := &exact{perDay: ptr(perDay(r.successful, r.exactDays))}
 	x.leadTime = medianExact(r.lead)
 	if t := r.successful + r.failed; t > 0 {
-		x.failureRate = ratio(r.failed+r.incidentDeployments, t)
+		x.failureRate = ptr(ratio(r.failed+r.incidentDeployments, t))
 	}
 	x.restore = medianExact(r.restore)
 	x.recovery = medianExact(r.recovered)
 	if r.successful > 0 {
-		x.rework = ratio(r.rework, r.successful)
+		x.rework = ptr(ratio(r.rework, r.successful))
 	}
+	r.x = x
 	return x
 }
 
-// medianExact is the median of durations in seconds, as a fraction; nil for none.
-func medianExact(v []time.Duration) *big.Rat {
-	if len(v) == 0 {
+// medianExact is the median of sorted durations (≥ 0) in seconds, as a fraction; nil for none.
+func medianExact(s []time.Duration) *frac {
+	n := len(s)
+	if n == 0 {
 		return nil
 	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	n := len(s)
 	if n%2 == 1 {
-		return seconds(s[n/2])
+		return ptr(seconds(s[n/2]))
 	}
-	sum := new(big.Rat).Add(seconds(s[n/2-1]), seconds(s[n/2]))
-	return sum.Quo(sum, big.NewRat(2, 1))
+	return ptr(newFrac(uint64(s[n/2-1])+uint64(s[n/2]), 2*uint64(time.Second)))
 }
 
 // figures rounds a window's raw figures and gives them levels.
-func (e *engine) figures(r raw) Figures {
+func (e *engine) figures(r *raw) Figures {
 	var f Figures
-	x := r.exact()
+	x := r.sort()
 	lv := e.levels
 
 	perDay := 0.0
@@ -534,7 +576,7 @@ func (e *engine) figures(r raw) Figures {
 	}
 	f.DeploymentFrequency = DeploymentFrequency{
 		Successful: r.successful, Failed: r.failed, PerDay: round(perDay, 4),
-		Level: ptr(lv.frequency.level(x.perDay)),
+		Level: ptr(lv.frequency.level(*x.perDay)),
 	}
 
 	f.LeadTime.Changes = len(r.lead)
@@ -543,7 +585,7 @@ func (e *engine) figures(r raw) Figures {
 		f.LeadTime.MedianSeconds = ptr(round(med, 0))
 		f.LeadTime.MeanSeconds = ptr(round(mn, 0))
 		f.LeadTime.P90Seconds = ptr(round(p90, 0))
-		f.LeadTime.Level = ptr(lv.leadTime.level(x.leadTime))
+		f.LeadTime.Level = ptr(lv.leadTime.level(*x.leadTime))
 	}
 
 	total := r.successful + r.failed
@@ -551,7 +593,7 @@ func (e *engine) figures(r raw) Figures {
 	if total > 0 {
 		rate := float64(r.failed+r.incidentDeployments) / float64(total)
 		f.ChangeFailureRate.Rate = ptr(round(rate, 4))
-		f.ChangeFailureRate.Level = ptr(lv.failureRate.level(x.failureRate))
+		f.ChangeFailureRate.Level = ptr(lv.failureRate.level(*x.failureRate))
 	}
 
 	f.TimeToRestore = TimeToRestore{Incidents: len(r.restore), OpenIncidents: r.open}
@@ -559,7 +601,7 @@ func (e *engine) figures(r raw) Figures {
 		med, mn, _ := stats(r.restore)
 		f.TimeToRestore.MedianSeconds = ptr(round(med, 0))
 		f.TimeToRestore.MeanSeconds = ptr(round(mn, 0))
-		f.TimeToRestore.Level = ptr(lv.restore.level(x.restore))
+		f.TimeToRestore.Level = ptr(lv.restore.level(*x.restore))
 	}
 	if r.open > 0 {
 		f.TimeToRestore.OldestOpenSeconds = ptr(round(r.oldestOpen.Seconds(), 0))
@@ -571,7 +613,7 @@ func (e *engine) figures(r raw) Figures {
 		med, mn, _ := stats(r.recovered)
 		f.FailedDeploymentRecoveryTime.MedianSeconds = ptr(round(med, 0))
 		f.FailedDeploymentRecoveryTime.MeanSeconds = ptr(round(mn, 0))
-		f.FailedDeploymentRecoveryTime.Level = ptr(lv.restore.level(x.recovery))
+		f.FailedDeploymentRecoveryTime.Level = ptr(lv.restore.level(*x.recovery))
 	}
 
 	f.ReworkRate = ReworkRate{Rework: r.rework, Successful: r.successful}
@@ -581,19 +623,26 @@ func (e *engine) figures(r raw) Figures {
 	return f
 }
 
-// stats are the median, mean and nearest-rank 90th percentile of durations, in seconds.
+// stats are the median, mean and nearest-rank 90th percentile of sorted durations, in seconds.
 func stats(d []time.Duration) (med, mn, p90 float64) {
-	v := make([]float64, len(d))
-	for i, x := range d {
-		v[i] = x.Seconds()
+	n := len(d)
+	if n%2 == 1 {
+		med = d[n/2].Seconds()
+	} else {
+		med = (d[n/2-1].Seconds() + d[n/2].Seconds()) / 2
 	}
-	slices.Sort(v)
-	return median(v), mean(v), nearestRank(v, 0.9)
+	var sum float64
+	for _, x := range d {
+		sum += x.Seconds()
+	}
+	k := int(math.Ceil(0.9*float64(n) - 1e-9))
+	k = min(max(k, 1), n)
+	return med, sum / float64(n), d[k-1].Seconds()
 }
 
 func (e *engine) compare(cur, prev raw) Comparison {
-	c := Comparison{Current: e.figures(cur), Previous: e.figures(prev)}
-	xc, xp := cur.exact(), prev.exact()
+	c := Comparison{Current: e.figures(&cur), Previous: e.figures(&prev)}
+	xc, xp := cur.sort(), prev.sort()
 	c.Trend = Trend{
 		DeploymentFrequency:          trend(MetricDeploymentFrequency, xc.perDay, xp.perDay),
 		LeadTime:                     trend(MetricLeadTime, xc.leadTime, xp.leadTime),
@@ -610,7 +659,7 @@ func (e *engine) compare(cur, prev raw) Comparison {
 // metrics are better lower. value and bands are read as the fractions they stand for (1.0/30
 // as 1/30, 0.15 as 3/20) and compared exactly.
 func LevelOf(metric string, value float64, bands config.LevelBands) string {
-	return bandsOf(metric, bands).level(fraction(value))
+	return bandsOf(metric, bands).level(fracOf(fraction(value)))
 }
 
 // FlatBand is the relative change under which a trend is flat.
@@ -621,38 +670,14 @@ const FlatBand = 0.05
 // (more deployments a day is better; for every other metric, lower is better). The values are
 // read as the fractions they stand for and compared exactly.
 func TrendOf(metric string, cur, prev *float64) string {
-	var c, p *big.Rat
+	var c, p *frac
 	if cur != nil {
-		c = fraction(*cur)
+		c = ptr(fracOf(fraction(*cur)))
 	}
 	if prev != nil {
-		p = fraction(*prev)
+		p = ptr(fracOf(fraction(*prev)))
 	}
 	return trend(metric, c, p)
-}
-
-// median of sorted values: the mean of the two middle values when the count is even.
-func median(s []float64) float64 {
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
-func mean(s []float64) float64 {
-	var sum float64
-	for _, v := range s {
-		sum += v
-	}
-	return sum / float64(len(s))
-}
-
-// nearestRank is the nearest-rank percentile of sorted values: the value at rank ⌈q·n⌉.
-func nearestRank(s []float64, q float64) float64 {
-	k := int(math.Ceil(q*float64(len(s)) - 1e-9))
-	k = min(max(k, 1), len(s))
-	return s[k-1]
 }
 
 // round rounds half away from zero to d decimals.

@@ -3,6 +3,7 @@ package dora
 import (
 	"math"
 	"math/big"
+	"math/bits"
 	"time"
 
 	"github.com/portfolio-report/portfolio/generator/config"
@@ -70,26 +71,145 @@ func floorRat(r *big.Rat) *big.Int {
 	return new(big.Int).Quo(r.Num(), r.Denom())
 }
 
-// ratio is a/b exactly; b > 0.
-func ratio(a, b int) *big.Rat { return big.NewRat(int64(a), int64(b)) }
+// frac is a non-negative fraction n/d in lowest terms, held in 64-bit integers when it fits
+// (quotients of counts and of whole seconds always do) and compared through exact 128-bit
+// products; anything else (a huge or negative value) is a big.Rat. It saves the report tens
+// of thousands of big.Rat allocations.
+type frac struct {
+	n, d uint64 // d > 0 when r is nil
+	r    *big.Rat
+}
 
-// seconds is a duration in seconds, exactly.
-func seconds(d time.Duration) *big.Rat { return big.NewRat(int64(d), int64(time.Second)) }
+func gcd(a, b uint64) uint64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// newFrac is n/d, d > 0.
+func newFrac(n, d uint64) frac {
+	if n == 0 {
+		return frac{n: 0, d: 1}
+	}
+	g := gcd(n, d)
+	return frac{n: n / g, d: d / g}
+}
+
+// fracOf is r as a frac.
+func fracOf(r *big.Rat) frac {
+	if r.Sign() >= 0 && r.Num().IsUint64() && r.Denom().IsUint64() {
+		return frac{n: r.Num().Uint64(), d: r.Denom().Uint64()}
+	}
+	return frac{r: r}
+}
+
+func (f frac) rat() *big.Rat {
+	if f.r != nil {
+		return f.r
+	}
+	return new(big.Rat).SetFrac(new(big.Int).SetUint64(f.n), new(big.Int).SetUint64(f.d))
+}
+
+func (f frac) sign() int {
+	if f.r != nil {
+		return f.r.Sign()
+	}
+	if f.n == 0 {
+		return 0
+	}
+	return 1
+}
+
+// cmp compares f and g exactly: −1, 0 or +1.
+func (f frac) cmp(g frac) int {
+	if f.r != nil || g.r != nil {
+		return f.rat().Cmp(g.rat())
+	}
+	xh, xl := bits.Mul64(f.n, g.d)
+	yh, yl := bits.Mul64(g.n, f.d)
+	return cmp128(xh, xl, yh, yl)
+}
+
+func cmp128(ah, al, bh, bl uint64) int {
+	switch {
+	case ah != bh:
+		return cmpU(ah, bh)
+	default:
+		return cmpU(al, bl)
+	}
+}
+
+func cmpU(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// withinBand reports whether |cur − prev| < |prev| / 20, prev ≠ 0, exactly.
+func withinBand(cur, prev frac) bool {
+	if cur.r == nil && prev.r == nil {
+		// |c.n/c.d − p.n/p.d| < p.n/(20·p.d)  ⇔  20·|c.n·p.d − p.n·c.d| < p.n·c.d
+		xh, xl := bits.Mul64(cur.n, prev.d)
+		yh, yl := bits.Mul64(prev.n, cur.d)
+		dh, dl := xh, xl
+		var borrow uint64
+		if cmp128(xh, xl, yh, yl) >= 0 {
+			dl, borrow = bits.Sub64(xl, yl, 0)
+			dh, _ = bits.Sub64(xh, yh, borrow)
+		} else {
+			dl, borrow = bits.Sub64(yl, xl, 0)
+			dh, _ = bits.Sub64(yh, xh, borrow)
+		}
+		h1, l1 := bits.Mul64(dl, 20)
+		h2, l2 := bits.Mul64(dh, 20)
+		hi, carry := bits.Add64(l2, h1, 0)
+		if h2 == 0 && carry == 0 {
+			return cmp128(hi, l1, yh, yl) < 0
+		}
+	}
+	diff := new(big.Rat).Sub(cur.rat(), prev.rat())
+	diff.Abs(diff)
+	band := new(big.Rat).Abs(prev.rat())
+	band.Mul(band, flatBand)
+	return diff.Cmp(band) < 0
+}
+
+// ratio is a/b exactly; b > 0.
+func ratio(a, b int) frac { return newFrac(uint64(a), uint64(b)) }
+
+// seconds is a duration in seconds, exactly; d ≥ 0.
+func seconds(d time.Duration) frac { return newFrac(uint64(d), uint64(time.Second)) }
+
+// perDay is n deployments over days, exactly.
+func perDay(n int, days frac) frac {
+	if days.r == nil {
+		if hi, lo := bits.Mul64(uint64(n), days.d); hi == 0 {
+			return newFrac(lo, days.n)
+		}
+	}
+	return fracOf(new(big.Rat).Quo(big.NewRat(int64(n), 1), days.rat()))
+}
 
 // exactBands are a metric's level boundaries as fractions, computed once per report.
 type exactBands struct {
 	higherIsBetter      bool
-	elite, high, medium *big.Rat
+	elite, high, medium frac
 }
 
 func bandsOf(metric string, b config.LevelBands) exactBands {
-	return exactBands{higherIsBetter: higherIsBetter(metric), elite: fraction(b.Elite), high: fraction(b.High), medium: fraction(b.Medium)}
+	return exactBands{higherIsBetter: higherIsBetter(metric),
+		elite: fracOf(fraction(b.Elite)), high: fracOf(fraction(b.High)), medium: fracOf(fraction(b.Medium))}
 }
 
 // level decides v's level; a value on a boundary takes the better level.
-func (b exactBands) level(v *big.Rat) string {
-	better := func(bound *big.Rat) bool {
-		c := v.Cmp(bound)
+func (b exactBands) level(v frac) string {
+	better := func(bound frac) bool {
+		c := v.cmp(bound)
 		if b.higherIsBetter {
 			return c >= 0
 		}
@@ -123,25 +243,19 @@ func levelsOf(lv config.Levels) exactLevels {
 
 func higherIsBetter(metric string) bool { return metric == MetricDeploymentFrequency }
 
-// trend compares exact values: flat when either is nil, they are equal, or the relative change
-// |cur − prev| / |prev| is under 1/20 (decided as 20·|cur − prev| < |prev|); otherwise
+// trend compares exact values: flat when either is missing, they are equal, or the relative
+// change |cur − prev| / |prev| is under 1/20 (decided as 20·|cur − prev| < |prev|); otherwise
 // improving or declining in the metric's direction. A change from 0 is a change.
-func trend(metric string, cur, prev *big.Rat) string {
+func trend(metric string, cur, prev *frac) string {
 	if cur == nil || prev == nil {
 		return Flat
 	}
-	c := cur.Cmp(prev)
+	c := cur.cmp(*prev)
 	if c == 0 {
 		return Flat
 	}
-	if prev.Sign() != 0 {
-		diff := new(big.Rat).Sub(cur, prev)
-		diff.Abs(diff)
-		band := new(big.Rat).Abs(prev)
-		band.Mul(band, flatBand)
-		if diff.Cmp(band) < 0 {
-			return Flat
-		}
+	if prev.sign() != 0 && withinBand(*cur, *prev) {
+		return Flat
 	}
 	if (c > 0) == higherIsBetter(metric) {
 		return Improving

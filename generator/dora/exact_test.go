@@ -255,7 +255,7 @@ func TestBoundariesAreExact(t *testing.T) {
 				p, c := seconds(prev), seconds(cur)
 				want := trendByCounts(false, int64(cur), 1, int64(prev), 1)
 				for _, m := range []string{MetricLeadTime, MetricTimeToRestore, MetricFailedDeploymentRecoveryTime} {
-					if got := trend(m, c, p); got != want {
+					if got := trend(m, &c, &p); got != want {
 						t.Fatalf("%s %v against %v: %s, want %s", m, cur, prev, got, want)
 					}
 				}
@@ -280,6 +280,44 @@ func TestBoundariesAreExact(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestFracAgreesWithBigRat: the 64-bit fast path decides exactly as big.Rat does, also where
+// the 128-bit products overflow into the big.Rat fallback.
+func TestFracAgreesWithBigRat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	draw := func() uint64 {
+		switch rng.IntN(3) {
+		case 0:
+			return rng.Uint64N(100) + 1
+		case 1:
+			return rng.Uint64N(1<<40) + 1
+		}
+		return rng.Uint64() | 1
+	}
+	for range 20000 {
+		a, b := newFrac(draw(), draw()), newFrac(draw(), draw())
+		if rng.IntN(4) == 0 { // exactly 5 % apart, or a hair either side
+			b = newFrac(a.n*20, a.d*21)
+			if a.n > 1<<50 || a.d > 1<<50 {
+				continue
+			}
+		}
+		ra, rb := a.rat(), b.rat()
+		if got, want := a.cmp(b), ra.Cmp(rb); got != want {
+			t.Fatalf("%s cmp %s = %d, want %d", ra, rb, got, want)
+		}
+		diff := new(big.Rat).Sub(ra, rb)
+		diff.Abs(diff)
+		want := diff.Cmp(new(big.Rat).Mul(rb, big.NewRat(1, 20))) < 0
+		if got := withinBand(a, b); got != want {
+			t.Fatalf("withinBand(%s, %s) = %v, want %v", ra, rb, got, want)
+		}
+		// The same through the big.Rat fallback.
+		if got := withinBand(frac{r: ra}, b); got != want {
+			t.Fatalf("withinBand(big %s, %s) = %v, want %v", ra, rb, got, want)
+		}
+	}
 }
 
 func str(p *string) string {

@@ -210,7 +210,7 @@ func reworkAdvice(cfg config.DORA, c Comparison, d Detail) (string, bool) {
 		return "", false
 	}
 	bar := cfg.Levels.ChangeFailureRate.Elite
-	if ratio(rw.Rework, rw.Successful).Cmp(fraction(bar)) <= 0 {
+	if ratio(rw.Rework, rw.Successful).cmp(fracOf(fraction(bar))) <= 0 {
 		return "", false
 	}
 	var afterFailed, during int

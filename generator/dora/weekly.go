@@ -1,7 +1,6 @@
 package dora
 
 import (
-	"math/big"
 	"time"
 
 	"github.com/portfolio-report/portfolio/generator/config"
@@ -61,7 +60,7 @@ func (e *engine) weekly(in []Input, ps []*prepared) WeeklySeries {
 		}
 		ws.Weeks = append(ws.Weeks, w)
 		length := max(w.End.Sub(w.Start), 24*time.Hour)
-		exactDays := new(big.Rat).SetFrac(big.NewInt(int64(length)), big.NewInt(int64(24*time.Hour)))
+		exactDays := newFrac(uint64(length), uint64(24*time.Hour))
 		spans = append(spans, span{start: w.Start, end: w.End, openAt: w.End, days: max(w.End.Sub(w.Start).Hours()/24, 1), exactDays: exactDays})
 	}
 	pooled := make([]raw, len(spans))
@@ -73,14 +72,14 @@ func (e *engine) weekly(in []Input, ps []*prepared) WeeklySeries {
 		series := ProductSeries{ID: x.Product.ID, Figures: make([]Figures, len(spans))}
 		for k, s := range spans {
 			r := p.window(s)
-			series.Figures[k] = e.figures(r)
 			pooled[k].add(r)
+			series.Figures[k] = e.figures(&r)
 		}
 		ws.Products = append(ws.Products, series)
 	}
 	ws.Portfolio = make([]Figures, len(spans))
 	for k := range spans {
-		ws.Portfolio[k] = e.figures(pooled[k])
+		ws.Portfolio[k] = e.figures(&pooled[k])
 	}
 	return ws
 }
