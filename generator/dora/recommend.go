@@ -158,10 +158,12 @@ func recoveryAdvice(cfg config.DORA, c Comparison, d Detail) (string, *string, b
 	}
 	var b strings.Builder
 	b.WriteString("**Recover from failed deployments faster.**")
-	if fr.MedianSeconds != nil {
-		fmt.Fprintf(&b, " The %s recovered in the last %d days took a median of %s",
-			plural(fr.Recovered, "failure", "failures"), cfg.WindowDays, Duration(*fr.MedianSeconds))
-		if fr.MeanSeconds != nil && fr.Recovered > 1 {
+	switch {
+	case fr.MedianSeconds != nil && fr.Recovered == 1:
+		fmt.Fprintf(&b, " The one failure recovered in the last %d days took %s.", cfg.WindowDays, Duration(*fr.MedianSeconds))
+	case fr.MedianSeconds != nil:
+		fmt.Fprintf(&b, " The %d failures recovered in the last %d days took a median of %s", fr.Recovered, cfg.WindowDays, Duration(*fr.MedianSeconds))
+		if fr.MeanSeconds != nil {
 			fmt.Fprintf(&b, " (mean %s)", Duration(*fr.MeanSeconds))
 		}
 		b.WriteString(" from the failed deployment, or the deployment that caused an incident, to the fix.")
@@ -256,17 +258,18 @@ func reworkAdvice(cfg config.DORA, c Comparison, d Detail) (string, bool) {
 	return b.String(), true
 }
 
-// failureText names one failure: "the failed deployment `abc1234` of 26 Nov 13:51 UTC, not
-// recovered after 2.5 days".
+// failureText names one failure: "the failed deployment `abc1234` (26 Nov 13:51 UTC), not
+// recovered after 2.5 days"; pooled, "storefront's failed deployment …".
 func failureText(f Failure, pooled bool) string {
 	var b strings.Builder
+	whose := "the "
 	if pooled && f.Product != "" {
-		b.WriteString(f.Product + ": ")
+		whose = f.Product + "'s "
 	}
 	if f.Kind == FailureIncident {
-		fmt.Fprintf(&b, "%s of %s, which caused %s, ", shaText(f.SHA, "a deployment"), whenText(f.Time), incidentsText(f.Incidents))
+		fmt.Fprintf(&b, "%sdeployment %s (%s), which caused %s, ", whose, shaText(f.SHA, ""), whenText(f.Time), incidentsText(f.Incidents))
 	} else {
-		fmt.Fprintf(&b, "the failed deployment %s of %s, ", shaText(f.SHA, ""), whenText(f.Time))
+		fmt.Fprintf(&b, "%sfailed deployment %s (%s), ", whose, shaText(f.SHA, ""), whenText(f.Time))
 	}
 	switch {
 	case !f.Recovered:
@@ -279,13 +282,14 @@ func failureText(f Failure, pooled bool) string {
 	return strings.Join(strings.Fields(b.String()), " ")
 }
 
-// reworkText names one rework deployment and why it is rework.
+// reworkText names one rework deployment and why it is rework: "`ae11bf0` (26 Nov 09:45 UTC),
+// after the failed `d31ce54`"; pooled, "storefront's deployment `ae11bf0` …".
 func reworkText(r Rework, pooled bool) string {
 	var b strings.Builder
 	if pooled && r.Product != "" {
-		b.WriteString(r.Product + ": ")
+		b.WriteString(r.Product + "'s deployment ")
 	}
-	fmt.Fprintf(&b, "%s of %s", shaText(r.SHA, "a deployment"), whenText(r.Time))
+	fmt.Fprintf(&b, "%s (%s)", shaText(r.SHA, "a deployment"), whenText(r.Time))
 	var why []string
 	if len(r.AfterFailed) > 0 {
 		shas := make([]string, len(r.AfterFailed))
@@ -300,7 +304,7 @@ func reworkText(r Rework, pooled bool) string {
 	if len(why) > 0 {
 		b.WriteString(", " + strings.Join(why, " and "))
 	}
-	return b.String()
+	return strings.Join(strings.Fields(b.String()), " ")
 }
 
 // shaText is a commit as a code span, shortened to 7 digits; anything but hex (it comes from
