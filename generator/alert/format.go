@@ -11,7 +11,11 @@ func (a Alert) RuleName() string {
 	return s
 }
 
-// ValueText is the last value with its unit: "97.5%", "1840 ms", "3 runs".
+// UnitLevel is the unit of a DORA level-drop alert: value and threshold are level ranks
+// (0 elite … 3 low), printed as the level's name.
+const UnitLevel = "level"
+
+// ValueText is the last value with its unit: "97.5%", "1840 ms", "3 runs", "medium".
 func (a Alert) ValueText() string { return withUnit(a.Value, a.Unit) }
 
 // ThresholdText is the threshold with its unit.
@@ -22,6 +26,8 @@ func withUnit(v float64, unit string) string {
 	switch unit {
 	case "":
 		return s
+	case UnitLevel: // a DORA level's rank: its name
+		return LevelName(v)
 	case "%", "×":
 		return s + unit
 	}

@@ -213,8 +213,9 @@ func Rules(in ProductInput, now time.Time) []Observation {
 				continue
 			}
 			add(Observation{Rule: RuleDORADrop, Subject: m.metric, Severity: Info, Breach: true,
-				Value: float64(levelRank(m.cur)), Threshold: float64(levelRank(m.prev)), Unit: "level", FireAfter: 1,
-				Summary: fmt.Sprintf("%s dropped from %s to %s against the previous window", metricName(m.metric), m.prev, m.cur)})
+				Value: float64(levelRank(m.cur)), Threshold: float64(levelRank(m.prev)), Unit: UnitLevel, FireAfter: 1,
+				Summary: fmt.Sprintf("%s dropped %s: %s → %s (against the previous window)", metricName(m.metric),
+					levelsText(levelRank(m.cur)-levelRank(m.prev)), m.prev, m.cur)})
 		}
 	}
 
@@ -265,7 +266,35 @@ func doraLevels(c dora.Comparison) []doraLevel {
 		{dora.MetricLeadTime, s(c.Current.LeadTime.Level), s(c.Previous.LeadTime.Level)},
 		{dora.MetricChangeFailureRate, s(c.Current.ChangeFailureRate.Level), s(c.Previous.ChangeFailureRate.Level)},
 		{dora.MetricTimeToRestore, s(c.Current.TimeToRestore.Level), s(c.Previous.TimeToRestore.Level)},
+		{dora.MetricFailedDeploymentRecoveryTime, s(c.Current.FailedDeploymentRecoveryTime.Level), s(c.Previous.FailedDeploymentRecoveryTime.Level)},
+		// Rework rate has no levels (the reports publish no bands), so no level alert.
 	}
+}
+
+// levelsText is "one level", "two levels", "three levels".
+func levelsText(n int) string {
+	switch n {
+	case 1:
+		return "one level"
+	case 2:
+		return "two levels"
+	case 3:
+		return "three levels"
+	}
+	return fmt.Sprintf("%d levels", n)
+}
+
+// LevelName is the DORA level of a rank (the value and threshold of a level-drop alert).
+func LevelName(rank float64) string {
+	switch rank {
+	case 0:
+		return dora.Elite
+	case 1:
+		return dora.High
+	case 2:
+		return dora.Medium
+	}
+	return dora.Low
 }
 
 // levelRank orders DORA levels: 0 elite … 3 low.

@@ -189,6 +189,56 @@ func TestRulesSummaryReadsWell(t *testing.T) {
 	}
 }
 
+func TestDORALevelDrop(t *testing.T) {
+	lv := func(cur, prev string) dora.Comparison {
+		return dora.Comparison{
+			Current:  dora.Figures{FailedDeploymentRecoveryTime: dora.FailedDeploymentRecoveryTime{Level: level(cur)}, ReworkRate: dora.ReworkRate{Rate: ptrF(0.5)}},
+			Previous: dora.Figures{FailedDeploymentRecoveryTime: dora.FailedDeploymentRecoveryTime{Level: level(prev)}, ReworkRate: dora.ReworkRate{Rate: ptrF(0.1)}},
+			Trend:    dora.Trend{ReworkRate: dora.Declining},
+		}
+	}
+	tests := []struct {
+		name          string
+		cur, prev     string
+		want          string // summary; "" for no alert
+		value, thresh string
+	}{
+		{"one level", dora.Medium, dora.High, "failed deployment recovery time dropped one level: high → medium (against the previous window)", "medium", "high"},
+		{"two levels", dora.Low, dora.High, "failed deployment recovery time dropped two levels: high → low (against the previous window)", "low", "high"},
+		{"three levels", dora.Low, dora.Elite, "failed deployment recovery time dropped three levels: elite → low (against the previous window)", "low", "elite"},
+		{"a level that rose is not told", dora.High, dora.Medium, "", "", ""},
+		{"no data before is not a drop", dora.Low, "", "", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := lv(tc.cur, tc.prev)
+			if tc.prev == "" {
+				c.Previous.FailedDeploymentRecoveryTime.Level = nil
+			}
+			obs := Rules(ProductInput{Product: product("api"), Snapshots: history(2, 15*time.Minute, nil), DORA: &c}, t0)
+			o, found := find(obs, RuleDORADrop, dora.MetricFailedDeploymentRecoveryTime)
+			if found != (tc.want != "") {
+				t.Fatalf("found %v, want %v", found, tc.want != "")
+			}
+			if _, rework := find(obs, RuleDORADrop, dora.MetricReworkRate); rework {
+				t.Error("rework rate has no levels, so no level alert, however its rate rose")
+			}
+			if !found {
+				return
+			}
+			if o.Summary != tc.want {
+				t.Errorf("summary %q, want %q", o.Summary, tc.want)
+			}
+			a := Alert{Value: o.Value, Threshold: o.Threshold, Unit: o.Unit}
+			if a.ValueText() != tc.value || a.ThresholdText() != tc.thresh {
+				t.Errorf("value %q threshold %q, want %q %q", a.ValueText(), a.ThresholdText(), tc.value, tc.thresh)
+			}
+		})
+	}
+}
+
+func ptrF(v float64) *float64 { return &v }
+
 func TestFingerprintIsStable(t *testing.T) {
 	// The fingerprint names PagerDuty incidents and GitHub issues already out there: it must never change.
 	if got, want := Fingerprint("api", RuleProbeDown, ""), Fingerprint("api", RuleProbeDown, ""); got != want || len(got) != 32 {

@@ -124,6 +124,37 @@ func printDORA(w io.Writer, cfg *config.Config, rep dora.Report) error {
 		row(name, p.Comparison)
 	}
 	row("Portfolio", rep.Portfolio)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	// The newer reports' two metrics, in a table of their own so the four keys' stays as it was.
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PRODUCT\tFAILED DEPLOYMENT RECOVERY (MEDIAN)\tUNRECOVERED\tREWORK RATE")
+	row2 := func(name string, c dora.Comparison) {
+		f := c.Current
+		rt := "–"
+		if v := f.FailedDeploymentRecoveryTime.MedianSeconds; v != nil {
+			rt = fmt.Sprintf("%s (%d of %d recovered)", dora.Duration(*v), f.FailedDeploymentRecoveryTime.Recovered, f.FailedDeploymentRecoveryTime.Failures)
+		}
+		rw := "–"
+		if v := f.ReworkRate.Rate; v != nil {
+			rw = fmt.Sprintf("%s%% (%d of %d)", trimFloat(*v*100), f.ReworkRate.Rework, f.ReworkRate.Successful)
+		}
+		arrow := map[string]string{dora.Improving: "↑", dora.Declining: "↓", dora.Flat: "="}[c.Trend.ReworkRate]
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", name,
+			cell(rt, f.FailedDeploymentRecoveryTime.Level, c.Trend.FailedDeploymentRecoveryTime),
+			f.FailedDeploymentRecoveryTime.Unrecovered, rw+" "+arrow)
+	}
+	for _, p := range rep.Products {
+		name := p.ID
+		if cp, ok := cfg.ProductByID(p.ID); ok && cp.Name != "" && cp.Name != p.ID {
+			name = cp.Name
+		}
+		row2(name, p.Comparison)
+	}
+	row2("Portfolio", rep.Portfolio)
 	return tw.Flush()
 }
 

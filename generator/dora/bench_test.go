@@ -44,7 +44,9 @@ func benchInputs() []Input {
 	return in
 }
 
-// BenchmarkDORA computes the report and the weekly series of a large portfolio, as `build` does.
+// BenchmarkDORA computes the report and the weekly series of a large portfolio through
+// ComputeAll, the one call the site build makes for its DORA page, product pages and
+// api/dora.json (site.doraView), on records shaped as the store returns them.
 func BenchmarkDORA(b *testing.B) {
 	in := benchInputs()
 	c := cfg()
@@ -57,23 +59,13 @@ func BenchmarkDORA(b *testing.B) {
 	}
 }
 
+// BenchmarkCompute is what `portfolio dora` calls.
 func BenchmarkCompute(b *testing.B) {
 	in := benchInputs()
 	c := cfg()
 	b.ReportAllocs()
 	for b.Loop() {
 		Compute(c, in, now)
-	}
-}
-
-// BenchmarkComputeThenWeekly is what calling the two functions separately costs.
-func BenchmarkComputeThenWeekly(b *testing.B) {
-	in := benchInputs()
-	c := cfg()
-	b.ReportAllocs()
-	for b.Loop() {
-		Compute(c, in, now)
-		Weekly(c, in, now)
 	}
 }
 

@@ -69,7 +69,9 @@ func TestFigures(t *testing.T) {
 				want := `{"deployment_frequency":{"successful":0,"failed":0,"per_day":0,"level":"low"},` +
 					`"lead_time":{"changes":0,"median_seconds":null,"mean_seconds":null,"p90_seconds":null,"level":null},` +
 					`"change_failure_rate":{"failed":0,"incident_deployments":0,"total":0,"rate":null,"level":null},` +
-					`"time_to_restore":{"incidents":0,"median_seconds":null,"mean_seconds":null,"open_incidents":0,"oldest_open_seconds":null,"level":null}}`
+					`"time_to_restore":{"incidents":0,"median_seconds":null,"mean_seconds":null,"open_incidents":0,"oldest_open_seconds":null,"level":null},` +
+					`"failed_deployment_recovery_time":{"failures":0,"recovered":0,"unrecovered":0,"median_seconds":null,"mean_seconds":null,"level":null},` +
+					`"rework_rate":{"rework":0,"successful":0,"rate":null,"level":null}}`
 				if got := js(f); got != want {
 					t.Errorf("got  %s\nwant %s", got, want)
 				}
@@ -405,7 +407,8 @@ func TestTrendsAndPrevious(t *testing.T) {
 	if c.Previous.DeploymentFrequency.Successful != 5 || c.Current.DeploymentFrequency.Successful != 10 {
 		t.Fatalf("got current %d previous %d", c.Current.DeploymentFrequency.Successful, c.Previous.DeploymentFrequency.Successful)
 	}
-	want := Trend{DeploymentFrequency: Improving, LeadTime: Flat, ChangeFailureRate: Flat, TimeToRestore: Flat}
+	want := Trend{DeploymentFrequency: Improving, LeadTime: Flat, ChangeFailureRate: Flat, TimeToRestore: Flat,
+		FailedDeploymentRecoveryTime: Flat, ReworkRate: Flat}
 	if c.Trend != want {
 		t.Errorf("trend %+v, want %+v", c.Trend, want)
 	}
@@ -446,21 +449,31 @@ func TestWeekly(t *testing.T) {
 	}
 }
 
-func TestRecommendations(t *testing.T) {
+// recDeps are 8 deployments three days apart, every third one failed; each has a distinct hex sha.
+func recDeps() []record.Deployment {
 	var deps []record.Deployment
 	for i := range 8 {
 		d := at(25 - 3*float64(i))
+		sha := fmt.Sprintf("%x%07d", 0xabc+i, i)
 		if i%3 == 1 {
-			deps = append(deps, failed(fmt.Sprint("run:", i), fmt.Sprint("s", i), d))
+			deps = append(deps, failed(fmt.Sprint("run:", i), sha, d))
 			continue
 		}
-		deps = append(deps, ok(fmt.Sprint("run:", i), fmt.Sprint("s", i), d, ch(fmt.Sprint("s", i), hoursBefore(d, 50))))
+		deps = append(deps, ok(fmt.Sprint("run:", i), sha, d, ch(sha, hoursBefore(d, 50))))
 	}
-	incs := []record.Incident{
+	return deps
+}
+
+func recIncs() []record.Incident {
+	return []record.Incident{
 		incident(1, hoursBefore(at(25), -2), tp(hoursBefore(at(25), -5))),
 		incident(2, hoursBefore(at(19), -3), tp(hoursBefore(at(19), -4))),
 		incident(3, at(1), nil),
 	}
+}
+
+func TestRecommendations(t *testing.T) {
+	deps, incs := recDeps(), recIncs()
 	c := ProductFigures(cfg(), product("a", deps, incs), now)
 	recs := Recommendations(cfg(), c)
 	got := map[string]string{}
@@ -468,10 +481,15 @@ func TestRecommendations(t *testing.T) {
 		got[r.Metric] = r.Level + ": " + r.Markdown
 	}
 	wants := map[string][]string{
-		MetricDeploymentFrequency: {"high: ", "5 successful deployments in the last 30 days (0.1667 a day), and 3 more runs failed.", "at least once a day"},
+		MetricDeploymentFrequency: {"high: ", "5 successful deployments in the last 30 days (1.2 a week), and 3 more runs failed.", "at least once a day"},
 		MetricLeadTime:            {"high: ", "Half of the 5 changes shipped in the last 30 days took more than 2.1 days"},
 		MetricChangeFailureRate:   {"low: ", "5 of 8 deployments failed or caused an incident (62.5 %): 3 deployments failed; 2 deployments were followed by an incident within 24 h"},
 		MetricTimeToRestore:       {"high: ", "The 2 incidents closed in the last 30 days took a median of 2 h to resolve (mean 2 h). 1 incident is still open, the oldest for 24 h."},
+		MetricFailedDeploymentRecoveryTime: {"medium: ", "The 4 failures recovered in the last 30 days took a median of 38.5 h (mean 38.3 h)", "1 failure is not recovered yet.",
+			"Slowest: the failed deployment `ac30000` (26 Jun 00:00 UTC), not recovered after 4 days; the failed deployment `ac00000` (17 Jun 00:00 UTC), recovered by `ac10000` after 3 days;",
+			"; and 2 more.", "Elite teams recover within 60 min."},
+		MetricReworkRate: {": **Ship less rework.** 2 of 5 successful deployments in the last 30 days (40 %) were unplanned rework: 2 recovered a failed deployment.",
+			"Latest: `ac10000` (20 Jun 00:00 UTC), after the failed `ac00000`; `abe0000` (11 Jun 00:00 UTC), after the failed `abd0000`."},
 	}
 	for m, subs := range wants {
 		for _, s := range subs {
@@ -480,13 +498,71 @@ func TestRecommendations(t *testing.T) {
 			}
 		}
 	}
-	if len(recs) != 4 {
-		t.Errorf("%d recommendations, want 4", len(recs))
+	if len(recs) != 6 {
+		t.Errorf("%d recommendations, want 6", len(recs))
+		for _, r := range recs {
+			t.Log(r.Metric, r.Level, r.Markdown)
+		}
+	}
+
+	// The pooled comparison names the products of the failures it lists.
+	pooled := Compute(cfg(), []Input{product("a", deps, incs), product("b", nil, nil)}, now).Portfolio
+	for _, r := range Recommendations(cfg(), pooled) {
+		if r.Metric == MetricFailedDeploymentRecoveryTime && !strings.Contains(r.Markdown, "Slowest: a's failed deployment `ac30000`") {
+			t.Errorf("pooled recovery advice does not name the product: %s", r.Markdown)
+		}
+	}
+
+	// Rework at or under the change failure rate's elite bar gets none; an incident
+	// deployment's recovery is named with its incidents.
+	var many []record.Deployment
+	for i := range 20 {
+		many = append(many, ok(fmt.Sprint("run:", i), fmt.Sprintf("%07x", i+1), at(20-float64(i))))
+	}
+	many = append(many, failed("run:f", "fa11ed0", at(10).Add(time.Minute)))
+	incs2 := []record.Incident{incident(12, hoursBefore(at(5), -1), tp(hoursBefore(at(5), -20))), incident(14, hoursBefore(at(5), -2), tp(hoursBefore(at(5), -3)))}
+	recs = Recommendations(cfg(), ProductFigures(cfg(), product("a", many, incs2), now))
+	got = map[string]string{}
+	for _, r := range recs {
+		got[r.Metric] = r.Markdown
+	}
+	if _, ok := got[MetricReworkRate]; ok {
+		t.Errorf("1 rework in 20 (exactly 5 %%) is advised against: %s", got[MetricReworkRate])
+	}
+	if !strings.Contains(got[MetricFailedDeploymentRecoveryTime], "the deployment `0000010` (25 Jun 00:00 UTC), which caused incidents #12 and #14, recovered after 20 h") {
+		t.Errorf("recovery advice %q", got[MetricFailedDeploymentRecoveryTime])
 	}
 
 	// Elite metrics get none.
 	elite := Comparison{Current: Figures{DeploymentFrequency: DeploymentFrequency{Successful: 40, PerDay: 1.3333, Level: ptr(Elite)}}}
 	if r := Recommendations(cfg(), elite); len(r) != 0 {
 		t.Errorf("elite got %v", r)
+	}
+}
+
+func TestRecommendationsQuoteNoTextFromGitHub(t *testing.T) {
+	// A sha is the only GitHub string a recommendation quotes; one that is not hex is left out.
+	deps := []record.Deployment{failed("run:1", "`<script>`", at(10)), ok("run:2", "abc1234def", at(10).Add(3*time.Hour))}
+	recs := Recommendations(cfg(), ProductFigures(cfg(), product("a", deps, nil), now))
+	for _, r := range recs {
+		if strings.Contains(r.Markdown, "script") {
+			t.Errorf("%s quotes GitHub text: %s", r.Metric, r.Markdown)
+		}
+		if r.Metric != MetricFailedDeploymentRecoveryTime {
+			continue
+		}
+		for _, want := range []string{"The one failure recovered in the last 30 days took 3 h.", "the failed deployment (20 Jun 00:00 UTC), recovered by `abc1234` after 3 h"} {
+			if !strings.Contains(r.Markdown, want) {
+				t.Errorf("recovery advice %s\nlacks %q", r.Markdown, want)
+			}
+		}
+	}
+}
+
+func TestFrequency(t *testing.T) {
+	for v, want := range map[float64]string{2.7667: "2.8 a day", 1: "1 a day", 11.0 / 30: "2.6 a week", 1.0 / 7: "1 a week", 1.0 / 30: "1 a month", 0: "none"} {
+		if got := Frequency(v); got != want {
+			t.Errorf("Frequency(%v) = %q, want %q", v, got, want)
+		}
 	}
 }

@@ -43,13 +43,12 @@ func WeekStart(t time.Time) time.Time {
 // elapsed part of the current week, at least one day), open incidents are those open at the
 // bucket's end.
 func Weekly(cfg config.DORA, in []Input, now time.Time) WeeklySeries {
-	cfg = withDefaults(cfg)
-	now = now.UTC()
-	return weekly(cfg, in, prepareAll(cfg, in, now), now)
+	e := newEngine(cfg, now)
+	return e.weekly(in, e.prepareAll(in))
 }
 
-func weekly(cfg config.DORA, in []Input, ps []*prepared, now time.Time) WeeklySeries {
-	cur := WeekStart(now)
+func (e *engine) weekly(in []Input, ps []*prepared) WeeklySeries {
+	cur := WeekStart(e.now)
 	var spans []span
 	ws := WeeklySeries{}
 	for k := Weeks; k >= 0; k-- {
@@ -57,29 +56,30 @@ func weekly(cfg config.DORA, in []Input, ps []*prepared, now time.Time) WeeklySe
 		end := start.AddDate(0, 0, 7)
 		w := Week{Start: start, End: end}
 		if k == 0 {
-			w.End, w.Partial = now, true
+			w.End, w.Partial = e.now, true
 		}
 		ws.Weeks = append(ws.Weeks, w)
-		days := w.End.Sub(w.Start).Hours() / 24
-		spans = append(spans, span{start: w.Start, end: w.End, openAt: w.End, days: max(days, 1)})
+		length := max(w.End.Sub(w.Start), 24*time.Hour)
+		exactDays := newFrac(uint64(length), uint64(24*time.Hour))
+		spans = append(spans, span{start: w.Start, end: w.End, openAt: w.End, days: max(w.End.Sub(w.Start).Hours()/24, 1), exactDays: exactDays})
 	}
 	pooled := make([]raw, len(spans))
+	for k, s := range spans {
+		pooled[k].days, pooled[k].exactDays = s.days, s.exactDays
+	}
 	for i, x := range in {
 		p := ps[i]
-		ps := ProductSeries{ID: x.Product.ID, Figures: make([]Figures, len(spans))}
+		series := ProductSeries{ID: x.Product.ID, Figures: make([]Figures, len(spans))}
 		for k, s := range spans {
 			r := p.window(s)
-			ps.Figures[k] = figures(cfg, r)
 			pooled[k].add(r)
+			series.Figures[k] = e.figures(&r)
 		}
-		ws.Products = append(ws.Products, ps)
+		ws.Products = append(ws.Products, series)
 	}
 	ws.Portfolio = make([]Figures, len(spans))
 	for k := range spans {
-		if pooled[k].days == 0 {
-			pooled[k].days = spans[k].days
-		}
-		ws.Portfolio[k] = figures(cfg, pooled[k])
+		ws.Portfolio[k] = e.figures(&pooled[k])
 	}
 	return ws
 }

@@ -94,7 +94,7 @@ func (b *build) loadAlerts() (*alertsView, error) {
 	for _, a := range s.Firing() {
 		x := activeAlert{Fingerprint: a.Fingerprint, Severity: a.Severity, Product: a.Product, ProductName: name(a.Product), Linked: b.byID[a.Product] != nil,
 			Rule: a.Rule, Subject: a.Subject, Summary: a.Summary, Value: valueText(a.Value, a.Unit), Threshold: valueText(a.Threshold, a.Unit),
-			HasValue: a.Value != 0 || a.Threshold != 0, Since: b.tv(a.Since), For: durText(b.now.Sub(a.Since)), Acked: a.Acknowledged}
+			HasValue: (a.Value != 0 || a.Threshold != 0) && a.Unit != alert.UnitLevel, Since: b.tv(a.Since), For: durText(b.now.Sub(a.Since)), Acked: a.Acknowledged}
 		if SafeURL(a.IssueURL) {
 			x.IssueURL = a.IssueURL
 		}
@@ -156,6 +156,8 @@ func valueText(v float64, unit string) string {
 	switch unit {
 	case "":
 		return num(v, 3)
+	case alert.UnitLevel:
+		return alert.LevelName(v)
 	case "%":
 		return num(v, 3) + " %"
 	case "x", "×":

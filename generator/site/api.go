@@ -331,6 +331,10 @@ func levelOf(m string, f dora.Figures) *string {
 		return f.ChangeFailureRate.Level
 	case dora.MetricTimeToRestore:
 		return f.TimeToRestore.Level
+	case dora.MetricFailedDeploymentRecoveryTime:
+		return f.FailedDeploymentRecoveryTime.Level
+	case dora.MetricReworkRate:
+		return f.ReworkRate.Level
 	}
 	return nil
 }
@@ -345,6 +349,10 @@ func trendOf(m string, t dora.Trend) string {
 		return t.ChangeFailureRate
 	case dora.MetricTimeToRestore:
 		return t.TimeToRestore
+	case dora.MetricFailedDeploymentRecoveryTime:
+		return t.FailedDeploymentRecoveryTime
+	case dora.MetricReworkRate:
+		return t.ReworkRate
 	}
 	return ""
 }

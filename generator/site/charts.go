@@ -188,7 +188,8 @@ func categoryChart(id, title, desc, unit string, cats []string, series []barSeri
 	}
 	bar := charts.NewBar()
 	gl := append(chartBase(id, len(series) > 1),
-		charts.WithXAxisOpts(opts.XAxis{Type: "category"}),
+		// The first and last labels align with the axis ends, so a narrow chart never cuts them.
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", AxisLabel: &opts.AxisLabel{AlignMinLabel: "left", AlignMaxLabel: "right"}}),
 		charts.WithYAxisOpts(opts.YAxis{Name: unit, Type: "value", SplitLine: &opts.SplitLine{Show: opts.Bool(true)}}))
 	bar.SetGlobalOptions(gl...)
 	bar.SetXAxis(cats)

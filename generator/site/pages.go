@@ -210,16 +210,17 @@ func (b *build) deploysChart() chartView {
 // productPageView is the body of a product page.
 type productPageView struct {
 	*productView
-	DORA   []metricTile
-	Alerts []activeAlert
-	Known  bool
+	DORA       []metricTile
+	DORAWindow int // days
+	Alerts     []activeAlert
+	Known      bool
 }
 
 func (b *build) productPage(p *productView, dv *doraView, al *alertsView) *productPageView {
-	pv := &productPageView{productView: p, Known: al.Available}
+	pv := &productPageView{productView: p, Known: al.Available, DORAWindow: dv.WindowDays}
 	for _, row := range dv.Products {
 		if row.ID == p.ID {
-			pv.DORA = row.Tiles
+			pv.DORA = row.All()
 		}
 	}
 	for _, a := range al.Active {
