@@ -14,6 +14,8 @@ import (
 	"time"
 
 	cf "github.com/cloudflare/cloudflare-go"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 )
 
 // CloudflarePrefix is where the Cloudflare fake mounts the v4 API, as the real one does.
@@ -32,6 +34,11 @@ type Cloudflare struct {
 	Latency time.Duration
 	// Now is the fake's clock for the dataset's notOlderThan limit; default time.Now.
 	Now func() time.Time
+	// UndocumentedTotalPages adds result_info.total_pages to lists. Cloudflare's description
+	// of the health checks list promises page, per_page, count and total_count only, so the
+	// fake leaves it out unless a test of a client that still relies on it asks
+	// (docs/contract-divergences.md CF-PAGING).
+	UndocumentedTotalPages bool
 
 	faults faults
 	calls  lockedList[string]
@@ -198,12 +205,14 @@ func cloudflareGraphQLError(w http.ResponseWriter, status int, msg, code string)
 	io.WriteString(w, CloudflareGraphQLErrorBody(msg, code))
 }
 
+// cloudflareResultInfo is a list's paging metadata: the fields Cloudflare's description
+// promises (healthchecks_result_info, aaa_result_info), and total_pages only when a test asks.
 type cloudflareResultInfo struct {
-	Page       int `json:"page"`
-	PerPage    int `json:"per_page"`
-	Count      int `json:"count"`
-	TotalCount int `json:"total_count"`
-	TotalPages int `json:"total_pages"`
+	Page       int  `json:"page"`
+	PerPage    int  `json:"per_page"`
+	Count      int  `json:"count"`
+	TotalCount int  `json:"total_count"`
+	TotalPages *int `json:"total_pages,omitempty"`
 }
 
 // cloudflareEnvelope wraps result, or the error code and msg when code is not 0.
@@ -238,8 +247,9 @@ func cloudflareNoRoute(w http.ResponseWriter, r *http.Request) {
 }
 
 // cloudflarePage answers one page of all as the v4 API pages a list: page counts from 1 and
-// per_page (perPage when the query names none) is a multiple of 5 from 5 to 1000.
-func cloudflarePage[T any](w http.ResponseWriter, r *http.Request, all []T, perPage int) {
+// per_page (perPage when the query names none) is a multiple of 5 from 5 to 1000. result_info
+// holds total_pages only when totalPages is set.
+func cloudflarePage[T any](w http.ResponseWriter, r *http.Request, all []T, perPage int, totalPages bool) {
 	page := 1
 	if v := r.URL.Query().Get("page"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -259,15 +269,19 @@ func cloudflarePage[T any](w http.ResponseWriter, r *http.Request, all []T, perP
 	}
 	lo, hi := min((page-1)*perPage, len(all)), min(page*perPage, len(all))
 	res := append(make([]T, 0, hi-lo), all[lo:hi]...) // [] rather than null when empty
-	writeJSON(w, http.StatusOK, cloudflareEnvelope(res, &cloudflareResultInfo{Page: page, PerPage: perPage,
-		Count: len(res), TotalCount: len(all), TotalPages: (len(all) + perPage - 1) / perPage}, 0, ""))
+	info := &cloudflareResultInfo{Page: page, PerPage: perPage, Count: len(res), TotalCount: len(all)}
+	if totalPages {
+		n := (len(all) + perPage - 1) / perPage
+		info.TotalPages = &n
+	}
+	writeJSON(w, http.StatusOK, cloudflareEnvelope(res, info, 0, ""))
 }
 
 func (c *Cloudflare) listHealthchecks(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	all := slices.Clone(c.zone(r.PathValue("zone")).healthchecks)
 	c.mu.Unlock()
-	cloudflarePage(w, r, all, 20)
+	cloudflarePage(w, r, all, 25, c.UndocumentedTotalPages) // 25: healthchecks_per_page's default
 }
 
 func (c *Cloudflare) findHealthcheck(zone, id string) (int, *cloudflareZone) {
@@ -423,5 +437,50 @@ func (c *Cloudflare) graphql(w http.ResponseWriter, r *http.Request) {
 		cloudflareGraphQLError(w, http.StatusBadRequest, "unknown field in query", "")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": data, "errors": nil})
+	selected, err := graphqlSelect(req.Query, data)
+	if err != nil {
+		cloudflareGraphQLError(w, http.StatusBadRequest, err.Error(), "")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": selected, "errors": nil})
+}
+
+// graphqlSelect keeps of data what the query selects, as a GraphQL server answers: each
+// selected field under its alias, nothing that was not asked for. data is keyed by alias or by
+// field name; a selected field the fake has no value for is null.
+func graphqlSelect(query string, data any) (any, error) {
+	doc, err := parser.ParseQuery(&ast.Source{Input: query})
+	if err != nil {
+		return nil, err
+	}
+	if len(doc.Operations) != 1 {
+		return nil, fmt.Errorf("want one operation, got %d", len(doc.Operations))
+	}
+	return graphqlPick(doc.Operations[0].SelectionSet, data), nil
+}
+
+func graphqlPick(set ast.SelectionSet, v any) any {
+	switch x := v.(type) {
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = graphqlPick(set, e)
+		}
+		return out
+	case map[string]any:
+		out := map[string]any{}
+		for _, sel := range set {
+			f, ok := sel.(*ast.Field)
+			if !ok {
+				continue
+			}
+			val, ok := x[f.Alias]
+			if !ok {
+				val = x[f.Name]
+			}
+			out[f.Alias] = graphqlPick(f.SelectionSet, val)
+		}
+		return out
+	}
+	return v
 }

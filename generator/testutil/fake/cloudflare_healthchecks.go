@@ -28,8 +28,13 @@ type CloudflareHealthchecks struct {
 	URL     string
 	Token   string
 	Account string
-	// DefaultPerPage is the page size of a list that names none (default 20).
+	// DefaultPerPage is the page size of a list that names none (default 25, as Cloudflare's
+	// description of the health checks list says).
 	DefaultPerPage int
+	// UndocumentedTotalPages adds result_info.total_pages to lists, which Cloudflare's
+	// description does not promise (docs/contract-divergences.md CF-PAGING); only for tests of
+	// clients that still rely on it.
+	UndocumentedTotalPages bool
 
 	faults faults
 	calls  lockedList[string]
@@ -64,7 +69,7 @@ func NewCloudflareHealthchecks(t testing.TB) *CloudflareHealthchecks {
 	c := &CloudflareHealthchecks{
 		Token:          "cf-hc-test-token-0123456789",
 		Account:        "01a7362d577a6c3019a474fd6f485823",
-		DefaultPerPage: 20,
+		DefaultPerPage: 25,
 		zones:          map[string][]map[string]any{},
 		failures:       map[int]CloudflareFailure{},
 	}
@@ -387,7 +392,7 @@ func (c *CloudflareHealthchecks) listChecks(w http.ResponseWriter, r *http.Reque
 	c.mu.Lock()
 	all := hcCopyAll(c.zones[r.PathValue("zone")])
 	c.mu.Unlock()
-	cloudflarePage(w, r, all, c.DefaultPerPage)
+	cloudflarePage(w, r, all, c.DefaultPerPage, c.UndocumentedTotalPages)
 }
 
 func (c *CloudflareHealthchecks) getCheck(w http.ResponseWriter, r *http.Request) {
@@ -537,7 +542,7 @@ func (c *CloudflareHealthchecks) listPolicies(w http.ResponseWriter, r *http.Req
 	c.mu.Lock()
 	all := hcCopyAll(c.policies)
 	c.mu.Unlock()
-	cloudflarePage(w, r, all, c.DefaultPerPage)
+	cloudflarePage(w, r, all, c.DefaultPerPage, c.UndocumentedTotalPages)
 }
 
 func (c *CloudflareHealthchecks) getPolicy(w http.ResponseWriter, r *http.Request) {
@@ -598,7 +603,7 @@ func (c *CloudflareHealthchecks) listWebhooks(w http.ResponseWriter, r *http.Req
 	c.mu.Lock()
 	all := hcCopyAll(c.webhooks)
 	c.mu.Unlock()
-	cloudflarePage(w, r, all, c.DefaultPerPage)
+	cloudflarePage(w, r, all, c.DefaultPerPage, c.UndocumentedTotalPages)
 }
 
 func (c *CloudflareHealthchecks) createWebhook(w http.ResponseWriter, r *http.Request) {
@@ -613,7 +618,8 @@ func (c *CloudflareHealthchecks) createWebhook(w http.ResponseWriter, r *http.Re
 		return
 	}
 	id := c.AddWebhook(name, url)
-	cloudflareResult(w, map[string]any{"id": id})
+	// 201, as the description says; the secret, if any, is never returned (or kept).
+	writeJSON(w, http.StatusCreated, cloudflareEnvelope(map[string]any{"id": id}, nil, 0, ""))
 }
 
 func (c *CloudflareHealthchecks) deleteWebhook(w http.ResponseWriter, r *http.Request) {
