@@ -417,10 +417,22 @@ func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func (g *GitHub) getRepo(w http.ResponseWriter, r *http.Request, full string, repo *GitHubRepo) {
 	owner, name, _ := strings.Cut(full, "/")
-	g.reply(w, r, map[string]any{
-		"id": 1296269, "name": name, "full_name": full, "owner": map[string]any{"login": owner},
-		"private": false, "html_url": "https://github.com/" + full, "default_branch": repo.DefaultBranch,
-	}, "")
+	m := jsonObject(fixture("get-repository.json"))
+	// GitHub's example lacks "language", which its schema requires (the API sends it, null for
+	// an empty repository); so does the example's parent repository.
+	m["language"] = "Go"
+	if src, ok := m["source"].(map[string]any); ok {
+		src["language"] = nil
+	}
+	o := m["owner"].(map[string]any)
+	o["login"], o["html_url"], o["url"] = owner, "https://github.com/"+owner, "https://api.github.com/users/"+owner
+	for k, v := range map[string]any{
+		"id": 1296269, "name": name, "full_name": full, "private": false, "default_branch": repo.DefaultBranch,
+		"html_url": "https://github.com/" + full, "url": "https://api.github.com/repos/" + full,
+	} {
+		m[k] = v
+	}
+	g.reply(w, r, m, "")
 }
 
 // createdFilter parses GitHub's search date syntax: >=T, >T, <=T, <T, T..T, or a date.

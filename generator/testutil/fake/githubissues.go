@@ -103,26 +103,51 @@ func (g *GitHubIssues) handle(h func(w http.ResponseWriter, r *http.Request, rep
 	}
 }
 
-func (g *GitHubIssues) issueJSON(repo string, is *FakeIssue) *gh.Issue {
-	out := &gh.Issue{Number: gh.Int(is.Number), Title: gh.String(is.Title), Body: gh.String(is.Body),
-		State: gh.String(is.State), Comments: gh.Int(len(is.Comments)),
-		HTMLURL:   gh.String(fmt.Sprintf("https://github.com/%s/issues/%d", repo, is.Number)),
-		URL:       gh.String(g.URL + "repos/" + repo + "/issues/" + strconv.Itoa(is.Number)),
-		CreatedAt: &gh.Timestamp{Time: is.CreatedAt}, User: &gh.User{Login: gh.String("portfolio-bot")},
-		Labels: []*gh.Label{}, Assignees: []*gh.User{}}
-	if is.StateReason != "" {
-		out.StateReason = gh.String(is.StateReason)
+// issueJSON is the issue as the API answers it: GitHub's own example of an issue
+// (testdata/github/get-issue.json) with this issue's fields.
+func (g *GitHubIssues) issueJSON(repo string, is *FakeIssue) map[string]any {
+	m := jsonObject(fixture("get-issue.json"))
+	delete(m, "pull_request") // an issue, not a pull request
+	user := func(login string) map[string]any {
+		u := jsonObject(m["user"])
+		u["login"], u["html_url"] = login, "https://github.com/"+login
+		return u
 	}
+	label := func(name string) map[string]any {
+		l := jsonObject(m["labels"].([]any)[0])
+		l["name"], l["url"] = name, "https://api.github.com/repos/"+repo+"/labels/"+url.PathEscape(name)
+		return l
+	}
+	api := g.URL + "repos/" + repo + "/issues/" + strconv.Itoa(is.Number)
+	labels, assignees := []any{}, []any{}
 	for _, l := range is.Labels {
-		out.Labels = append(out.Labels, &gh.Label{Name: gh.String(l)})
+		labels = append(labels, label(l))
 	}
 	for _, a := range is.Assignees {
-		out.Assignees = append(out.Assignees, &gh.User{Login: gh.String(a)})
+		assignees = append(assignees, user(a))
 	}
-	if len(is.Assignees) > 0 {
-		out.Assignee = &gh.User{Login: gh.String(is.Assignees[0])}
+	var assignee, closedAt, closedBy, reason any
+	if len(assignees) > 0 {
+		assignee = assignees[0]
 	}
-	return out
+	if is.State == "closed" {
+		closedAt, closedBy = is.CreatedAt.UTC().Format(time.RFC3339), user("portfolio-bot")
+	}
+	if is.StateReason != "" {
+		reason = is.StateReason
+	}
+	for k, v := range map[string]any{
+		"id": int64(is.Number) + 1000, "number": is.Number, "title": is.Title, "body": is.Body, "state": is.State,
+		"state_reason": reason, "labels": labels, "assignees": assignees, "assignee": assignee, "milestone": nil,
+		"comments": len(is.Comments), "user": user("portfolio-bot"), "closed_at": closedAt, "closed_by": closedBy,
+		"created_at": is.CreatedAt.UTC().Format(time.RFC3339), "updated_at": is.CreatedAt.UTC().Format(time.RFC3339),
+		"html_url": fmt.Sprintf("https://github.com/%s/issues/%d", repo, is.Number), "url": api,
+		"repository_url": g.URL + "repos/" + repo, "comments_url": api + "/comments", "events_url": api + "/events",
+		"labels_url": api + "/labels{/name}",
+	} {
+		m[k] = v
+	}
+	return m
 }
 
 func (g *GitHubIssues) find(repo, number string) *FakeIssue {
@@ -149,7 +174,7 @@ func (g *GitHubIssues) list(w http.ResponseWriter, r *http.Request, repo string,
 		labels = strings.Split(v, ",")
 	}
 	g.mu.Lock()
-	var match []*gh.Issue
+	match := []map[string]any{} // [] rather than null when none match
 	for _, is := range g.repos[repo] {
 		if state != "all" && is.State != state {
 			continue
@@ -265,8 +290,17 @@ func (g *GitHubIssues) comment(w http.ResponseWriter, r *http.Request, repo stri
 	}
 	is.Comments = append(is.Comments, req.GetBody())
 	g.nextID++
-	ghJSON(w, http.StatusCreated, &gh.IssueComment{ID: gh.Int64(g.nextID), Body: req.Body,
-		HTMLURL: gh.String(fmt.Sprintf("https://github.com/%s/issues/%d#issuecomment-%d", repo, is.Number, g.nextID))})
+	c := jsonObject(fixture("create-issue-comment.json"))
+	api := g.URL + "repos/" + repo + "/issues/"
+	for k, v := range map[string]any{
+		"id": g.nextID, "body": req.GetBody(), "issue_url": api + strconv.Itoa(is.Number), "url": api + "comments/" + strconv.FormatInt(g.nextID, 10),
+		"html_url":   fmt.Sprintf("https://github.com/%s/issues/%d#issuecomment-%d", repo, is.Number, g.nextID),
+		"created_at": g.Now().UTC().Format(time.RFC3339), "updated_at": g.Now().UTC().Format(time.RFC3339),
+	} {
+		c[k] = v
+	}
+	c["user"].(map[string]any)["login"] = "portfolio-bot"
+	ghJSON(w, http.StatusCreated, c)
 }
 
 // Inject adds a fault (Match is matched against "METHOD /repos/… body").
