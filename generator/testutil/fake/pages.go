@@ -230,11 +230,19 @@ func (p *Pages) jwt(route string, h http.HandlerFunc) http.HandlerFunc {
 
 func (p *Pages) getProject(w http.ResponseWriter, r *http.Request) {
 	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	cloudflareResult(w, cf.PagesProject{
+	proj := withoutNulls(cf.PagesProject{
 		Name: p.Project, ID: "7b162ea7-7367-4d67-bcde-1160995d5c10", CreatedOn: &created,
 		SubDomain: p.Project + ".pages.dev", Domains: []string{p.Project + ".pages.dev"},
 		ProductionBranch: p.ProductionBranch,
 	})
+	// A project the fake has not deployed yet has no canonical or latest deployment; the
+	// zero values cloudflare-go's struct marshals are no deployment Cloudflare would send.
+	for _, k := range []string{"canonical_deployment", "latest_deployment"} {
+		if d, ok := proj[k].(map[string]any); ok && d["id"] == "" {
+			delete(proj, k)
+		}
+	}
+	cloudflareResult(w, proj)
 }
 
 // IssueJWT makes an upload token valid until exp, signed HS256 with a fixed test key.
@@ -426,7 +434,7 @@ func (p *Pages) createDeployment(w http.ResponseWriter, r *http.Request) {
 	d.Deployment = dep
 	p.advance(d)
 	p.deployments = append(p.deployments, d)
-	cloudflareResult(w, d.Deployment)
+	cloudflareResult(w, withoutNulls(d.Deployment))
 }
 
 // advance sets the deployment's stages after polls GETs.
@@ -486,7 +494,7 @@ func (p *Pages) getDeployment(w http.ResponseWriter, r *http.Request) {
 	}
 	d.polls++
 	p.advance(d)
-	cloudflareResult(w, d.Deployment)
+	cloudflareResult(w, withoutNulls(d.Deployment))
 }
 
 func (p *Pages) deploymentLogs(w http.ResponseWriter, r *http.Request) {
@@ -504,6 +512,32 @@ func (p *Pages) deploymentLogs(w http.ResponseWriter, r *http.Request) {
 		lines = append(lines, cf.PagesDeploymentLogEntry{Line: "Success: Your site was deployed!"})
 	}
 	cloudflareResult(w, cf.PagesDeploymentLogs{Total: len(lines), Data: lines})
+}
+
+// withoutNulls is v as a JSON object without its null members: cloudflare-go's structs marshal
+// every absent field as null, where the API leaves out what a deployment or project lacks (the
+// description marks those fields not nullable).
+func withoutNulls(v any) map[string]any {
+	m := jsonObject(v)
+	var drop func(x any)
+	drop = func(x any) {
+		switch y := x.(type) {
+		case map[string]any:
+			for k, vv := range y {
+				if vv == nil {
+					delete(y, k)
+					continue
+				}
+				drop(vv)
+			}
+		case []any:
+			for _, vv := range y {
+				drop(vv)
+			}
+		}
+	}
+	drop(m)
+	return m
 }
 
 // Reset forgets the stored assets, as if the cache had expired.

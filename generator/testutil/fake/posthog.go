@@ -211,8 +211,8 @@ func (p *PostHog) query(w http.ResponseWriter, r *http.Request) {
 	p.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"results": rows, "columns": columns, "types": types, "hasMore": false, "limit": 100, "offset": 0,
-		"hogql": sql, "timings": []map[string]any{{"k": "./query", "t": 0.01}}, "is_cached": false,
-	})
+		"hogql": sql, "timings": []map[string]any{{"k": "./query", "t": 0.01}},
+	}) // HogQLQueryResponse: no field beyond PostHog's type (is_cached belongs to the cached variant)
 }
 
 func (p *PostHog) listAnnotations(w http.ResponseWriter, r *http.Request) {
