@@ -28,13 +28,18 @@ type API struct {
 type Divergence struct {
 	ID string
 	// Operation is the described operation ("GET /zones/{zone_id}/healthchecks"), or the
-	// request as sent ("POST /pages/assets/upload") for an undescribed one.
+	// request as sent ("POST /pages/assets/upload") for an undescribed one; a trailing "*"
+	// matches any rest ("GET /api/projects/*").
 	Operation string
 	// Contains is a substring of the problem's text.
 	Contains string
 }
 
 func (d Divergence) matches(p Problem) bool {
+	op, prefix := strings.CutSuffix(d.Operation, "*")
+	if prefix {
+		return strings.HasPrefix(p.Operation, op) && strings.Contains(p.Error(), d.Contains)
+	}
 	return p.Operation == d.Operation && strings.Contains(p.Error(), d.Contains)
 }
 

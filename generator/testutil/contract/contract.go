@@ -90,6 +90,11 @@ func LoadSpec(name string) (*Spec, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	doc.Servers = nil
+	typeUntypedParameters(doc)
+	openMultipartBodies(doc)
+	if fix := descriptionFixes[name]; fix != nil {
+		fix(doc)
+	}
 	if doc.Components != nil {
 		for sname, ref := range doc.Components.Schemas {
 			if strings.HasSuffix(sname, "result_info") && ref.Value != nil {
@@ -109,6 +114,96 @@ func LoadSpec(name string) (*Spec, error) {
 	s := &Spec{Name: name, doc: doc, router: router}
 	specs[name] = s
 	return s, nil
+}
+
+// descriptionFixes correct defects of a vendor's description that would fail every correct
+// exchange; docs/contracts.md lists them.
+var descriptionFixes = map[string]func(doc *openapi3.T){
+	CloudflareV4: func(doc *openapi3.T) {
+		// Pages deployment ids are UUIDs (36 characters; the description's own example of a
+		// deployment id has 33), but the path parameter reuses the 32-character identifier.
+		for _, item := range doc.Paths.Map() {
+			for _, op := range item.Operations() {
+				for _, p := range op.Parameters {
+					if p.Value != nil && p.Value.Name == "deployment_id" && p.Value.Schema != nil && p.Value.Schema.Value != nil {
+						s := *p.Value.Schema.Value
+						s.MaxLength = nil
+						p.Value.Schema = openapi3.NewSchemaRef("", &s)
+					}
+				}
+			}
+		}
+		// A notification mechanism's id is "oneOf" a UUID or an e-mail address, both plain
+		// strings of which the UUID is limited to 36 characters: every UUID and every short
+		// address matches both, which oneOf forbids. The intent is anyOf.
+		if m := doc.Components.Schemas["aaa_mechanisms"]; m != nil && m.Value != nil {
+			if ap := m.Value.AdditionalProperties.Schema; ap != nil && ap.Value != nil && ap.Value.Items != nil && ap.Value.Items.Value != nil {
+				if id := ap.Value.Items.Value.Properties["id"]; id != nil && id.Value != nil && len(id.Value.OneOf) > 0 {
+					id.Value.AnyOf, id.Value.OneOf = id.Value.OneOf, nil
+				}
+			}
+		}
+	},
+}
+
+func init() {
+	descriptionFixes[GitHub] = func(doc *openapi3.T) {
+		// The workflow runs "created" filter says it takes the search syntax (">=2026-05-01",
+		// "A..B"), but its schema says format date-time, which no range matches.
+		if p := doc.Components.Parameters["created"]; p != nil && p.Value != nil && p.Value.Schema != nil && p.Value.Schema.Value != nil {
+			p.Value.Schema.Value.Format = ""
+		}
+	}
+}
+
+// openMultipartBodies makes explicit what an object schema without additionalProperties
+// already means, additional parts allowed, for multipart bodies: kin-openapi's multipart
+// decoder rejects a part its schema does not name unless additionalProperties is set.
+func openMultipartBodies(doc *openapi3.T) {
+	yes := true
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			if op.RequestBody == nil || op.RequestBody.Value == nil {
+				continue
+			}
+			for ct, mt := range op.RequestBody.Value.Content {
+				if ct != "multipart/form-data" || mt.Schema == nil || mt.Schema.Value == nil {
+					continue
+				}
+				if s := mt.Schema.Value; s.AdditionalProperties.Has == nil && s.AdditionalProperties.Schema == nil {
+					s.AdditionalProperties.Has = &yes
+				}
+			}
+		}
+	}
+}
+
+// typeUntypedParameters gives a type to parameter schemas that name none but bound a number
+// (Cloudflare's page and per_page: {"default":1,"minimum":1}): kin-openapi cannot decode a
+// query value for a schema without a type and would report every such parameter as empty.
+func typeUntypedParameters(doc *openapi3.T) {
+	fix := func(params openapi3.Parameters) {
+		for _, p := range params {
+			if p.Value == nil || p.Value.Schema == nil || p.Value.Schema.Value == nil {
+				continue
+			}
+			s := p.Value.Schema.Value
+			if s.Type == nil && (s.Min != nil || s.Max != nil) {
+				s.Type = &openapi3.Types{openapi3.TypeNumber}
+			}
+		}
+	}
+	if doc.Components != nil {
+		for _, p := range doc.Components.Parameters {
+			fix(openapi3.Parameters{p})
+		}
+	}
+	for _, item := range doc.Paths.Map() {
+		fix(item.Parameters)
+		for _, op := range item.Operations() {
+			fix(op.Parameters)
+		}
+	}
 }
 
 func closeObject(s *openapi3.Schema) {
@@ -171,6 +266,7 @@ func (s *Spec) validate(ex Exchange, path *url.URL) (op string, problems []Probl
 		RejectWhenRequestBodyNotSpecified: true,
 		SkipSettingDefaults:               true,
 	}
+	opts.WithCustomSchemaErrorFunc(schemaErrorText)
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
 	ctx := context.Background()
 	if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
@@ -194,6 +290,32 @@ func (s *Spec) validate(ex Exchange, path *url.URL) (op string, problems []Probl
 		problems = append(problems, Problem{op, "response", fmt.Errorf("HTTP %d: %w", ex.Status, err)})
 	}
 	return op, problems
+}
+
+// schemaErrorText says where a value failed and why, following nested causes (allOf, oneOf)
+// down to the one that explains it, without the schema dump kin-openapi adds by default.
+func schemaErrorText(err *openapi3.SchemaError) string {
+	text := "at /" + strings.Join(err.JSONPointer(), "/") + ": " + err.Reason
+	var inner *openapi3.SchemaError
+	if errors.As(err.Origin, &inner) {
+		return text + ": " + schemaErrorText(inner)
+	}
+	var multi openapi3.MultiError
+	if errors.As(err.Origin, &multi) {
+		var parts []string
+		for _, e := range multi {
+			if errors.As(e, &inner) {
+				parts = append(parts, schemaErrorText(inner))
+			} else {
+				parts = append(parts, e.Error())
+			}
+		}
+		return text + ": " + strings.Join(parts, "; ")
+	}
+	if err.Origin != nil {
+		return text + ": " + err.Origin.Error()
+	}
+	return text
 }
 
 // undocumentedButExpected is a 429 or 5xx the operation does not list: every one of these
