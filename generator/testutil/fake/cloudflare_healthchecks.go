@@ -260,8 +260,10 @@ func (c *CloudflareHealthchecks) PolicyJSON(id string) map[string]any {
 func (c *CloudflareHealthchecks) AddWebhook(name, url string) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// No secret (Cloudflare never returns one), and no last_success/last_failure until a
+	// notification was dispatched (the description does not allow them to be null).
 	m := map[string]any{"id": c.newID('c'), "name": name, "url": url, "type": hcWebhookType(url),
-		"created_at": time.Now().UTC().Format(time.RFC3339), "last_success": nil, "last_failure": nil}
+		"created_at": time.Now().UTC().Format(time.RFC3339)}
 	c.webhooks = append(c.webhooks, m)
 	return m["id"].(string)
 }

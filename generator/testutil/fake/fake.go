@@ -77,8 +77,13 @@ func (fs *faults) answer(w http.ResponseWriter, r *http.Request, key string, def
 	return f != nil
 }
 
-// serve answers with the fault; defaultBody renders the body when the fault names none.
+// serve answers with the fault as JSON; defaultBody renders the body when the fault names none.
 func (f *InjectedFault) serve(w http.ResponseWriter, r *http.Request, defaultBody func(status int) string) {
+	f.serveAs(w, r, "application/json", defaultBody)
+}
+
+// serveAs answers with the fault in contentType (an API whose errors are plain text).
+func (f *InjectedFault) serveAs(w http.ResponseWriter, r *http.Request, contentType string, defaultBody func(status int) string) {
 	if f.Delay > 0 {
 		select {
 		case <-time.After(f.Delay):
@@ -101,7 +106,7 @@ func (f *InjectedFault) serve(w http.ResponseWriter, r *http.Request, defaultBod
 	if body == "" {
 		body = defaultBody(status)
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
 	io.WriteString(w, body)
 }

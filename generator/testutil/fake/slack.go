@@ -20,8 +20,9 @@ const SlackPrefix = "/slack"
 // /services/T…/B…/<secret>; 200 "ok" on success; plain-text errors like Slack's own:
 // 400 invalid_payload (not JSON), 400 no_text (no text, blocks or attachments), 400
 // invalid_blocks (a header over 150 characters, a text over 3000, a block without a type),
-// 403 invalid_token / 404 no_service for a wrong webhook path. Inject adds 429 with
-// Retry-After, 5xx, hangs and slow answers.
+// 403 invalid_token / 404 no_service for a wrong webhook path. Inject adds 429 (always with
+// Retry-After), 403 action_prohibited, 404 channel_not_found, 410 channel_is_archived, 5xx
+// rollup_error (all plain text, as Slack answers), hangs and slow answers.
 type Slack struct {
 	Server *httptest.Server
 	// URL is the webhook URL to configure; its last segment is the secret.
@@ -46,7 +47,10 @@ func NewSlack(t testing.TB) *Slack {
 		s.mu.Unlock()
 		key, body := requestKey(r, SlackPrefix)
 		if f := s.faults.match(key); f != nil {
-			f.serve(w, r, func(status int) string { return slackErrorText(status) })
+			if f.Status == http.StatusTooManyRequests && f.RetryAfter == "" {
+				f.RetryAfter = "1" // Slack always says when to come back
+			}
+			f.serveAs(w, r, "text/plain; charset=utf-8", slackErrorText)
 			return
 		}
 		switch {
@@ -66,12 +70,20 @@ func NewSlack(t testing.TB) *Slack {
 	return s
 }
 
+// slackErrorText is the plain-text body Slack answers with a status (its changelog of
+// 2016-05-17 lists them).
 func slackErrorText(status int) string {
 	switch status {
 	case http.StatusTooManyRequests:
 		return "rate_limited"
 	case http.StatusBadRequest:
 		return "invalid_payload"
+	case http.StatusForbidden:
+		return "action_prohibited"
+	case http.StatusNotFound:
+		return "channel_not_found"
+	case http.StatusGone:
+		return "channel_is_archived"
 	}
 	if status >= 500 {
 		return "rollup_error"
