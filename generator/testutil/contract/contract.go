@@ -120,6 +120,28 @@ func LoadSpec(name string) (*Spec, error) {
 // exchange; docs/contracts.md lists them.
 var descriptionFixes = map[string]func(doc *openapi3.T){
 	CloudflareV4: func(doc *openapi3.T) {
+		// Every 4XX answer is described as allOf(the success envelope, the failure envelope):
+		// success must be both true and false, so no answer can match. The failure envelope
+		// alone is what the API sends (success false, errors, result null).
+		for _, item := range doc.Paths.Map() {
+			for _, op := range item.Operations() {
+				r := op.Responses.Value("4XX")
+				if r == nil || r.Value == nil {
+					continue
+				}
+				for _, mt := range r.Value.Content {
+					if mt.Schema == nil || mt.Schema.Value == nil {
+						continue
+					}
+					for _, part := range mt.Schema.Value.AllOf {
+						if strings.HasSuffix(part.Ref, "api-response-common-failure") {
+							mt.Schema = part
+							break
+						}
+					}
+				}
+			}
+		}
 		// Pages deployment ids are UUIDs (36 characters; the description's own example of a
 		// deployment id has 33), but the path parameter reuses the 32-character identifier.
 		for _, item := range doc.Paths.Map() {
