@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -140,5 +143,32 @@ func TestRecorderHandsBodiesOnUnchanged(t *testing.T) {
 	if len(ex) != 1 || ex[0].String() != "POST /x?a=1" || string(ex[0].RequestBody) != "hello" ||
 		ex[0].Status != http.StatusAccepted || string(ex[0].ResponseBody) != "echo:hello" {
 		t.Errorf("recorded %+v", ex)
+	}
+}
+
+// TestSubsetsMatchTheirManifests: each OpenAPI subset describes exactly the operations its
+// manifest lists, so a hand edit of either shows.
+func TestSubsetsMatchTheirManifests(t *testing.T) {
+	for name, manifest := range map[string]string{CloudflareV4: "cloudflare/openapi.ops.txt", GitHub: "github/openapi.ops.txt", PagerDuty: "pagerduty/openapi.ops.txt"} {
+		b, err := os.ReadFile(filepath.Join("testdata", manifest))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, line := range strings.Split(string(b), "\n") {
+			line, _, _ = strings.Cut(line, "#")
+			line = strings.TrimSpace(line)
+			if line != "" && !strings.Contains(line, ": ") {
+				want = append(want, line)
+			}
+		}
+		slices.Sort(want)
+		s, err := LoadSpec(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Operations(); !slices.Equal(got, want) {
+			t.Errorf("%s describes\n%v\nits manifest lists\n%v", name, got, want)
+		}
 	}
 }
