@@ -7,7 +7,8 @@
 // date (docs/contracts.md). A Recorder put under a client's http.Client keeps every exchange;
 // Checker.Check validates them all at the end of a test.
 //
-// Validation uses github.com/getkin/kin-openapi (openapi3filter): one module with few
+// Validation uses github.com/getkin/kin-openapi v0.152.0 (openapi3filter; v0.153.0 needs a
+// go.yaml.in/yaml/v4 that actionlint v1.7.12 does not build with): one module with few
 // dependencies, a request/response API that takes an exchange as it is (no server needed), and
 // support for OpenAPI 3.0 (Cloudflare, GitHub, PagerDuty) and 3.1 with JSON Schema 2020-12
 // (PostHog's JSON Schema types). pb33f/libopenapi-validator does the same with a larger

@@ -172,3 +172,33 @@ func TestSubsetsMatchTheirManifests(t *testing.T) {
 		}
 	}
 }
+
+// TestPostHogAnswersAreClosed: PostHog's HogQLQueryResponse allows no field beyond its own
+// (JSON Schema 2020-12 through the OpenAPI 3.1 wrapper), and the request must be a HogQLQuery.
+func TestPostHogAnswersAreClosed(t *testing.T) {
+	const base = "http://127.0.0.1:1/posthog"
+	c := Checker{APIs: []API{{Name: "posthog", Base: base, Specs: []string{PostHog}}}}
+	q := base + "/api/projects/42/query/"
+	body := `{"query":{"kind":"HogQLQuery","query":"SELECT 1"},"refresh":"force_blocking"}`
+	for _, tt := range []struct {
+		name, req, resp, want string
+	}{
+		{"a plain answer", body, `{"results":[[1]],"columns":["1"],"types":["UInt8"],"hasMore":false}`, ""},
+		{"a field PostHog's type lacks", body, `{"results":[],"is_cached":false}`, "is_cached"},
+		{"no results", body, `{"columns":[]}`, "results"},
+		{"another query kind", `{"query":{"kind":"TrendsQuery","series":[]}}`, `{"results":[]}`, "kind"},
+		{"a refresh PostHog does not know", `{"query":{"kind":"HogQLQuery","query":"SELECT 1"},"refresh":"sometimes"}`, `{"results":[]}`, "refresh"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := c.Run([]Exchange{exchange("POST", q, tt.req, 200, "application/json", tt.resp)})
+			var got []string
+			for _, p := range r.Problems {
+				got = append(got, p.Error())
+			}
+			text := strings.Join(got, "\n")
+			if (tt.want == "") != (text == "") || !strings.Contains(text, tt.want) {
+				t.Errorf("problems:\n%s\nwant one naming %q", text, tt.want)
+			}
+		})
+	}
+}
