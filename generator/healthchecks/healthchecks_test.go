@@ -71,9 +71,6 @@ func (w *world) sleep(ctx context.Context, d time.Duration) error {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	f := fake.NewCloudflareHealthchecks(t)
-	// The client still pages by result_info.total_pages, which the API does not promise
-	// (docs/contract-divergences.md CF-PAGING); phase 2 of issue 13 removes this.
-	f.UndocumentedTotalPages = true
 	w := &world{t: t, f: f, cfg: testConfig()}
 	w.connect(slackURL)
 	w.slack = ""

@@ -28,9 +28,6 @@ func setup(t *testing.T) (*fake.Cloudflare, *cloudflare.Source) {
 	t.Helper()
 	f := fake.NewCloudflare(t)
 	f.Now = func() time.Time { return now }
-	// The client still pages by result_info.total_pages, which the API does not promise
-	// (docs/contract-divergences.md CF-PAGING); phase 2 of issue 13 removes this.
-	f.UndocumentedTotalPages = true
 	src, err := cloudflare.New(cloudflare.Options{Token: f.Token, AccountID: account, BaseURL: f.URL,
 		Now: func() time.Time { return now }, Sleep: noSleep}, f.Server.Client(), nil)
 	if err != nil {

@@ -34,11 +34,6 @@ type Cloudflare struct {
 	Latency time.Duration
 	// Now is the fake's clock for the dataset's notOlderThan limit; default time.Now.
 	Now func() time.Time
-	// UndocumentedTotalPages adds result_info.total_pages to lists. Cloudflare's description
-	// of the health checks list promises page, per_page, count and total_count only, so the
-	// fake leaves it out unless a test of a client that still relies on it asks
-	// (docs/contract-divergences.md CF-PAGING).
-	UndocumentedTotalPages bool
 
 	faults faults
 	calls  lockedList[string]
@@ -205,14 +200,13 @@ func cloudflareGraphQLError(w http.ResponseWriter, status int, msg, code string)
 	io.WriteString(w, CloudflareGraphQLErrorBody(msg, code))
 }
 
-// cloudflareResultInfo is a list's paging metadata: the fields Cloudflare's description
-// promises (healthchecks_result_info, aaa_result_info), and total_pages only when a test asks.
+// cloudflareResultInfo is a list's paging metadata: exactly the fields Cloudflare's
+// description promises (healthchecks_result_info, aaa_result_info); no total_pages.
 type cloudflareResultInfo struct {
-	Page       int  `json:"page"`
-	PerPage    int  `json:"per_page"`
-	Count      int  `json:"count"`
-	TotalCount int  `json:"total_count"`
-	TotalPages *int `json:"total_pages,omitempty"`
+	Page       int `json:"page"`
+	PerPage    int `json:"per_page"`
+	Count      int `json:"count"`
+	TotalCount int `json:"total_count"`
 }
 
 // cloudflareEnvelope wraps result, or the error code and msg when code is not 0.
@@ -247,9 +241,8 @@ func cloudflareNoRoute(w http.ResponseWriter, r *http.Request) {
 }
 
 // cloudflarePage answers one page of all as the v4 API pages a list: page counts from 1 and
-// per_page (perPage when the query names none) is a multiple of 5 from 5 to 1000. result_info
-// holds total_pages only when totalPages is set.
-func cloudflarePage[T any](w http.ResponseWriter, r *http.Request, all []T, perPage int, totalPages bool) {
+// per_page (perPage when the query names none) is a multiple of 5 from 5 to 1000.
+func cloudflarePage[T any](w http.ResponseWriter, r *http.Request, all []T, perPage int) {
 	page := 1
 	if v := r.URL.Query().Get("page"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -270,10 +263,6 @@ func cloudflarePage[T any](w http.ResponseWriter, r *http.Request, all []T, perP
 	lo, hi := min((page-1)*perPage, len(all)), min(page*perPage, len(all))
 	res := append(make([]T, 0, hi-lo), all[lo:hi]...) // [] rather than null when empty
 	info := &cloudflareResultInfo{Page: page, PerPage: perPage, Count: len(res), TotalCount: len(all)}
-	if totalPages {
-		n := (len(all) + perPage - 1) / perPage
-		info.TotalPages = &n
-	}
 	writeJSON(w, http.StatusOK, cloudflareEnvelope(res, info, 0, ""))
 }
 
@@ -281,7 +270,7 @@ func (c *Cloudflare) listHealthchecks(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	all := slices.Clone(c.zone(r.PathValue("zone")).healthchecks)
 	c.mu.Unlock()
-	cloudflarePage(w, r, all, 25, c.UndocumentedTotalPages) // 25: healthchecks_per_page's default
+	cloudflarePage(w, r, all, 25) // 25: healthchecks_per_page's default
 }
 
 func (c *Cloudflare) findHealthcheck(zone, id string) (int, *cloudflareZone) {

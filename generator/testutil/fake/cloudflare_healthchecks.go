@@ -31,10 +31,6 @@ type CloudflareHealthchecks struct {
 	// DefaultPerPage is the page size of a list that names none (default 25, as Cloudflare's
 	// description of the health checks list says).
 	DefaultPerPage int
-	// UndocumentedTotalPages adds result_info.total_pages to lists, which Cloudflare's
-	// description does not promise (docs/contract-divergences.md CF-PAGING); only for tests of
-	// clients that still rely on it.
-	UndocumentedTotalPages bool
 
 	faults faults
 	calls  lockedList[string]
@@ -394,7 +390,7 @@ func (c *CloudflareHealthchecks) listChecks(w http.ResponseWriter, r *http.Reque
 	c.mu.Lock()
 	all := hcCopyAll(c.zones[r.PathValue("zone")])
 	c.mu.Unlock()
-	cloudflarePage(w, r, all, c.DefaultPerPage, c.UndocumentedTotalPages)
+	cloudflarePage(w, r, all, c.DefaultPerPage)
 }
 
 func (c *CloudflareHealthchecks) getCheck(w http.ResponseWriter, r *http.Request) {
@@ -544,7 +540,7 @@ func (c *CloudflareHealthchecks) listPolicies(w http.ResponseWriter, r *http.Req
 	c.mu.Lock()
 	all := hcCopyAll(c.policies)
 	c.mu.Unlock()
-	cloudflarePage(w, r, all, c.DefaultPerPage, c.UndocumentedTotalPages)
+	cloudflarePage(w, r, all, c.DefaultPerPage)
 }
 
 func (c *CloudflareHealthchecks) getPolicy(w http.ResponseWriter, r *http.Request) {
@@ -605,7 +601,7 @@ func (c *CloudflareHealthchecks) listWebhooks(w http.ResponseWriter, r *http.Req
 	c.mu.Lock()
 	all := hcCopyAll(c.webhooks)
 	c.mu.Unlock()
-	cloudflarePage(w, r, all, c.DefaultPerPage, c.UndocumentedTotalPages)
+	cloudflarePage(w, r, all, c.DefaultPerPage)
 }
 
 func (c *CloudflareHealthchecks) createWebhook(w http.ResponseWriter, r *http.Request) {
