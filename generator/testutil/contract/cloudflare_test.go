@@ -29,7 +29,8 @@ func cloudflareAPI(base string) contract.API {
 }
 
 // TestCloudflareSourceContract runs the cloudflare source over a zone whose health checks
-// fill two pages, and checks every request it sends and every answer the fake gives.
+// fill two pages, and checks every request it sends and every answer the fake gives, and that
+// the second page is read on the paging fields the description promises.
 func TestCloudflareSourceContract(t *testing.T) {
 	f := fake.NewCloudflare(t)
 	f.Now = func() time.Time { return now }
@@ -46,8 +47,14 @@ func TestCloudflareSourceContract(t *testing.T) {
 	f.AddHealthcheck("zone1", cf.Healthcheck{Name: "portfolio-api", Address: "api.example.com", Status: "unhealthy", FailureReason: "HTTP timeout"})
 	f.SetWorker("acc123", "api-worker", fake.CloudflareWorker{Requests: 500, Errors: 3, CPUP50: 206.44, CPUP99: 1500})
 	p := config.Product{ID: "api", URL: "https://api.example.com", Cloudflare: config.Cloudflare{ZoneID: "zone1", Worker: "api-worker"}}
-	if _, err := src.Collect(context.Background(), p, now.Add(-15*time.Minute)); err != nil {
+	res, err := src.Collect(context.Background(), p, now.Add(-15*time.Minute))
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The product's check is on page 2, and the fake's result_info holds only what the
+	// description promises (no total_pages): the list is read whole by that alone.
+	if res.Snapshot.Health != "unhealthy" {
+		t.Errorf("health = %q, want unhealthy from the check on page 2", res.Snapshot.Health)
 	}
 	r := contract.Checker{APIs: []contract.API{cloudflareAPI(f.URL)}, Known: knownDivergences}.Check(t, rec.Exchanges())
 	if n := r.Operations["cloudflare POST graphql"]; n != 3 {
@@ -57,7 +64,8 @@ func TestCloudflareSourceContract(t *testing.T) {
 }
 
 // TestHealthchecksContract plans and applies a portfolio's health checks, notification policy
-// and Slack webhook destination, changes one, and deletes what is no longer wanted.
+// and Slack webhook destination, changes one, deletes what is no longer wanted, and applies
+// once more with nothing to change.
 func TestHealthchecksContract(t *testing.T) {
 	f := fake.NewCloudflareHealthchecks(t)
 	rec := contract.NewRecorder(f.Server.Client().Transport)
@@ -74,7 +82,8 @@ func TestHealthchecksContract(t *testing.T) {
 			{ID: "pay", URL: "http://api.pay.example.com:8080/v1/", HealthEndpoint: "/health", Cloudflare: config.Cloudflare{ZoneID: zone},
 				HealthCheck: config.HealthCheck{Interval: 30, Retries: 1, ExpectedCodes: []string{"2xx"}, CheckRegions: []string{"EEU", "WNAM"}}},
 		},
-		NotificationChannels: config.NotificationChannels{Email: &config.EmailChannel{Recipients: []string{"ops@example.com"}}},
+		NotificationChannels: config.NotificationChannels{Email: &config.EmailChannel{Recipients: []string{"ops@example.com"}},
+			Slack: &config.SlackChannel{}},
 	}
 	cfg.ApplyDefaults()
 	for i := range 27 { // unmanaged objects before the managed ones
@@ -99,6 +108,13 @@ func TestHealthchecksContract(t *testing.T) {
 	cfg.Products[0].HealthCheck.Interval = 120 // an update
 	cfg.Products = cfg.Products[:1]            // and a delete
 	apply()
+	// Nothing changed since, and the API returns no webhook secret to compare with the Slack
+	// URL: a third apply must change nothing.
+	before := len(f.Mutations())
+	apply()
+	if m := f.Mutations(); len(m) != before {
+		t.Errorf("an apply with nothing to change made %d changing call(s): %+v", len(m)-before, m[before:])
+	}
 	r := contract.Checker{APIs: []contract.API{cloudflareAPI(f.URL)}, Known: knownDivergences}.Check(t, rec.Exchanges())
 	t.Logf("%d exchanges:\n%s", r.Exchanges, r.Summary())
 }
