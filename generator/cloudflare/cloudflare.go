@@ -391,10 +391,36 @@ func ListInto[T any](ctx context.Context, c *Client, endpoint, query string, per
 }
 
 // GraphQL posts an Analytics query and decodes its data into v. A non-200 answer, a 200
-// carrying errors, or a body that is not JSON are errors; a rate limit the policy gives up on
-// is a *retry.RateLimitedError.
+// carrying errors (a *GraphQLError), or a body that is not JSON are errors; a rate limit the
+// policy gives up on is a *retry.RateLimitedError.
 func (c *Client) GraphQL(ctx context.Context, query string, vars map[string]any, v any) error {
 	return c.red.Error(c.graphql(ctx, query, vars, v))
+}
+
+// GraphQLError is an Analytics answer that carries errors, under HTTP 200 or not: a field the
+// plan lacks, a range too wide, or a token without the Analytics permission (extensions.code
+// "authz"; see docs/getting-started.md).
+type GraphQLError struct {
+	Status   int
+	Messages []string
+	Codes    []string // extensions.code of each error, "" when it has none
+}
+
+func (e *GraphQLError) Error() string {
+	msgs := make([]string, len(e.Messages))
+	for i, m := range e.Messages {
+		msgs[i] = m
+		if e.Codes[i] != "" {
+			msgs[i] += " (" + e.Codes[i] + ")"
+		}
+	}
+	return fmt.Sprintf("graphql: HTTP %d: %s", e.Status, strings.Join(msgs, "; "))
+}
+
+// Unauthorized says whether Cloudflare refused the query for want of a permission: an error
+// coded "authz", or HTTP 401 or 403.
+func (e *GraphQLError) Unauthorized() bool {
+	return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden || slices.Contains(e.Codes, "authz")
 }
 
 func (c *Client) graphql(ctx context.Context, query string, vars map[string]any, v any) error {
@@ -430,14 +456,12 @@ func (c *Client) graphql(ctx context.Context, query string, vars map[string]any,
 	}
 	jerr := json.Unmarshal(data, &out)
 	if len(out.Errors) > 0 {
-		msgs := make([]string, len(out.Errors))
-		for i, e := range out.Errors {
-			msgs[i] = e.Message
-			if e.Extensions.Code != "" {
-				msgs[i] += " (" + e.Extensions.Code + ")"
-			}
+		ge := &GraphQLError{Status: resp.StatusCode}
+		for _, e := range out.Errors {
+			ge.Messages = append(ge.Messages, e.Message)
+			ge.Codes = append(ge.Codes, e.Extensions.Code)
 		}
-		return fmt.Errorf("graphql: HTTP %d: %s", resp.StatusCode, strings.Join(msgs, "; "))
+		return ge
 	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("graphql: HTTP %d", resp.StatusCode)
