@@ -52,6 +52,9 @@ type GitHub struct {
 	// primaryStatus is 403 or 429 once ExhaustRateLimit was called.
 	primaryStatus int
 	secondary     []secondaryLimit
+	// onboard is what `portfolio init` and `doctor` need beyond the rest: the kind of token
+	// Token is and what it may do, and which owners are users (github_onboard.go).
+	onboard onboardState
 }
 
 // GitHubCall is one request the fake answered.
@@ -87,6 +90,10 @@ type GitHubRepo struct {
 	// the Administration permission; DenyIssuesWrite answers 403 to label writes (a token
 	// without Issues write).
 	DenyAdministration, DenyIssuesWrite bool
+
+	// Info and Workflows are what `portfolio init` and `doctor` read (github_onboard.go).
+	Info      GitHubRepoInfo
+	Workflows []GitHubWorkflow
 }
 
 // GitHubRun is a workflow run as the list shows its latest attempt.
@@ -158,6 +165,7 @@ func NewGitHub(t testing.TB) *GitHub {
 	mux.HandleFunc("GET "+p+"/repos/{owner}/{repo}/commits/{sha}", g.withRepo(g.getCommit))
 	mux.HandleFunc("GET "+p+"/repos/{owner}/{repo}/issues", g.withRepo(g.listIssues))
 	g.handleRepos(mux, p)
+	g.handleOnboard(mux, p)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		githubError(w, http.StatusNotFound, "Not Found")
 	})
@@ -251,6 +259,9 @@ func (g *GitHub) serve(w http.ResponseWriter, r *http.Request, mux http.Handler)
 	auth := r.Header.Get("Authorization")
 	if auth != "Bearer "+g.Token && auth != "token "+g.Token {
 		githubError(rec, http.StatusUnauthorized, "Bad credentials")
+		return
+	}
+	if g.tokenRefuses(rec, r) {
 		return
 	}
 	g.mu.Lock()

@@ -43,6 +43,7 @@ type PostHog struct {
 	mu          sync.Mutex
 	days        map[string]map[string]PostHogDay // filter value → day → figures
 	annotations []PostHogAnnotation
+	hosts       map[string]int64 // $host → events in the hosts query's range (posthog_hosts.go)
 }
 
 // PostHogDay is one day of a product's figures in the fake.
@@ -176,6 +177,9 @@ func (p *PostHog) query(w http.ResponseWriter, r *http.Request) {
 	}
 	sql := body.Query.Query
 	p.queries.add(sql)
+	if p.answerHosts(w, sql) {
+		return
+	}
 	fm := posthogFilter.FindStringSubmatch(sql)
 	rm := posthogRange.FindStringSubmatch(sql)
 	if fm == nil || rm == nil {
