@@ -271,10 +271,8 @@ func doJSON(ctx context.Context, client *http.Client, key, method, endpoint stri
 			Detail string `json:"detail"`
 			Code   string `json:"code"`
 		}
-		if json.Unmarshal(data, &drf) == nil && drf.Detail != "" {
-			return fmt.Errorf("HTTP %d: %s (%s)", resp.StatusCode, drf.Detail, drf.Code)
-		}
-		return fmt.Errorf("HTTP %d", resp.StatusCode)
+		json.Unmarshal(data, &drf) // not DRF's shape: the status alone says it
+		return &APIError{Status: resp.StatusCode, Detail: drf.Detail, Code: drf.Code}
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("malformed answer: %w", err)
