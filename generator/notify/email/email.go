@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	netmail "net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -214,23 +215,7 @@ func (e *Notifier) Notify(ctx context.Context, n alert.Notification) (notify.Rec
 	if err != nil {
 		return notify.Receipt{}, err
 	}
-	opts := []mail.Option{mail.WithPort(e.srv.Port), mail.WithTimeout(e.cfg.Timeout)}
-	if e.srv.Implicit {
-		opts = append(opts, mail.WithSSL())
-	} else {
-		opts = append(opts, mail.WithTLSPolicy(e.srv.STARTTLS))
-	}
-	if e.srv.Username != "" {
-		// Autodiscovery picks the strongest mechanism the server offers but never a
-		// plaintext one on an unencrypted connection; there (tests, a local relay) PLAIN is
-		// used, which go-mail allows only to localhost.
-		auth := mail.SMTPAuthAutoDiscover
-		if !e.srv.Implicit && e.srv.STARTTLS == mail.NoTLS {
-			auth = mail.SMTPAuthPlain
-		}
-		opts = append(opts, mail.WithSMTPAuth(auth), mail.WithUsername(e.srv.Username), mail.WithPassword(e.srv.Password))
-	}
-	c, err := mail.NewClient(e.srv.Host, opts...)
+	c, err := e.srv.client(e.cfg.Timeout)
 	if err != nil {
 		return notify.Receipt{}, fmt.Errorf("email: client for %s: %w", e.addr(), err)
 	}
@@ -247,7 +232,72 @@ func (e *Notifier) Notify(ctx context.Context, n alert.Notification) (notify.Rec
 	return notify.Receipt{MessageID: id}, nil
 }
 
-func (e *Notifier) addr() string { return net.JoinHostPort(e.srv.Host, strconv.Itoa(e.srv.Port)) }
+func (e *Notifier) addr() string { return e.srv.Addr() }
+
+// Addr is the server's host:port.
+func (s Server) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.Port)) }
+
+// client is a go-mail client for the server: TLS as the URL asks, and the URL's credentials.
+func (s Server) client(timeout time.Duration) (*mail.Client, error) {
+	opts := []mail.Option{mail.WithPort(s.Port), mail.WithTimeout(timeout)}
+	if s.Implicit {
+		opts = append(opts, mail.WithSSL())
+	} else {
+		opts = append(opts, mail.WithTLSPolicy(s.STARTTLS))
+	}
+	if s.Username != "" {
+		// Autodiscovery picks the strongest mechanism the server offers but never a
+		// plaintext one on an unencrypted connection; there (tests, a local relay) PLAIN is
+		// used, which go-mail allows only to localhost.
+		auth := mail.SMTPAuthAutoDiscover
+		if !s.Implicit && s.STARTTLS == mail.NoTLS {
+			auth = mail.SMTPAuthPlain
+		}
+		opts = append(opts, mail.WithSMTPAuth(auth), mail.WithUsername(s.Username), mail.WithPassword(s.Password))
+	}
+	return mail.NewClient(s.Host, opts...)
+}
+
+// Check connects to the server of smtpURL, greets it, starts TLS as the URL asks and logs in
+// with the URL's credentials; with a from address it then names that sender (MAIL FROM) and
+// takes it back (RSET), which is where a server that wants a login, or refuses the sender,
+// says so. Then it says goodbye: no mail is sent (portfolio doctor). Its errors never repeat
+// the URL.
+func Check(ctx context.Context, smtpURL, from string, timeout time.Duration) error {
+	srv, err := ParseSMTPURL(smtpURL)
+	if err != nil {
+		return err
+	}
+	if timeout <= 0 {
+		timeout = 15 * time.Second
+	}
+	c, err := srv.client(timeout)
+	if err != nil {
+		return fmt.Errorf("email: client for %s: %w", srv.Addr(), err)
+	}
+	sc, err := c.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return fmt.Errorf("email: %s: %w", srv.Addr(), err)
+	}
+	if from != "" {
+		addr := from
+		if a, err := netmail.ParseAddress(from); err == nil {
+			addr = a.Address // "Portfolio <p@example.com>" names the sender p@example.com
+		}
+		if err := sc.Mail("<" + addr + ">"); err != nil {
+			c.CloseWithSMTPClient(sc)
+			return fmt.Errorf("email: %s: MAIL FROM:<%s>: %w", srv.Addr(), addr, err)
+		}
+		if err := sc.Reset(); err != nil {
+			c.CloseWithSMTPClient(sc)
+			return fmt.Errorf("email: %s: RSET: %w", srv.Addr(), err)
+		}
+	}
+	if err := c.CloseWithSMTPClient(sc); err != nil {
+		return fmt.Errorf("email: %s: quit: %w", srv.Addr(), err)
+	}
+	return nil
+}
 
 // view is what both parts show.
 type view struct {
