@@ -488,6 +488,10 @@ func createdFilter(s string) (func(time.Time) bool, bool) {
 func (g *GitHub) listRuns(w http.ResponseWriter, r *http.Request, full string, repo *GitHubRepo) {
 	q := r.URL.Query()
 	file := r.PathValue("file")
+	if file != "" && !repo.hasWorkflow(file) {
+		githubError(w, http.StatusNotFound, "Not Found")
+		return
+	}
 	var created func(time.Time) bool
 	if v := q.Get("created"); v != "" {
 		f, ok := createdFilter(v)

@@ -37,6 +37,7 @@ type GitHubRepoInfo struct {
 }
 
 // GitHubWorkflow is a workflow of a repository.
+// With Workflows set on a repository, the runs of any other file are 404, as GitHub answers.
 type GitHubWorkflow struct {
 	Name  string // as its YAML names it; default the file name without extension
 	File  string // e.g. deploy.yml (under .github/workflows/)
@@ -93,6 +94,16 @@ func (g *GitHub) SetUser(owner string) {
 		g.onboard.users = map[string]bool{}
 	}
 	g.onboard.users[strings.ToLower(owner)] = true
+}
+
+// Issues returns a copy of the repository's issues.
+func (g *GitHub) Issues(repo string) []GitHubIssue {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if r := g.repos[repo]; r != nil {
+		return slices.Clone(r.Issues)
+	}
+	return nil
 }
 
 func (g *GitHub) handleOnboard(mux *http.ServeMux, p string) {
@@ -350,6 +361,21 @@ func (repo *GitHubRepo) workflows() []GitHubWorkflow {
 	}
 	slices.SortFunc(out, func(a, b GitHubWorkflow) int { return strings.Compare(a.File, b.File) })
 	return out
+}
+
+// hasWorkflow says whether the repository has the workflow file: GitHub answers 404 to the
+// runs of one it does not have. Without Workflows set, every file is taken to exist (tests
+// of a repository that has not run its workflow yet).
+func (repo *GitHubRepo) hasWorkflow(file string) bool {
+	if len(repo.Workflows) == 0 {
+		return true
+	}
+	for _, w := range repo.Workflows {
+		if w.File == file {
+			return true
+		}
+	}
+	return false
 }
 
 func (g *GitHub) listWorkflows(w http.ResponseWriter, r *http.Request, full string, repo *GitHubRepo) {
