@@ -32,6 +32,7 @@ const (
 type Command struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
+	Stdin          io.Reader // nil: os.Stdin (init --interactive reads it)
 }
 
 // exitError carries an exit code up to Main.
@@ -85,6 +86,9 @@ func (c *Command) Main(args []string) int {
 	}
 	root := a.rootCommand()
 	root.SetArgs(args)
+	if c.Stdin != nil {
+		root.SetIn(c.Stdin)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	err := root.ExecuteContext(ctx)
@@ -132,7 +136,7 @@ func (a *app) rootCommand() *cobra.Command {
 	for _, sub := range []func() *cobra.Command{
 		a.runCommand, a.collectCommand, a.buildCommand, a.doraCommand, a.alertCommand,
 		a.publishCommand, a.serveCommand, a.validateCommand, a.demoCommand, a.versionCommand,
-		a.healthchecksCommand, a.reposCommand,
+		a.healthchecksCommand, a.reposCommand, a.initCommand, a.doctorCommand,
 	} {
 		root.AddCommand(sub())
 	}

@@ -9,7 +9,7 @@ import (
 // checkData warns when the data folder still holds the template's demo history: a real run
 // does not collect into it (demo and real data are never mixed).
 func checkData(o Options) Check {
-	c := Check{Name: "data " + o.DataDir}
+	c := Check{Name: "data folder " + o.DataDir}
 	if o.DataDir == "" {
 		c.Status, c.Detail = Skip, "no data folder given"
 		return c

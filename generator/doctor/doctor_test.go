@@ -274,7 +274,7 @@ func TestMissingCredentialsDegrade(t *testing.T) {
 	if r.ExitCode() != doctor.ExitDegraded {
 		t.Errorf("exit %d, want 3:\n%s", r.ExitCode(), text)
 	}
-	want(t, r, "data "+w.data, doctor.Warn, "demo data", "portfolio init --org ORG --write")
+	want(t, r, "data folder "+w.data, doctor.Warn, "demo data", "portfolio init --org ORG --write")
 	want(t, r, "github token", doctor.Warn, "GITHUB_TOKEN is not set", "PORTFOLIO_GITHUB_TOKEN")
 	want(t, r, "cloudflare token", doctor.Warn, "CLOUDFLARE_API_TOKEN is not set: traffic, latency, errors and health checks are not collected, and the site is not published", "")
 	want(t, r, "posthog", doctor.Warn, "POSTHOG_HOST, POSTHOG_PERSONAL_API_KEY, POSTHOG_PROJECT_ID not set", "")
