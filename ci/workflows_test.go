@@ -258,6 +258,46 @@ func TestReposWorkflow(t *testing.T) {
 	}
 }
 
+// TestDoctorWorkflow checks the credentials check: manual only, the report's permissions less
+// pushing, the very secrets report.yml maps (so it judges what the report gets), the report in
+// the job summary, exit 1 a failure and exit 3 a warning, and --send-test only when asked.
+func TestDoctorWorkflow(t *testing.T) {
+	w := parse(t, "doctor.yml")
+	if len(w.On) != 1 {
+		t.Fatalf("triggers: %d, want workflow_dispatch only", len(w.On))
+	}
+	d, ok := w.On[0].(*actionlint.WorkflowDispatchEvent)
+	if !ok {
+		t.Fatalf("trigger %T, want workflow_dispatch", w.On[0])
+	}
+	if in := d.Inputs["send-test"]; in == nil || in.Type != actionlint.WorkflowDispatchEventInputTypeBoolean {
+		t.Error("want a boolean send-test input")
+	}
+	if got := scopes(w.Permissions); len(got) != 2 || got["contents"] != "read" || got["issues"] != "write" {
+		t.Errorf("permissions = %v, want contents: read and issues: write (report.yml's, less pushing)", got)
+	}
+	job := w.Jobs["doctor"]
+	if job == nil {
+		t.Fatal("no doctor job")
+	}
+	script := runScripts(job)
+	for _, want := range []string{`go build -o "$RUNNER_TEMP/portfolio" ./cmd/portfolio`, `args=(doctor --summary "$GITHUB_STEP_SUMMARY")`,
+		`if [ "$SEND_TEST" = "true" ]; then`, `args+=(--send-test)`, `3) echo "::warning`, `*) echo "::error`, `exit "$code"`} {
+		if !strings.Contains(script, want) {
+			t.Errorf("run scripts lack %q", want)
+		}
+	}
+	env, report := stepEnv(job), stepEnv(parse(t, "report.yml").Jobs["report"])
+	for name, v := range report {
+		if env[name] != v {
+			t.Errorf("env %s = %q, want report.yml's %q", name, env[name], v)
+		}
+	}
+	if env["SEND_TEST"] != "${{ inputs.send-test }}" {
+		t.Errorf("SEND_TEST = %q", env["SEND_TEST"])
+	}
+}
+
 func TestEveryJobHasATimeout(t *testing.T) {
 	for _, f := range workflowFiles(t) {
 		w := parse(t, filepath.Base(f))
