@@ -178,12 +178,11 @@ func guessProduct(ctx context.Context, o Options, r repo) productGuess {
 	if r.fork {
 		g.say("repository", "%s is a fork: drop it if it is not a product of yours", r.full)
 	}
-	switch u, why := homepageURL(r.homepage); {
-	case u != "":
-		g.doc.URL = u
-		g.say("url", "%s", why)
-	default:
-		g.say("url", "%s", why)
+	u, why := homepageURL(r.homepage)
+	g.say("url", "%s", why)
+	if u != "" {
+		g.doc.URL, g.doc.HealthEndpoint = u, "/"
+		g.say("health_endpoint", "the home page, so uptime is measured from the first run: name the product's health endpoint (like /healthz) when it has one")
 	}
 	g.guessDeploy(ctx, o, r)
 	g.guessLabel(ctx, o, r)

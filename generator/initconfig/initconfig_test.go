@@ -305,6 +305,9 @@ func TestAsk(t *testing.T) {
 	if strings.Join(ids, " ") != "handbook payments storefront" {
 		t.Fatalf("products %v, want handbook payments storefront", ids)
 	}
+	if d := p.Document.Products[0]; d.URL != "" || d.HealthEndpoint != "" {
+		t.Errorf("handbook %+v: want no url and no health endpoint", d)
+	}
 	sf := p.Document.Products[2]
 	if sf.URL != "https://store.example.org" || sf.Cloudflare != nil {
 		t.Errorf("storefront %+v: want the new url and no zone guessed from the old one", sf)

@@ -77,6 +77,10 @@ func Ask(in io.Reader, out io.Writer, p *Proposal) error {
 			}
 			if u != d.URL {
 				d.URL = u
+				d.HealthEndpoint = ""
+				if u != "" {
+					d.HealthEndpoint = "/"
+				}
 				r.Reasons = append(r.Reasons, Reason{Field: "url", Why: "set at the prompt"})
 				if d.Cloudflare != nil || d.PostHog != nil {
 					d.Cloudflare, d.PostHog = nil, nil

@@ -26,15 +26,18 @@ type Site struct {
 
 // Product is one proposed product, in the order of the fields of the configuration.
 type Product struct {
-	ID          string      `json:"id"`
-	Name        string      `json:"name,omitempty"`
-	Description string      `json:"description,omitempty"`
-	URL         string      `json:"url,omitempty"`
-	Repository  string      `json:"repository,omitempty"`
-	Cloudflare  *Cloudflare `json:"cloudflare,omitempty"`
-	Deploy      *Deploy     `json:"deploy,omitempty"`
-	Incidents   *Incidents  `json:"incidents,omitempty"`
-	PostHog     *PostHog    `json:"posthog,omitempty"`
+	ID          string `json:"id"`
+	Name        string `json:"name,omitempty"`
+	Description string `json:"description,omitempty"`
+	URL         string `json:"url,omitempty"`
+	// HealthEndpoint is "/" with a url: the probe and the health check fetch the home page
+	// until a real health endpoint is named.
+	HealthEndpoint string      `json:"health_endpoint,omitempty"`
+	Repository     string      `json:"repository,omitempty"`
+	Cloudflare     *Cloudflare `json:"cloudflare,omitempty"`
+	Deploy         *Deploy     `json:"deploy,omitempty"`
+	Incidents      *Incidents  `json:"incidents,omitempty"`
+	PostHog        *PostHog    `json:"posthog,omitempty"`
 }
 
 // Cloudflare is the product's zone.
