@@ -206,7 +206,7 @@ func TestCloudflareTokenWithoutAnalytics(t *testing.T) {
 	}
 	want(t, r, "cloudflare token", doctor.OK, "valid", "")
 	want(t, r, "cloudflare zone "+zoneShop+" (shop.example.com)", doctor.Fail,
-		"analytics refused (graphql: HTTP 200: Actor does not have permission 'com.cloudflare.api.account.zone.analytics.read' for zone (authz)) (readable: health checks)",
+		"analytics refused (graphql: HTTP 200: Actor does not have permission 'com.cloudflare.api.account.zone.analytics.read' for zone "+zoneShop+" (authz)) (readable: health checks)",
 		"add Zone → Analytics → Read for this zone")
 	want(t, r, "cloudflare pages acme-portfolio", doctor.Fail, "may read the project but not deploy to it (HTTP 403: 10000 Authentication error)",
 		"Cloudflare Pages → Edit")

@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -229,18 +230,22 @@ func (c *CloudflareAccount) listZones(w http.ResponseWriter, r *http.Request) {
 // graphql refuses a query the token may not make, else hands it to the Analytics fake.
 func (c *CloudflareAccount) graphql(w http.ResponseWriter, r *http.Request) {
 	_, body := requestKey(r, "")
-	q := string(body)
+	var req struct {
+		Query     string         `json:"query"`
+		Variables map[string]any `json:"variables"`
+	}
+	json.Unmarshal(body, &req) // the Analytics fake answers a malformed body
 	var perm CloudflarePermission
-	var what, scope string
+	var what, scope, id string
 	switch {
-	case strings.Contains(q, "workersInvocationsAdaptive"):
-		perm, what, scope = CloudflareAccountAnalyticsRead, "com.cloudflare.api.account.analytics.read", "account"
-	case strings.Contains(q, "zones"):
-		perm, what, scope = CloudflareAnalyticsRead, "com.cloudflare.api.account.zone.analytics.read", "zone"
+	case strings.Contains(req.Query, "workersInvocationsAdaptive"):
+		perm, what, scope, id = CloudflareAccountAnalyticsRead, "com.cloudflare.api.account.analytics.read", "account", fmt.Sprint(req.Variables["accountTag"])
+	case strings.Contains(req.Query, "zones"):
+		perm, what, scope, id = CloudflareAnalyticsRead, "com.cloudflare.api.account.zone.analytics.read", "zone", fmt.Sprint(req.Variables["zoneTag"])
 	}
 	if perm != "" && !c.has(perm) {
 		writeJSON(w, http.StatusOK, map[string]any{"data": nil, "errors": []map[string]any{{
-			"message":    fmt.Sprintf("Actor does not have permission '%s' for %s", what, scope),
+			"message":    fmt.Sprintf("Actor does not have permission '%s' for %s %s", what, scope, id),
 			"path":       []string{"viewer", scope + "s", "0"},
 			"extensions": map[string]any{"code": "authz", "timestamp": "2026-06-30T12:00:00Z"},
 		}}})
