@@ -67,8 +67,10 @@ run starts clean (--keep-demo-data keeps it). --interactive asks about each prod
 			if err != nil {
 				return withCode(ExitFailure, err)
 			}
+			var prompt *initconfig.Prompter
 			if interactive {
-				if err := initconfig.Ask(cmd.InOrStdin(), a.stderr, p); err != nil {
+				prompt = initconfig.NewPrompter(cmd.InOrStdin(), a.stderr)
+				if err := initconfig.Ask(prompt, p); err != nil {
 					return withCode(ExitFailure, err)
 				}
 			}
@@ -84,7 +86,7 @@ run starts clean (--keep-demo-data keeps it). --interactive asks about each prod
 				fmt.Fprintf(a.stderr, "\nNothing written: check the proposal, then run again with --write to write %s.\n", a.configPath)
 				return nil
 			}
-			return a.writeInit(cmd, data, len(p.Document.Products), force, interactive, keepDemo)
+			return a.writeInit(cmd, data, len(p.Document.Products), force, prompt, keepDemo)
 		},
 	}
 	f := cmd.Flags()
@@ -129,15 +131,17 @@ func (a *app) initOptions(org string, named []string) (initconfig.Options, error
 	return o, nil
 }
 
-// writeInit writes the config and clears the demo data.
-func (a *app) writeInit(cmd *cobra.Command, data []byte, products int, force, interactive, keepDemo bool) error {
+// writeInit writes the config and clears the demo data. With a prompt, an existing config is
+// replaced only when the person says so.
+func (a *app) writeInit(cmd *cobra.Command, data []byte, products int, force bool, prompt *initconfig.Prompter, keepDemo bool) error {
 	if _, err := os.Stat(a.configPath); err == nil && !force {
-		if !interactive {
+		if prompt == nil {
 			return withCode(ExitFailure, fmt.Errorf("init: %s exists: add --force to replace it (git keeps the old one)", a.configPath))
 		}
-		fmt.Fprintf(a.stderr, "%s exists. Replace it? y/n [n]: ", a.configPath)
-		var answer string
-		fmt.Fscanln(cmd.InOrStdin(), &answer)
+		answer, err := prompt.Ask(a.configPath+" exists: replace it? y/n", "n")
+		if err != nil {
+			return withCode(ExitFailure, err)
+		}
 		if !strings.HasPrefix(strings.ToLower(answer), "y") {
 			return withCode(ExitFailure, fmt.Errorf("init: %s kept; nothing written", a.configPath))
 		}

@@ -188,6 +188,17 @@ func TestInitInteractive(t *testing.T) {
 	if m, _ := store.Open(w.data).Meta(); m.Generator != "demo" {
 		t.Error("--keep-demo-data removed the demo data")
 	}
+
+	// Again, into the file just written: the same prompts, then whether to replace it.
+	w.stdin = "n\n\nstorefront\n\nn\n"
+	code, _, errs = w.run("init", "--org", "acme", "--interactive", "--write")
+	if code != ExitFailure || !strings.Contains(errs, "exists: replace it? y/n [n]") || !strings.Contains(errs, "kept; nothing written") {
+		t.Errorf("exit %d:\n%s", code, errs)
+	}
+	w.stdin = "n\n\nstorefront\n\ny\n"
+	if code, _, errs = w.run("init", "--org", "acme", "--interactive", "--write"); code != ExitOK || !strings.Contains(errs, "Wrote ") {
+		t.Errorf("exit %d:\n%s", code, errs)
+	}
 	for _, want := range []string{"keep this product? y/n [y]", "id [shop]", "acme/api  left out at the prompt"} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errs)

@@ -295,7 +295,7 @@ func TestAsk(t *testing.T) {
 		"y", "handbook", "", "https://store.example.org",
 	}, "\n") + "\n"
 	var out bytes.Buffer
-	if err := initconfig.Ask(strings.NewReader(in), &out, p); err != nil {
+	if err := initconfig.Ask(initconfig.NewPrompter(strings.NewReader(in), &out), p); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	var ids []string
@@ -323,7 +323,7 @@ func TestAsk(t *testing.T) {
 	if _, err := p.JSON("portfolio.json"); err != nil {
 		t.Error(err)
 	}
-	if err := initconfig.Ask(strings.NewReader("\n"), &out, p); err == nil || !strings.Contains(err.Error(), "input ended") {
+	if err := initconfig.Ask(initconfig.NewPrompter(strings.NewReader("\n"), &out), p); err == nil || !strings.Contains(err.Error(), "input ended") {
 		t.Errorf("input ending early: %v", err)
 	}
 }

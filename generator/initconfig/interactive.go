@@ -11,25 +11,40 @@ import (
 
 var validID = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
+// Prompter asks questions at a terminal, one line an answer. Use one per input: it reads
+// ahead.
+type Prompter struct {
+	sc  *bufio.Scanner
+	out io.Writer
+}
+
+// NewPrompter reads answers from in and writes questions to out.
+func NewPrompter(in io.Reader, out io.Writer) *Prompter {
+	return &Prompter{sc: bufio.NewScanner(in), out: out}
+}
+
+// Ask asks q, showing the default def, and returns the answer, or def for an empty one. It
+// fails when the input ends.
+func (pr *Prompter) Ask(q, def string) (string, error) {
+	fmt.Fprintf(pr.out, "  %s [%s]: ", q, def)
+	if !pr.sc.Scan() {
+		if err := pr.sc.Err(); err != nil {
+			return "", err
+		}
+		return "", errors.New("init: the input ended before every question was answered")
+	}
+	if a := strings.TrimSpace(pr.sc.Text()); a != "" {
+		return a, nil
+	}
+	return def, nil
+}
+
 // Ask goes through the proposal with a person at a terminal, product by product: keep it or
 // not, its id, its URL. An empty answer keeps what is proposed. A changed URL drops the zone
 // and PostHog host guessed from the old one. It fails when the input ends early or no product
 // is kept.
-func Ask(in io.Reader, out io.Writer, p *Proposal) error {
-	sc := bufio.NewScanner(in)
-	ask := func(q, def string) (string, error) {
-		fmt.Fprintf(out, "  %s [%s]: ", q, def)
-		if !sc.Scan() {
-			if err := sc.Err(); err != nil {
-				return "", err
-			}
-			return "", errors.New("init: the input ended before every question was answered")
-		}
-		if a := strings.TrimSpace(sc.Text()); a != "" {
-			return a, nil
-		}
-		return def, nil
-	}
+func Ask(pr *Prompter, p *Proposal) error {
+	ask, out := pr.Ask, pr.out
 	var docs []Product
 	var reasons []ProductReasons
 	taken := map[string]bool{}
