@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	cf "github.com/cloudflare/cloudflare-go"
 )
 
 // CloudflareAccountPrefix is where the CloudflareAccount fake mounts the v4 API.
@@ -66,7 +64,7 @@ type CloudflareAccount struct {
 	calls  lockedList[string]
 
 	mu     sync.Mutex
-	zones  []cf.Zone
+	zones  []cloudflareZoneItem
 	denied map[CloudflarePermission]bool
 }
 
@@ -102,10 +100,25 @@ func (c *CloudflareAccount) AddZone(id, name, status string) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
-	c.zones = append(c.zones, cf.Zone{ID: id, Name: name, Status: status, Type: "full", CreatedOn: now, ModifiedOn: now,
-		NameServers: []string{"ada.ns.cloudflare.com", "bob.ns.cloudflare.com"},
-		Account:     cf.Account{ID: c.AccountID, Name: "Acme"}})
+	c.zones = append(c.zones, cloudflareZoneItem{id: id, name: name, status: status})
+}
+
+// cloudflareZoneItem is a zone of the list.
+type cloudflareZoneItem struct{ id, name, status string }
+
+// json is the zone as GET /zones lists it: the fields Cloudflare's description requires
+// (nullable ones null), and status, paused and type, which the API sends beside them.
+func (z cloudflareZoneItem) json(account string) map[string]any {
+	at := "2026-01-05T10:00:00.000000Z"
+	return map[string]any{
+		"id": z.id, "name": z.name, "status": z.status, "paused": false, "type": "full", "development_mode": 0,
+		"name_servers": []string{"ada.ns.cloudflare.com", "bob.ns.cloudflare.com"}, "original_name_servers": nil,
+		"original_registrar": nil, "original_dnshost": nil, "created_on": at, "modified_on": at, "activated_on": at,
+		"meta": map[string]any{"cdn_only": false, "custom_certificate_quota": 0, "dns_only": false, "foundation_dns": false,
+			"page_rule_quota": 3, "phishing_detected": false, "step": 2},
+		"owner":   map[string]any{"id": account, "name": "Acme", "type": "organization"},
+		"account": map[string]any{"id": account, "name": "Acme"},
+	}
 }
 
 // Inject adds a fault, matched against "METHOD /path?query body" without the prefix.
@@ -209,18 +222,18 @@ func (c *CloudflareAccount) listZones(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c.mu.Lock()
-	var zones []cf.Zone
+	var zones []map[string]any
 	if !c.denied[CloudflareZoneRead] {
 		for _, z := range c.zones {
-			if (q.Get("name") == "" || z.Name == q.Get("name")) && (q.Get("account.id") == "" || z.Account.ID == q.Get("account.id")) {
-				zones = append(zones, z)
+			if (q.Get("name") == "" || z.name == q.Get("name")) && (q.Get("account.id") == "" || c.AccountID == q.Get("account.id")) {
+				zones = append(zones, z.json(c.AccountID))
 			}
 		}
 	}
 	c.mu.Unlock()
-	slices.SortFunc(zones, func(a, b cf.Zone) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(zones, func(a, b map[string]any) int { return strings.Compare(a["name"].(string), b["name"].(string)) })
 	lo, hi := min((page-1)*per, len(zones)), min(page*per, len(zones))
-	res := append([]cf.Zone{}, zones[lo:hi]...)
+	res := append([]map[string]any{}, zones[lo:hi]...)
 	// The zones list documents page, per_page, count and total_count: no total_pages.
 	env := cloudflareEnvelope(res, nil, 0, "")
 	env["result_info"] = map[string]int{"page": page, "per_page": per, "count": len(res), "total_count": len(zones)}

@@ -701,7 +701,7 @@ func commitJSON(full string, c GitHubCommit) map[string]any {
 	cm["message"] = c.Message
 	cm["author"].(map[string]any)["date"] = ts(c.Authored)
 	cm["committer"].(map[string]any)["date"] = ts(c.Authored)
-	var parents []any
+	parents := []any{} // a root commit has none: [], never null
 	for _, p := range c.Parents {
 		parents = append(parents, map[string]any{"sha": p, "url": "https://api.github.com/repos/" + full + "/commits/" + p})
 	}

@@ -231,6 +231,9 @@ func (g *GitHub) getUser(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	m := jsonObject(fixture("get-authenticated-user.json"))
+	// The description's user is oneOf private-user and public-user, told apart by
+	// user_view_type, which its example predates.
+	m["user_view_type"] = "private"
 	if login := g.onboard.token.Login; login != "" {
 		m["login"], m["html_url"], m["url"] = login, "https://github.com/"+login, "https://api.github.com/users/"+login
 	}
@@ -250,9 +253,14 @@ func (g *GitHub) rateLimit(w http.ResponseWriter, r *http.Request) {
 	}, "rate": core})
 }
 
-// repoJSON is a repository as the lists show it: GitHub's example with this one's fields.
-func repoJSON(full string, repo *GitHubRepo, ownerIsUser bool) map[string]any {
-	raw, _ := json.Marshal(fixture("list-org-repos.json").([]any)[0])
+// repoJSON is a repository as a list shows it: GitHub's example of that list (a minimal
+// repository for the owner lists, a full one for the installation's) with this one's fields.
+func repoJSON(example, full string, repo *GitHubRepo, ownerIsUser bool) map[string]any {
+	tmpl := fixture(example)
+	if m, ok := tmpl.(map[string]any); ok {
+		tmpl = m["repositories"]
+	}
+	raw, _ := json.Marshal(tmpl.([]any)[0])
 	owner, name, _ := strings.Cut(full, "/")
 	raw = []byte(strings.ReplaceAll(string(raw), "octocat/Hello-World", full))
 	var m map[string]any
@@ -316,7 +324,7 @@ func (g *GitHub) listOwnerRepos(users bool) http.HandlerFunc {
 			case typ == "public" && repo.Info.Private, typ == "private" && !repo.Info.Private,
 				typ == "forks" && !repo.Info.Fork, typ == "sources" && repo.Info.Fork:
 			default:
-				list = append(list, repoJSON(full, repo, isUser))
+				list = append(list, repoJSON("list-org-repos.json", full, repo, isUser))
 			}
 		}
 		page, link, ok := githubPage(w, r, list, 30)
@@ -339,7 +347,7 @@ func (g *GitHub) installationRepos(w http.ResponseWriter, r *http.Request) {
 	slices.Sort(names)
 	var list []any
 	for _, full := range names {
-		list = append(list, repoJSON(full, g.repos[full], g.onboard.users[strings.ToLower(strings.Split(full, "/")[0])]))
+		list = append(list, repoJSON("list-installation-repos.json", full, g.repos[full], g.onboard.users[strings.ToLower(strings.Split(full, "/")[0])]))
 	}
 	page, link, ok := githubPage(w, r, list, 30)
 	if !ok {
