@@ -41,7 +41,7 @@ data could not be read, 2 bad usage or config.`,
 			if err != nil {
 				return withCode(ExitFailure, err)
 			}
-			if meta.Generator == "demo" && !dryRun {
+			if meta.Rules().ReadOnly && !dryRun {
 				fmt.Fprintf(a.stdout, "alert: %s holds the demo history: evaluating without sending or saving (as --dry-run)\n", a.dataDir)
 				dryRun = true
 			}

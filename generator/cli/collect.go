@@ -47,7 +47,7 @@ Credentials come from the environment only; see docs/collect.md.`,
 			st := a.store()
 			if meta, err := st.Meta(); err != nil {
 				return withCode(ExitFailure, err)
-			} else if meta.Generator == "demo" {
+			} else if meta.Rules().ReadOnly {
 				return withCode(ExitFailure, fmt.Errorf("%s holds the demo history written by 'portfolio demo'; collecting into it would mix real and made-up data: use --data with an empty folder", a.dataDir))
 			}
 			sum, err := a.collect(cmd.Context(), cfg, st, shard, only, false)

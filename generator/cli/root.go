@@ -158,8 +158,8 @@ func (a *app) setup() error {
 	if a.nowFlag == "" {
 		a.now = time.Now().UTC().Truncate(time.Second)
 		// Demo data describes a fixed moment: show it as of then, not as hours of staleness.
-		if m, err := store.Open(a.dataDir).Meta(); err == nil && m.Generator == "demo" && !m.AsOf.IsZero() {
-			a.now, a.demoClock = m.AsOf, true
+		if m, err := store.Open(a.dataDir).Meta(); err == nil && !m.Rules().Clock.IsZero() {
+			a.now, a.demoClock = m.Rules().Clock, true
 			a.log.Info("demo data: the clock defaults to the demo's last snapshot (set --now to change)", "now", a.now.Format(time.RFC3339))
 		}
 	} else {

@@ -120,7 +120,7 @@ func (a *app) runPipeline(ctx context.Context, cfg *config.Config, o runOptions)
 	if err != nil {
 		return withCode(ExitFailure, err)
 	}
-	demo := meta.Generator == "demo" // demo data is only read
+	demo := meta.Demo()
 
 	if !demo {
 		unlock, err := st.Lock(ctx, a.log)
