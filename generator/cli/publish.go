@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/publish"
 	"github.com/portfolio-report/portfolio/generator/publish/cloudflarepages"
+	"github.com/portfolio-report/portfolio/generator/skip"
 )
 
 // publishFlags are publish's own flags; run can reuse them.
@@ -58,8 +58,8 @@ and message label the deployment; they default to GITHUB_SHA and git log -1 when
 	return cmd
 }
 
-// publisher returns the configured publisher, or an error wrapping publish.ErrSkipped with the
-// reason when credentials or the project are missing.
+// publisher returns the configured publisher, or a *skip.Error with the reason when
+// credentials or the project are missing.
 func (a *app) publisher(cfg *config.Config, skipCaching bool) (publish.Publisher, error) {
 	opts := []cloudflarepages.Option{cloudflarepages.WithRedactor(a.redactor)}
 	if skipCaching {
@@ -92,14 +92,14 @@ func (a *app) publishMeta(ctx context.Context, pf publishFlags) publish.Meta {
 // list, or why it was skipped (then the error is nil and the Deployment zero).
 func (a *app) publishSite(ctx context.Context, cfg *config.Config, pf publishFlags) (publish.Deployment, error) {
 	p, err := a.publisher(cfg, pf.skipCaching)
-	if errors.Is(err, publish.ErrSkipped) {
+	if reason, ok := skip.Reason(err); ok {
 		if pf.dryRun {
-			return a.localPlan(err)
+			return a.localPlan(reason)
 		}
 		if pf.summarised {
 			return publish.Deployment{}, err // the caller reports the skip and its reason
 		}
-		fmt.Fprintf(a.stdout, "publish: %v\n", err)
+		fmt.Fprintf(a.stdout, "publish: skipped: %s\n", reason)
 		return publish.Deployment{}, nil
 	}
 	if err != nil {
@@ -124,7 +124,7 @@ func (a *app) publishSite(ctx context.Context, cfg *config.Config, pf publishFla
 
 // localPlan is a dry run without credentials: every file of the site would be uploaded, as far
 // as we can tell without asking Cloudflare.
-func (a *app) localPlan(reason error) (publish.Deployment, error) {
+func (a *app) localPlan(reason string) (publish.Deployment, error) {
 	site, err := cloudflarepages.Scan(a.outDir, 0)
 	if err != nil {
 		return publish.Deployment{}, withCode(ExitFailure, err)
@@ -136,7 +136,7 @@ func (a *app) localPlan(reason error) (publish.Deployment, error) {
 	for _, f := range site.Files {
 		d.Plan = append(d.Plan, publish.PlannedFile{Path: f.Path, Hash: f.Hash, Size: f.Size, ContentType: f.ContentType})
 	}
-	fmt.Fprintf(a.stdout, "publish: %v; listing every file, since Cloudflare cannot be asked which it has\n", reason)
+	fmt.Fprintf(a.stdout, "publish: skipped: %s; listing every file, since Cloudflare cannot be asked which it has\n", reason)
 	a.printPlan(d)
 	fmt.Fprintf(a.stdout, "publish: %s\n", d.Summary())
 	return d, nil

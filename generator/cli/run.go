@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,9 +15,9 @@ import (
 	"github.com/portfolio-report/portfolio/generator/alert"
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/progress"
-	"github.com/portfolio-report/portfolio/generator/publish"
 	"github.com/portfolio-report/portfolio/generator/run"
 	"github.com/portfolio-report/portfolio/generator/site"
+	"github.com/portfolio-report/portfolio/generator/skip"
 	"github.com/portfolio-report/portfolio/generator/source"
 	"github.com/portfolio-report/portfolio/generator/source/posthog"
 	"github.com/portfolio-report/portfolio/generator/store"
@@ -204,9 +203,10 @@ func (a *app) runPipeline(ctx context.Context, cfg *config.Config, o runOptions)
 		rep.add(stepPublish, "skipped", "--dry-run")
 	default:
 		d, err := a.publishSite(ctx, cfg, o.publish)
+		reason, skipped := skip.Reason(err)
 		switch {
-		case errors.Is(err, publish.ErrSkipped):
-			rep.add(stepPublish, "skipped", strings.TrimPrefix(err.Error(), "skipped: "))
+		case skipped:
+			rep.add(stepPublish, "skipped", reason)
 		case err != nil:
 			rep.add(stepPublish, "failed", err.Error())
 			rep.code = ExitFailure

@@ -18,6 +18,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/redact"
+	"github.com/portfolio-report/portfolio/generator/skip"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
 
@@ -336,7 +337,7 @@ func (o *Options) outcome(product, source string, sl slot, prev *record.Snapshot
 	var rl *RateLimitedError
 	switch {
 	case sl.err == nil:
-	case errors.Is(sl.err, ErrSkipped):
+	case isSkip(sl.err):
 		st = record.SourceStatus{State: record.StateSkipped, Msg: o.Redactor.String(sl.err.Error())}
 	case errors.As(sl.err, &rl):
 		st = record.SourceStatus{State: record.StateRateLimited, Msg: o.Redactor.String(sl.err.Error())}
@@ -362,6 +363,11 @@ func (o *Options) outcome(product, source string, sl slot, prev *record.Snapshot
 		st.Fails++
 	}
 	return Outcome{Product: product, Source: source, Status: st, Duration: sl.dur}
+}
+
+func isSkip(err error) bool {
+	_, ok := skip.Reason(err)
+	return ok
 }
 
 // mergeSnapshot copies the fields a source filled into the product's snapshot.

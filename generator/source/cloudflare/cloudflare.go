@@ -20,6 +20,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/retry"
+	"github.com/portfolio-report/portfolio/generator/skip"
 	"github.com/portfolio-report/portfolio/generator/source"
 )
 
@@ -151,9 +152,9 @@ func (s *Source) Collect(ctx context.Context, p config.Product, since time.Time)
 	c := p.Cloudflare
 	switch {
 	case c.ZoneID == "" && c.Worker == "":
-		return source.Result{}, source.Skip("no cloudflare.zone_id or cloudflare.worker configured")
+		return source.Result{}, skip.Because("no cloudflare.zone_id or cloudflare.worker configured")
 	case s.api == nil:
-		return source.Result{}, source.Skip(config.EnvCloudflareToken + " not set")
+		return source.Result{}, skip.Because(config.EnvCloudflareToken + " not set")
 	}
 	end := s.opt.Now().UTC().Truncate(time.Second)
 	start := since.UTC()

@@ -22,6 +22,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/retry"
+	"github.com/portfolio-report/portfolio/generator/skip"
 	"github.com/portfolio-report/portfolio/generator/source"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
@@ -133,10 +134,10 @@ func (s *Source) Limits() source.Limits {
 // Merge's rule), even when a later step fails.
 func (s *Source) Collect(ctx context.Context, p config.Product, _ time.Time) (source.Result, error) {
 	if s.opt.Token == "" {
-		return source.Result{}, source.Skip(config.EnvGitHubToken + " not set")
+		return source.Result{}, skip.Because(config.EnvGitHubToken + " not set")
 	}
 	if p.Repository == "" {
-		return source.Result{}, source.Skip("no repository configured")
+		return source.Result{}, skip.Because("no repository configured")
 	}
 	if s.err != nil {
 		return source.Result{}, s.err

@@ -20,6 +20,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/retry"
+	"github.com/portfolio-report/portfolio/generator/skip"
 	"github.com/portfolio-report/portfolio/generator/source"
 )
 
@@ -142,7 +143,7 @@ func Query(p config.PostHog, now time.Time) (string, error) {
 		}
 		filter = "properties.product = '" + p.Product + "'"
 	default:
-		return "", source.Skip("no posthog.host or posthog.product configured")
+		return "", skip.Because("no posthog.host or posthog.product configured")
 	}
 	cols := []string{"toDate(toTimeZone(timestamp, 'UTC')) AS day", "count(DISTINCT person_id) AS dau",
 		"countIf(event = '$pageview') AS pageviews"}
@@ -163,7 +164,7 @@ func Query(p config.PostHog, now time.Time) (string, error) {
 // days (days without events are zero). since is unused: the same days are read every run.
 func (s *Source) Collect(ctx context.Context, p config.Product, _ time.Time) (source.Result, error) {
 	if p.PostHog.Host == "" && p.PostHog.Product == "" {
-		return source.Result{}, source.Skip("no posthog.host or posthog.product configured")
+		return source.Result{}, skip.Because("no posthog.host or posthog.product configured")
 	}
 	var missing []string
 	for _, kv := range [][2]string{{config.EnvPostHogHost, s.opt.Host}, {config.EnvPostHogPersonalKey, s.opt.PersonalKey}, {config.EnvPostHogProjectID, s.opt.ProjectID}} {
@@ -172,7 +173,7 @@ func (s *Source) Collect(ctx context.Context, p config.Product, _ time.Time) (so
 		}
 	}
 	if len(missing) > 0 {
-		return source.Result{}, source.Skip(strings.Join(missing, ", ") + " not set")
+		return source.Result{}, skip.Because(strings.Join(missing, ", ") + " not set")
 	}
 	now := s.opt.Now()
 	sql, err := Query(p.PostHog, now)

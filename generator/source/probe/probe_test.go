@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/portfolio-report/portfolio/generator/config"
-	"github.com/portfolio-report/portfolio/generator/source"
+	"github.com/portfolio-report/portfolio/generator/skip"
 	"github.com/portfolio-report/portfolio/generator/source/probe"
 )
 
@@ -148,7 +148,7 @@ func TestProbeSkips(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := probe.New(nil, nil).Collect(context.Background(), tt.p, time.Time{})
-			if !errors.Is(err, source.ErrSkipped) || err.Error() != tt.want {
+			if !errors.As(err, new(*skip.Error)) || err.Error() != tt.want {
 				t.Errorf("err = %v, want skipped %q", err, tt.want)
 			}
 		})
@@ -157,7 +157,7 @@ func TestProbeSkips(t *testing.T) {
 
 func TestProbeRejectsNonHTTPURL(t *testing.T) {
 	_, err := probe.New(nil, nil).Collect(context.Background(), config.Product{ID: "a", URL: "ftp://x.test", HealthEndpoint: "/h"}, time.Time{})
-	if err == nil || errors.Is(err, source.ErrSkipped) {
+	if err == nil || errors.As(err, new(*skip.Error)) {
 		t.Errorf("err = %v, want a config error", err)
 	}
 }
