@@ -22,6 +22,14 @@ type Source interface {
 	Collect(ctx context.Context, p config.Product, since time.Time) (Result, error)
 }
 
+// Readier is implemented by a source that needs credentials from the environment. Ready says,
+// without calling the API, whether the source can collect: nil, or the *skip.Error its Collect
+// skips every product with (like "GITHUB_TOKEN not set"). A run that collects nothing (demo
+// data) asks it, so the user still learns what to set.
+type Readier interface {
+	Ready() error
+}
+
 // Result is what a source learned. A source fills only its own fields of Snapshot; entity
 // records it found are returned too, and the collect loop hands them to the store.
 type Result struct {
