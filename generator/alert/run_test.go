@@ -15,10 +15,10 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/alert"
 	"github.com/portfolio-report/portfolio/generator/config"
-	"github.com/portfolio-report/portfolio/generator/notify/channels"
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/retry"
+	"github.com/portfolio-report/portfolio/generator/run"
 	"github.com/portfolio-report/portfolio/generator/store"
 	"github.com/portfolio-report/portfolio/generator/testutil/fake"
 )
@@ -97,7 +97,7 @@ func (w *world) snap(t *testing.T, at time.Time, up bool) {
 func (w *world) run(t *testing.T, now time.Time) alert.Summary {
 	t.Helper()
 	log := slog.New(slog.NewJSONHandler(&w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	set := channels.FromConfig(w.cfg, channels.Options{Getenv: func(k string) string { return w.env[k] }, Logger: log,
+	set := run.Channels(w.cfg, run.ChannelOptions{Getenv: func(k string) string { return w.env[k] }, Logger: log,
 		Retry: retry.Policy{Attempts: 2, Sleep: func(context.Context, time.Duration) error { return nil }}})
 	sum, err := alert.Run(context.Background(), alert.Options{Config: w.cfg, Store: w.st, Now: now,
 		Senders: set.Senders(), Disabled: set.Disabled, Redactor: redact.New(w.cfg, func(k string) string { return w.env[k] }), Logger: log})
@@ -298,7 +298,7 @@ func TestDisabledChannelsAreSkippedAndOwed(t *testing.T) {
 func TestDryRunSendsAndSavesNothing(t *testing.T) {
 	w := newWorld(t)
 	w.outage(t)
-	set := channels.FromConfig(w.cfg, channels.Options{Getenv: func(k string) string { return w.env[k] }})
+	set := run.Channels(w.cfg, run.ChannelOptions{Getenv: func(k string) string { return w.env[k] }})
 	sum, err := alert.Run(context.Background(), alert.Options{Config: w.cfg, Store: w.st, Now: t0, Senders: set.Senders(), DryRun: true})
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/alert"
 	"github.com/portfolio-report/portfolio/generator/config"
-	"github.com/portfolio-report/portfolio/generator/notify/channels"
+	"github.com/portfolio-report/portfolio/generator/run"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
 
@@ -74,7 +74,7 @@ data could not be read, 2 bad usage or config.`,
 // evaluateAlerts builds the channels from the config and the environment and runs the alert
 // step; `portfolio run` calls it too. The caller holds the data lock when dryRun is false.
 func (a *app) evaluateAlerts(ctx context.Context, cfg *config.Config, st *store.Store, dryRun bool) (alert.Summary, error) {
-	set := channels.FromConfig(cfg, channels.Options{Getenv: a.getenv, Logger: a.log})
+	set := run.Channels(cfg, run.ChannelOptions{Getenv: a.getenv, Logger: a.log})
 	return alert.Run(ctx, alert.Options{
 		Config: cfg, Store: st, Now: a.now, Senders: set.Senders(), Disabled: set.Disabled,
 		DryRun: dryRun, Redactor: a.redactor, Logger: a.log,
