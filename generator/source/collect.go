@@ -83,9 +83,6 @@ type Options struct {
 	Log      *slog.Logger
 	// Redactor scrubs every recorded message (nil: URL credentials only).
 	Redactor *redact.Redactor
-	// SkipLock is for a caller that already holds Store.Lock (the run pipeline): a second lock
-	// in the same process would wait for itself.
-	SkipLock bool
 }
 
 // Observer hears how a Collect run progresses. Calls may come from many goroutines at once.
@@ -148,8 +145,9 @@ type slot struct {
 // entity records (deployments by ID, incidents by number, analytics by day).
 //
 // A source's error, timeout, panic or rate limit is recorded in the snapshot and never fails the
-// run. Collect returns an error only when the store cannot be locked or written, or when ctx is
-// cancelled (then nothing is written).
+// run. Collect returns an error only when the store cannot be read or written, or when ctx is
+// cancelled (then nothing is written). The caller holds the store's lock (run.Collect and
+// run.Run take it), so that no other run writes at once.
 func Collect(ctx context.Context, o Options) (Summary, error) {
 	start := time.Now()
 	log := o.Log
@@ -167,14 +165,6 @@ func Collect(ctx context.Context, o Options) (Summary, error) {
 			sum.Products = append(sum.Products, p.ID)
 		}
 	}
-	if !o.SkipLock {
-		unlock, err := o.Store.Lock(ctx, log)
-		if err != nil {
-			return sum, fmt.Errorf("collect: lock data: %w", err)
-		}
-		defer unlock()
-	}
-
 	// The previous snapshot gives each source its "since" and the status history.
 	prev := make([]*record.Snapshot, len(products))
 	for i, p := range products {
