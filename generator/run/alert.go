@@ -22,6 +22,7 @@ func Alert(ctx context.Context, o Options) (alert.Summary, error) {
 	if meta.Rules().ReadOnly {
 		o.DryRun = true
 	}
+	o.clock(meta.Rules())
 	if !o.DryRun {
 		unlock, err := o.lock(ctx)
 		if err != nil {

@@ -49,7 +49,9 @@ type Options struct {
 	FS     fs.FS  // templates/ and static/ (nil: the embedded ones)
 
 	// What the run depends on; tests replace each one.
-	Now    time.Time           // the run's clock: snapshots, alerts and pages are as of Now (zero: the current time)
+	// Now is the run's clock: snapshots, alerts and pages are as of Now. Zero: the data's own
+	// clock (store.Rules.Clock: demo data is shown as of its last snapshot), else the current time.
+	Now    time.Time
 	Getenv func(string) string // credentials and base URLs (nil: os.Getenv)
 	HTTP   Clients
 	// Sleep waits between the retries of every client, source, channel and publisher (nil:
@@ -94,9 +96,6 @@ func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
 
 func (o Options) withDefaults() Options {
-	if o.Now.IsZero() {
-		o.Now = time.Now().UTC().Truncate(time.Second)
-	}
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}
@@ -113,6 +112,17 @@ func (o Options) withDefaults() Options {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	return o
+}
+
+// clock sets Now when it is zero: the data's own clock, else the current time.
+func (o *Options) clock(rules store.Rules) {
+	switch {
+	case !o.Now.IsZero():
+	case !rules.Clock.IsZero():
+		o.Now = rules.Clock
+	default:
+		o.Now = time.Now().UTC().Truncate(time.Second)
+	}
 }
 
 func (o Options) skips(step string) bool { return slices.Contains(o.Skip, step) }
@@ -152,16 +162,16 @@ func (o Options) lock(ctx context.Context) (func(), error) {
 // or is cancelled; a *UsageError for bad options.
 func Run(ctx context.Context, o Options) (Report, error) {
 	o = o.withDefaults()
-	rep := Report{Now: o.Now}
 	if err := o.checkSkip(); err != nil {
-		return rep, err
+		return Report{Now: o.Now}, err
 	}
 	meta, err := o.Store.Meta()
 	if err != nil {
-		return rep, err
+		return Report{Now: o.Now}, err
 	}
 	rules := meta.Rules()
-	rep.Demo = meta.Demo()
+	o.clock(rules)
+	rep := Report{Now: o.Now, Demo: meta.Demo()}
 	if !rules.ReadOnly {
 		unlock, err := o.lock(ctx)
 		if err != nil {

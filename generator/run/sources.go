@@ -141,6 +141,7 @@ func Collect(ctx context.Context, o Options) (source.Summary, error) {
 	if meta.Rules().ReadOnly {
 		return source.Summary{}, errReadOnly(o.Store.Dir())
 	}
+	o.clock(meta.Rules())
 	srcs, err := Sources(o.sourceDeps(), o.Sources...)
 	if err != nil {
 		return source.Summary{}, &UsageError{err}
