@@ -75,6 +75,7 @@ func TestCollectRecordsEachSourceState(t *testing.T) {
 		}, record.SourceStatus{State: "rate_limited", Msg: "rate limited until 2026-06-30T12:05:00Z: HTTP 429", Fails: 1}},
 		{"panic becomes an error", func(context.Context, config.Product, time.Time) (source.Result, error) {
 			var m map[string]int
+			//lint:ignore SA5000 the panic is the point: Collect turns it into an error
 			m["x"]++
 			return source.Result{}, nil
 		}, record.SourceStatus{State: "error", Msg: "panic: assignment to entry in nil map", Fails: 1}},

@@ -33,7 +33,7 @@ func TestProbe(t *testing.T) {
 	var flaky atomic.Int32
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ok/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"status":"ok"}`)) })
-	mux.HandleFunc("/down/healthz", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "maintenance", 503) })
+	mux.HandleFunc("/down/healthz", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "maintenance", http.StatusServiceUnavailable) })
 	mux.HandleFunc("/body/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"status":"degraded"}`)) })
 	mux.HandleFunc("/slow/healthz", func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -45,14 +45,14 @@ func TestProbe(t *testing.T) {
 	})
 	mux.HandleFunc("/flaky/healthz", func(w http.ResponseWriter, r *http.Request) {
 		if flaky.Add(1) == 1 {
-			http.Error(w, "blip", 502)
+			http.Error(w, "blip", http.StatusBadGateway)
 			return
 		}
 		w.Write([]byte("ok"))
 	})
 	mux.HandleFunc("/head/healthz", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodHead {
-			http.Error(w, "want HEAD", 405)
+			http.Error(w, "want HEAD", http.StatusMethodNotAllowed)
 		}
 	})
 	srv := httptest.NewTLSServer(mux)
