@@ -26,6 +26,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/alert"
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
+	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/run"
 	"github.com/portfolio-report/portfolio/generator/store"
 	"github.com/portfolio-report/portfolio/generator/testutil/fake"
@@ -241,9 +242,11 @@ func (w *runWorld) options(t *testing.T, now time.Time, logs io.Writer) run.Opti
 		t.Fatal(err)
 	}
 	env := w.env
+	getenv := func(k string) string { return env[k] }
+	red := redact.New(cfg, getenv) // as the CLI builds it: every secret of the environment and the config
 	return run.Options{Config: cfg, Store: store.Open(w.data), Out: w.out, Now: now,
-		Getenv: func(k string) string { return env[k] }, Sleep: noSleep,
-		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+		Getenv: getenv, Sleep: noSleep, Redactor: red,
+		Log: slog.New(red.Handler(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))}
 }
 
 // run runs the pipeline at now, changed by each of opts.
