@@ -33,7 +33,9 @@ func TestProbe(t *testing.T) {
 	var flaky atomic.Int32
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ok/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"status":"ok"}`)) })
-	mux.HandleFunc("/down/healthz", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "maintenance", http.StatusServiceUnavailable) })
+	mux.HandleFunc("/down/healthz", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "maintenance", http.StatusServiceUnavailable)
+	})
 	mux.HandleFunc("/body/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"status":"degraded"}`)) })
 	mux.HandleFunc("/slow/healthz", func(w http.ResponseWriter, r *http.Request) {
 		select {
