@@ -6,8 +6,8 @@
 // from the config and the environment.
 //
 // Everything the pipeline depends on comes in through Options: the clock, the environment, the
-// HTTP clients, the sleep between retries and the logger, so tests run it against local fakes
-// without waiting out real backoffs.
+// HTTP clients, the sleep between retries, the redactor and the logger, so tests run it against
+// local fakes without waiting out real backoffs.
 package run
 
 import (
