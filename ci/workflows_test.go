@@ -34,14 +34,22 @@ func workflowFiles(t *testing.T) []string {
 }
 
 // TestActionlint runs actionlint on every workflow, with the repository as the project so local
-// actions (./.github/actions/…) are checked against their action.yml. Shell scripts are checked
-// with shellcheck too when it is on the PATH.
-func TestActionlint(t *testing.T) {
+// actions (./.github/actions/…) are checked against their action.yml.
+func TestActionlint(t *testing.T) { lintWorkflows(t, "", nil) }
+
+// TestShellcheck checks the workflows' run: scripts with shellcheck, through actionlint.
+func TestShellcheck(t *testing.T) {
 	shellcheck, err := exec.LookPath("shellcheck")
 	if err != nil {
-		shellcheck = ""
-		t.Log("shellcheck is not on the PATH: run: scripts are not shell-checked (actionlint's other rules still run)")
+		t.Skip("shellcheck is not on the PATH (apt-get install shellcheck; .ci/run installs it): the workflows' run: scripts are not checked")
 	}
+	lintWorkflows(t, shellcheck, func(e *actionlint.Error) bool { return e.Kind == "shellcheck" })
+}
+
+// lintWorkflows lints every workflow, reporting the errors keep accepts (nil: all). A
+// shellcheck path turns on actionlint's shellcheck rule.
+func lintWorkflows(t *testing.T, shellcheck string, keep func(*actionlint.Error) bool) {
+	t.Helper()
 	var out bytes.Buffer
 	linter, err := actionlint.NewLinter(&out, &actionlint.LinterOptions{Shellcheck: shellcheck, Oneline: true})
 	if err != nil {
@@ -59,7 +67,9 @@ func TestActionlint(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, e := range errs {
-				t.Errorf("%s:%d:%d: %s [%s]", filepath.Base(f), e.Line, e.Column, e.Message, e.Kind)
+				if keep == nil || keep(e) {
+					t.Errorf("%s:%d:%d: %s [%s]", filepath.Base(f), e.Line, e.Column, e.Message, e.Kind)
+				}
 			}
 		})
 	}
@@ -188,6 +198,44 @@ func TestReportWorkflow(t *testing.T) {
 		v, ok := env[name]
 		if !ok || !strings.Contains(v, "secrets."+name) {
 			t.Errorf("env %s = %q, want it from secrets.%s", name, v, name)
+		}
+	}
+}
+
+// TestTestWorkflow checks the gate for changes: on every push and pull request, read-only,
+// vet, staticcheck, and .ci/run (which runs the README's go test -race ./...).
+func TestTestWorkflow(t *testing.T) {
+	w := parse(t, "test.yml")
+	var push, pr bool
+	for _, e := range w.On {
+		if we, ok := e.(*actionlint.WebhookEvent); ok {
+			push = push || we.Hook.Value == "push"
+			pr = pr || we.Hook.Value == "pull_request"
+		}
+	}
+	if !push || !pr {
+		t.Errorf("triggers: push %v, pull_request %v; want both", push, pr)
+	}
+	if got := scopes(w.Permissions); len(got) != 1 || got["contents"] != "read" {
+		t.Errorf("permissions = %v, want contents: read only", got)
+	}
+	job := w.Jobs["test"]
+	if job == nil {
+		t.Fatal("no test job")
+	}
+	script := runScripts(job)
+	for _, want := range []string{"go vet ./...", "staticcheck", "bash .ci/run"} {
+		if !strings.Contains(script, want) {
+			t.Errorf("run scripts lack %q:\n%s", want, script)
+		}
+	}
+	ci, err := os.ReadFile(filepath.Join(root, ".ci", "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"go test -race ./...", "apt_install shellcheck"} {
+		if !strings.Contains(string(ci), want) {
+			t.Errorf(".ci/run lacks %q", want)
 		}
 	}
 }
@@ -342,4 +390,27 @@ func TestActionlintCatchesMistakes(t *testing.T) {
 			t.Errorf("actionlint did not report %q; it said:\n%s", want, all)
 		}
 	}
+}
+
+// TestShellcheckCatchesMistakes shows TestShellcheck is not vacuous: shellcheck, through
+// actionlint, reports a word-splitting variable in a run: script.
+func TestShellcheckCatchesMistakes(t *testing.T) {
+	shellcheck, err := exec.LookPath("shellcheck")
+	if err != nil {
+		t.Skip("shellcheck is not on the PATH (apt-get install shellcheck; .ci/run installs it)")
+	}
+	linter, err := actionlint.NewLinter(&bytes.Buffer{}, &actionlint.LinterOptions{Shellcheck: shellcheck})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs, err := linter.LintFile(filepath.Join("testdata", "shell-mistakes.yml"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range errs {
+		if e.Kind == "shellcheck" && strings.Contains(e.Message, "SC2086") {
+			return
+		}
+	}
+	t.Errorf("shellcheck did not report the unquoted $dir (SC2086); actionlint said: %v", errs)
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -10,9 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/portfolio-report/portfolio/generator/alert"
-	"github.com/portfolio-report/portfolio/generator/config"
-	"github.com/portfolio-report/portfolio/generator/notify/channels"
-	"github.com/portfolio-report/portfolio/generator/store"
+	"github.com/portfolio-report/portfolio/generator/run"
 )
 
 func (a *app) alertCommand() *cobra.Command {
@@ -36,29 +33,14 @@ data could not be read, 2 bad usage or config.`,
 			if err != nil {
 				return err
 			}
-			st := a.store()
-			meta, err := st.Meta()
+			o := a.runOptions(cfg)
+			o.DryRun = dryRun
+			sum, err := run.Alert(cmd.Context(), o)
 			if err != nil {
 				return withCode(ExitFailure, err)
 			}
-			if meta.Generator == "demo" && !dryRun {
+			if sum.DryRun && !dryRun { // the data is read only
 				fmt.Fprintf(a.stdout, "alert: %s holds the demo history: evaluating without sending or saving (as --dry-run)\n", a.dataDir)
-				dryRun = true
-			}
-			if !dryRun {
-				unlock, err := st.Lock(cmd.Context(), a.log)
-				if err != nil {
-					return withCode(ExitFailure, err)
-				}
-				defer func() {
-					if err := unlock(); err != nil {
-						a.log.Warn("could not release the data lock", "err", err)
-					}
-				}()
-			}
-			sum, err := a.evaluateAlerts(cmd.Context(), cfg, st, dryRun)
-			if err != nil {
-				return withCode(ExitFailure, err)
 			}
 			printAlertSummary(a.stdout, sum)
 			if failing := sum.FailingChannels(); len(failing) > 0 {
@@ -71,47 +53,10 @@ data could not be read, 2 bad usage or config.`,
 	return cmd
 }
 
-// evaluateAlerts builds the channels from the config and the environment and runs the alert
-// step; `portfolio run` calls it too. The caller holds the data lock when dryRun is false.
-func (a *app) evaluateAlerts(ctx context.Context, cfg *config.Config, st *store.Store, dryRun bool) (alert.Summary, error) {
-	set := channels.FromConfig(cfg, channels.Options{Getenv: a.getenv, Logger: a.log})
-	return alert.Run(ctx, alert.Options{
-		Config: cfg, Store: st, Now: a.now, Senders: set.Senders(), Disabled: set.Disabled,
-		DryRun: dryRun, Redactor: a.redactor, Logger: a.log,
-	})
-}
-
-// alertSummaryLine is the one-line result of the alert step.
-func alertSummaryLine(sum alert.Summary) string {
-	bySev := map[string]int{}
-	for _, f := range sum.Firing {
-		bySev[f.Severity]++
-	}
-	var parts []string
-	for _, s := range alert.Severities {
-		if bySev[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", bySev[s], s))
-		}
-	}
-	firing := fmt.Sprintf("%d firing", len(sum.Firing))
-	if len(parts) > 0 {
-		firing += " (" + strings.Join(parts, ", ") + ")"
-	}
-	line := fmt.Sprintf("%s, %d pending", firing, sum.Pending)
-	if sum.DryRun {
-		return line + fmt.Sprintf("; %d notification(s) due, none sent (dry run)", sum.Count(alert.OutcomeDryRun))
-	}
-	line += fmt.Sprintf("; %d sent, %d failed", sum.Count(alert.OutcomeSent), sum.Count(alert.OutcomeFailed))
-	if n := sum.Count(alert.OutcomeSkipped); n > 0 {
-		line += fmt.Sprintf(", %d owed to disabled channels", n)
-	}
-	return line
-}
-
 // printAlertSummary prints the firing alerts, each notification's fate and the channels that
 // cannot send.
 func printAlertSummary(w io.Writer, sum alert.Summary) {
-	fmt.Fprintf(w, "alert: %s\n", alertSummaryLine(sum))
+	fmt.Fprintf(w, "alert: %s\n", run.AlertLine(sum))
 	for _, f := range sum.Firing {
 		ack := ""
 		if f.Acknowledged {

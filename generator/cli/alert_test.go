@@ -51,7 +51,7 @@ func newAlertWorld(t *testing.T) *alertWorld {
 func (w *alertWorld) run(args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
 	args = append([]string{"alert", "--config", w.config, "--data", w.data, "--now", alertNow}, args...)
-	code := (&Command{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return w.env[k] }}).Main(args)
+	code := (&Command{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return w.env[k] }, Sleep: noSleep}).Main(args)
 	return code, stdout.String(), stderr.String()
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	portfolio "github.com/portfolio-report/portfolio"
+	"github.com/portfolio-report/portfolio/generator/run"
 	"github.com/portfolio-report/portfolio/generator/site"
 )
 
@@ -37,7 +38,7 @@ data and --now give a byte-identical site.`,
 			}
 			if !a.quiet {
 				fmt.Fprintf(a.stdout, "%s: %d pages, %d files, %s in %s\n", a.outDir, res.Pages, res.Files,
-					byteSize(res.Bytes), time.Since(start).Round(time.Millisecond))
+					run.ByteSize(res.Bytes), time.Since(start).Round(time.Millisecond))
 			}
 			return nil
 		},

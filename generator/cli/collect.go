@@ -1,18 +1,12 @@
 package cli
 
 import (
-	"context"
 	"fmt"
-	"net/http"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/portfolio-report/portfolio/generator/config"
-	"github.com/portfolio-report/portfolio/generator/progress"
 	"github.com/portfolio-report/portfolio/generator/run"
 	"github.com/portfolio-report/portfolio/generator/source"
-	"github.com/portfolio-report/portfolio/generator/store"
 )
 
 func (a *app) collectCommand() *cobra.Command {
@@ -44,15 +38,11 @@ Credentials come from the environment only; see docs/collect.md.`,
 					return withCode(ExitUsage, fmt.Errorf("--shard: %w", err))
 				}
 			}
-			st := a.store()
-			if meta, err := st.Meta(); err != nil {
-				return withCode(ExitFailure, err)
-			} else if meta.Generator == "demo" {
-				return withCode(ExitFailure, fmt.Errorf("%s holds the demo history written by 'portfolio demo'; collecting into it would mix real and made-up data: use --data with an empty folder", a.dataDir))
-			}
-			sum, err := a.collect(cmd.Context(), cfg, st, shard, only, false)
+			o := a.runOptions(cfg)
+			o.Shard, o.Sources = shard, only
+			sum, err := run.Collect(cmd.Context(), o)
 			if err != nil {
-				return withCode(ExitFailure, err)
+				return withCode(ExitFailure, usage("--source", err))
 			}
 			if sum.Failed() {
 				return withCode(ExitSourcesFailed, fmt.Errorf("%d of %d source calls failed; their data is stale",
@@ -65,46 +55,4 @@ Credentials come from the environment only; see docs/collect.md.`,
 	cmd.Flags().StringSliceVar(&only, "source", nil, "collect only these sources (repeatable or comma-separated): "+
 		"default all")
 	return cmd
-}
-
-// collect runs the sources (all, or those named in only) for the shard's products, with progress
-// on stderr and the GitHub Actions step summary. lockHeld says the caller holds the store lock.
-func (a *app) collect(ctx context.Context, cfg *config.Config, st *store.Store, shard source.Shard, only []string, lockHeld bool) (source.Summary, error) {
-	now := a.now
-	srcs, err := run.Sources(run.SourceDeps{
-		Config: cfg, Store: st, Getenv: a.getenv, Log: a.log,
-		HTTP:     &http.Client{Timeout: 60 * time.Second},
-		Now:      func() time.Time { return now },
-		Redactor: a.redactor,
-	}, only...)
-	if err != nil {
-		return source.Summary{}, withCode(ExitUsage, fmt.Errorf("--source: %w", err))
-	}
-	n := 0
-	for k := range cfg.Products {
-		if shard.Selects(k) {
-			n++
-		}
-	}
-	mode := progress.DetectMode(a.stderr, a.getenv)
-	if a.quiet && mode != progress.GitHub {
-		mode = progress.Quiet
-	}
-	rep := progress.New(a.stderr, mode, n*len(srcs))
-	sum, err := source.Collect(ctx, source.Options{
-		Products: cfg.Products,
-		Sources:  srcs,
-		Store:    st,
-		Now:      now,
-		Shard:    shard,
-		Observer: rep,
-		Log:      a.log,
-		Redactor: a.redactor,
-		SkipLock: lockHeld,
-	})
-	rep.Finish(sum)
-	if serr := progress.AppendStepSummary(a.getenv, sum); serr != nil {
-		a.log.Warn("could not write the step summary", "err", serr)
-	}
-	return sum, err
 }

@@ -75,7 +75,7 @@ func newCollectWorld(t *testing.T) *collectWorld {
 func (w *collectWorld) run(args ...string) (int, string) {
 	var stdout, stderr bytes.Buffer
 	args = append([]string{"collect", "--config", w.config, "--data", w.data, "--now", collectNow}, args...)
-	code := (&Command{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return w.env[k] }}).Main(args)
+	code := (&Command{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return w.env[k] }, Sleep: noSleep}).Main(args)
 	return code, stdout.String() + stderr.String()
 }
 

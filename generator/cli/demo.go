@@ -116,7 +116,7 @@ func (a *app) clearForDemo(st *store.Store, cfg *config.Config, force bool) erro
 	if err != nil && !force {
 		return withCode(ExitFailure, fmt.Errorf("demo: %w (use --force to replace it)", err))
 	}
-	if meta.Generator != "demo" {
+	if !meta.Demo() {
 		if other := otherData(st.Dir()); len(other) > 0 && !force {
 			return withCode(ExitFailure, fmt.Errorf("demo: %s holds data not written by demo (%s): use --force to replace it, or --data to write elsewhere",
 				st.Dir(), strings.Join(other, ", ")))

@@ -61,7 +61,7 @@ func TestPublish(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := (&Command{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return tc.env[k] }}).
+			code := (&Command{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return tc.env[k] }, Sleep: noSleep}).
 				Main(append(append([]string{}, base...), tc.args...))
 			if code != tc.code {
 				t.Errorf("exit code %d, want %d; stderr:\n%s", code, tc.code, stderr.String())

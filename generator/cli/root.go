@@ -9,13 +9,16 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	portfolio "github.com/portfolio-report/portfolio"
 	"github.com/portfolio-report/portfolio/generator/config"
+	"github.com/portfolio-report/portfolio/generator/progress"
 	"github.com/portfolio-report/portfolio/generator/redact"
+	"github.com/portfolio-report/portfolio/generator/retry"
+	"github.com/portfolio-report/portfolio/generator/run"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
 
@@ -31,8 +34,11 @@ const (
 // Command runs the portfolio CLI with its own streams and environment.
 type Command struct {
 	Stdout, Stderr io.Writer
-	Getenv         func(string) string
-	Stdin          io.Reader // nil: os.Stdin (init --interactive reads it)
+	Getenv         func(string) string // nil: os.Getenv
+	Stdin          io.Reader           // nil: os.Stdin (init --interactive reads it)
+	// Sleep waits between the retries of every API call (nil: retry.Sleep); tests pass one
+	// that returns at once.
+	Sleep retry.Sleeper
 }
 
 // exitError carries an exit code up to Main.
@@ -61,6 +67,7 @@ func withCode(code int, err error) error {
 type app struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	sleep          retry.Sleeper
 
 	configPath string
 	dataDir    string
@@ -80,7 +87,7 @@ type app struct {
 
 // Main parses args, runs the subcommand and returns the process exit code.
 func (c *Command) Main(args []string) int {
-	a := &app{stdout: c.Stdout, stderr: c.Stderr, getenv: c.Getenv}
+	a := &app{stdout: c.Stdout, stderr: c.Stderr, getenv: c.Getenv, sleep: c.Sleep}
 	if a.getenv == nil {
 		a.getenv = os.Getenv
 	}
@@ -92,15 +99,17 @@ func (c *Command) Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	err := root.ExecuteContext(ctx)
+	if _, _, ferr := root.Find(args); ferr != nil {
+		// Find fails only on an unknown command, which cobra reports as a plain error.
+		err = withCode(ExitUsage, err)
+	}
 	if err == nil {
 		return ExitOK
 	}
-	var ee *exitError
 	code := ExitFailure
+	var ee *exitError
 	if errors.As(err, &ee) {
 		code = ee.code
-	} else if isUsageError(err) {
-		code = ExitUsage
 	}
 	if !errors.Is(err, errSilent) {
 		fmt.Fprintf(a.stderr, "portfolio: %v\n", a.redactor.String(err.Error()))
@@ -140,7 +149,21 @@ func (a *app) rootCommand() *cobra.Command {
 	} {
 		root.AddCommand(sub())
 	}
+	usageArgs(root)
 	return root
+}
+
+// usageArgs makes every argument error of cmd and its subcommands (cobra.NoArgs and the like
+// return plain errors) a usage error, exit code 2.
+func usageArgs(cmd *cobra.Command) {
+	if check := cmd.Args; check != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			return withCode(ExitUsage, check(c, args))
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		usageArgs(sub)
+	}
 }
 
 // setup parses the common flags.
@@ -162,8 +185,8 @@ func (a *app) setup() error {
 	if a.nowFlag == "" {
 		a.now = time.Now().UTC().Truncate(time.Second)
 		// Demo data describes a fixed moment: show it as of then, not as hours of staleness.
-		if m, err := store.Open(a.dataDir).Meta(); err == nil && m.Generator == "demo" && !m.AsOf.IsZero() {
-			a.now, a.demoClock = m.AsOf, true
+		if m, err := store.Open(a.dataDir).Meta(); err == nil && !m.Rules().Clock.IsZero() {
+			a.now, a.demoClock = m.Rules().Clock, true
 			a.log.Info("demo data: the clock defaults to the demo's last snapshot (set --now to change)", "now", a.now.Format(time.RFC3339))
 		}
 	} else {
@@ -188,20 +211,28 @@ func (a *app) loadConfig() (*config.Config, error) {
 
 func (a *app) store() *store.Store { return store.Open(a.dataDir) }
 
-func isUsageError(err error) bool {
-	// cobra's own argument errors ("unknown command", "accepts N arg(s)") are usage errors.
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "accepts ", "requires ", "invalid argument"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
+// runOptions are the pipeline's options from the common flags and cfg; each command adds its own.
+func (a *app) runOptions(cfg *config.Config) run.Options {
+	return run.Options{
+		Config: cfg, Store: a.store(), Out: a.outDir, FS: portfolio.Files,
+		Now: a.now, Getenv: a.getenv, Sleep: a.sleep, Redactor: a.redactor, Log: a.log, Progress: a.progress,
 	}
-	return false
 }
 
-// notYet is the answer of a subcommand that is not built yet: never a silent no-op.
-func notYet(name string) func(*cobra.Command, []string) error {
-	return func(*cobra.Command, []string) error {
-		return withCode(ExitFailure, fmt.Errorf("%s is not implemented yet", name))
+// progress shows how collect goes on stderr (quiet: only GitHub Actions annotations).
+func (a *app) progress(calls int) run.Progress {
+	mode := progress.DetectMode(a.stderr, a.getenv)
+	if a.quiet && mode != progress.GitHub {
+		mode = progress.Quiet
 	}
+	return progress.New(a.stderr, mode, calls)
+}
+
+// usage maps a *run.UsageError to exit code 2, naming the flag at fault.
+func usage(flag string, err error) error {
+	var ue *run.UsageError
+	if errors.As(err, &ue) {
+		return withCode(ExitUsage, fmt.Errorf("%s: %w", flag, err))
+	}
+	return err
 }

@@ -59,7 +59,7 @@ func (s Site) Location() *time.Location {
 	return loc
 }
 
-// DORA configures the DORA computation (see shared/specs/dora-definitions.md).
+// DORA configures the DORA computation (docs/dora.md defines the figures).
 type DORA struct {
 	WindowDays       int    `json:"window_days"`       // default 30
 	AttributionHours int    `json:"attribution_hours"` // default 24

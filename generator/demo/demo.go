@@ -30,7 +30,7 @@ type Options struct {
 }
 
 // Generate replaces the history of every product of cfg in st with a synthetic one, and marks
-// the data as demo data (store.Meta{Generator: "demo"}), so the site shows a banner. Products
+// the data as demo data (store.Meta.Demo), so the site shows a banner. Products
 // are generated independently: each has its own random stream derived from the seed and its id.
 func Generate(cfg *config.Config, st *store.Store, opts Options) error {
 	if opts.Days == 0 {
@@ -67,7 +67,7 @@ func Generate(cfg *config.Config, st *store.Store, opts Options) error {
 	if err := ReplayAlerts(cfg, st, opts.Now, min(opts.Days, AlertReplayDays)); err != nil {
 		return err
 	}
-	if err := st.SaveMeta(store.Meta{Generator: "demo", Seed: opts.Seed, AsOf: opts.Now.UTC()}); err != nil {
+	if err := st.SaveMeta(store.Meta{Generator: store.GeneratorDemo, Seed: opts.Seed, AsOf: opts.Now.UTC()}); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	return nil

@@ -3,8 +3,8 @@
 // with retry.Retryable), and a small HTTP helper that keeps secrets (webhook URLs, routing
 // keys) out of errors.
 //
-// The channels are subpackages (slack, email, githubissues, pagerduty); package channels
-// builds them from the config and the environment.
+// The channels are subpackages (slack, email, githubissues, pagerduty); run.Channels (the
+// channel registry, in generator/run) builds them from the config and the environment.
 package notify
 
 import (

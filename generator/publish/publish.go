@@ -4,7 +4,6 @@ package publish
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -109,15 +108,3 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%d B", n)
 	}
 }
-
-// ErrSkipped marks a publish that did not happen because it is not configured (no credentials,
-// no project). Callers report it as skipped, not failed.
-var ErrSkipped = errors.New("skipped")
-
-// Skip returns an error that records the publish as skipped with reason.
-func Skip(reason string) error { return &skipError{reason} }
-
-type skipError struct{ reason string }
-
-func (e *skipError) Error() string   { return "skipped: " + e.reason }
-func (e *skipError) Is(t error) bool { return t == ErrSkipped }

@@ -2,7 +2,6 @@ package publish
 
 import (
 	"context"
-	"errors"
 	"os/exec"
 	"testing"
 )
@@ -31,13 +30,6 @@ func TestSummary(t *testing.T) {
 				t.Errorf("Summary() =\n %q\nwant\n %q", got, tt.want)
 			}
 		})
-	}
-}
-
-func TestSkip(t *testing.T) {
-	err := Skip("CLOUDFLARE_API_TOKEN not set")
-	if !errors.Is(err, ErrSkipped) || err.Error() != "skipped: CLOUDFLARE_API_TOKEN not set" {
-		t.Errorf("Skip = %v", err)
 	}
 }
 

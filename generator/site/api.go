@@ -225,7 +225,7 @@ func (b *build) apiAlert(a activeAlert) apiAlert {
 func (b *build) api(dv *doraView, al *alertsView) error {
 	gen := b.tv(b.now).UTC
 	b.alerts = al
-	sum := apiSummary{SchemaVersion: APISchemaVersion, GeneratedAt: gen, Demo: b.meta.Generator == "demo",
+	sum := apiSummary{SchemaVersion: APISchemaVersion, GeneratedAt: gen, Demo: b.meta.Demo(),
 		Products: []apiProductLine{}, DORA: apiDORASummary{WindowDays: dv.WindowDays, Metrics: map[string]apiDORAMetric{}}}
 	var statuses []string
 	var latest *timeView

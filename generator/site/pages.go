@@ -95,7 +95,7 @@ func (b *build) pages(dv *doraView, al *alertsView) []*page {
 }
 
 func (b *build) siteView() *siteView {
-	sv := &siteView{Title: b.cfg.Site.Title, Demo: b.meta.Generator == "demo", Generated: b.tv(b.now),
+	sv := &siteView{Title: b.cfg.Site.Title, Demo: b.meta.Demo(), Generated: b.tv(b.now),
 		Timezone: b.loc.String(), NowMs: b.localMs(b.now)}
 	var latest time.Time
 	var statuses []string

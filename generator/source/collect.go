@@ -18,6 +18,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/redact"
+	"github.com/portfolio-report/portfolio/generator/skip"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
 
@@ -82,9 +83,6 @@ type Options struct {
 	Log      *slog.Logger
 	// Redactor scrubs every recorded message (nil: URL credentials only).
 	Redactor *redact.Redactor
-	// SkipLock is for a caller that already holds Store.Lock (the run pipeline): a second lock
-	// in the same process would wait for itself.
-	SkipLock bool
 }
 
 // Observer hears how a Collect run progresses. Calls may come from many goroutines at once.
@@ -147,8 +145,9 @@ type slot struct {
 // entity records (deployments by ID, incidents by number, analytics by day).
 //
 // A source's error, timeout, panic or rate limit is recorded in the snapshot and never fails the
-// run. Collect returns an error only when the store cannot be locked or written, or when ctx is
-// cancelled (then nothing is written).
+// run. Collect returns an error only when the store cannot be read or written, or when ctx is
+// cancelled (then nothing is written). The caller holds the store's lock (run.Collect and
+// run.Run take it), so that no other run writes at once.
 func Collect(ctx context.Context, o Options) (Summary, error) {
 	start := time.Now()
 	log := o.Log
@@ -166,14 +165,6 @@ func Collect(ctx context.Context, o Options) (Summary, error) {
 			sum.Products = append(sum.Products, p.ID)
 		}
 	}
-	if !o.SkipLock {
-		unlock, err := o.Store.Lock(ctx, log)
-		if err != nil {
-			return sum, fmt.Errorf("collect: lock data: %w", err)
-		}
-		defer unlock()
-	}
-
 	// The previous snapshot gives each source its "since" and the status history.
 	prev := make([]*record.Snapshot, len(products))
 	for i, p := range products {
@@ -336,7 +327,7 @@ func (o *Options) outcome(product, source string, sl slot, prev *record.Snapshot
 	var rl *RateLimitedError
 	switch {
 	case sl.err == nil:
-	case errors.Is(sl.err, ErrSkipped):
+	case isSkip(sl.err):
 		st = record.SourceStatus{State: record.StateSkipped, Msg: o.Redactor.String(sl.err.Error())}
 	case errors.As(sl.err, &rl):
 		st = record.SourceStatus{State: record.StateRateLimited, Msg: o.Redactor.String(sl.err.Error())}
@@ -362,6 +353,11 @@ func (o *Options) outcome(product, source string, sl slot, prev *record.Snapshot
 		st.Fails++
 	}
 	return Outcome{Product: product, Source: source, Status: st, Duration: sl.dur}
+}
+
+func isSkip(err error) bool {
+	_, ok := skip.Reason(err)
+	return ok
 }
 
 // mergeSnapshot copies the fields a source filled into the product's snapshot.

@@ -14,6 +14,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/redact"
+	"github.com/portfolio-report/portfolio/generator/skip"
 	"github.com/portfolio-report/portfolio/generator/source"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
@@ -64,7 +65,7 @@ func TestCollectRecordsEachSourceState(t *testing.T) {
 			return source.Result{}, nil
 		}, record.SourceStatus{State: "ok"}},
 		{"skipped with its reason", func(context.Context, config.Product, time.Time) (source.Result, error) {
-			return source.Result{}, source.Skip("no zone_id configured")
+			return source.Result{}, skip.Because("no zone_id configured")
 		}, record.SourceStatus{State: "skipped", Msg: "no zone_id configured"}},
 		{"error with its message", func(context.Context, config.Product, time.Time) (source.Result, error) {
 			return source.Result{}, errors.New("cloudflare: list health checks: HTTP 500")
@@ -74,6 +75,7 @@ func TestCollectRecordsEachSourceState(t *testing.T) {
 		}, record.SourceStatus{State: "rate_limited", Msg: "rate limited until 2026-06-30T12:05:00Z: HTTP 429", Fails: 1}},
 		{"panic becomes an error", func(context.Context, config.Product, time.Time) (source.Result, error) {
 			var m map[string]int
+			//lint:ignore SA5000 the panic is the point: Collect turns it into an error
 			m["x"]++
 			return source.Result{}, nil
 		}, record.SourceStatus{State: "error", Msg: "panic: assignment to entry in nil map", Fails: 1}},
@@ -166,7 +168,7 @@ func TestCollectCarriesLastOKAndFails(t *testing.T) {
 		{"first failure", fail, record.SourceStatus{State: "error", Msg: "boom", Fails: 1, LastOK: &okAt}},
 		{"second failure", fail, record.SourceStatus{State: "error", Msg: "boom", Fails: 2, LastOK: &okAt}},
 		{"rate limit counts as a failure", &source.RateLimitedError{Err: fail}, record.SourceStatus{State: "rate_limited", Msg: "rate limited: boom", Fails: 3, LastOK: &okAt}},
-		{"skip resets fails, keeps last ok", source.Skip("off"), record.SourceStatus{State: "skipped", Msg: "off", LastOK: &okAt}},
+		{"skip resets fails, keeps last ok", skip.Because("off"), record.SourceStatus{State: "skipped", Msg: "off", LastOK: &okAt}},
 		{"recovered", nil, record.SourceStatus{State: "ok"}},
 	}
 	for i, s := range steps {

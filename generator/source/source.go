@@ -4,7 +4,6 @@ package source
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/portfolio-report/portfolio/generator/config"
@@ -17,9 +16,18 @@ type Source interface {
 	// Name is the source's key in snapshots: github, cloudflare, posthog, probe.
 	Name() string
 	// Collect gathers the product's data since the previous snapshot (zero time: none).
-	// It returns ErrSkipped (wrapped, with a reason) when the product is not configured for it,
+	// It returns a *skip.Error (skip.Because, with the reason) when the product is not
+	// configured for it or the source lacks its credentials,
 	// and a *RateLimitedError when the API's limit is exhausted.
 	Collect(ctx context.Context, p config.Product, since time.Time) (Result, error)
+}
+
+// Readier is implemented by a source that needs credentials from the environment. Ready says,
+// without calling the API, whether the source can collect: nil, or the *skip.Error its Collect
+// skips every product with (like "GITHUB_TOKEN not set"). A run that collects nothing (demo
+// data) asks it, so the user still learns what to set.
+type Readier interface {
+	Ready() error
 }
 
 // Result is what a source learned. A source fills only its own fields of Snapshot; entity
@@ -30,17 +38,6 @@ type Result struct {
 	Incidents   []record.Incident
 	Analytics   []record.AnalyticsDay
 }
-
-// ErrSkipped marks a source that does not apply to a product (wrap it with the reason).
-var ErrSkipped = errors.New("skipped")
-
-// Skip returns an error that records the source as skipped with reason.
-func Skip(reason string) error { return &skipError{reason} }
-
-type skipError struct{ reason string }
-
-func (e *skipError) Error() string   { return e.reason }
-func (e *skipError) Is(t error) bool { return t == ErrSkipped }
 
 // RateLimitedError marks a source whose API limit is exhausted: its data is stale, not failed.
 // It is the retry package's, which the HTTP clients return.

@@ -92,26 +92,6 @@ func nonNil[T any](v []T) []T {
 	return v
 }
 
-// Meta describes where the data came from.
-type Meta struct {
-	// Generator is "demo" when `portfolio demo` wrote the data; the site then shows a banner.
-	Generator string `json:"generator,omitempty"`
-	Seed      int64  `json:"seed,omitempty"`
-	// AsOf is the time of the demo's last snapshot: the default clock for demo data, so the
-	// example site shows the demo as it was, not hours of staleness since.
-	AsOf time.Time `json:"as_of,omitzero"`
-}
-
-// Meta reads data/meta.json (zero Meta when missing).
-func (s *Store) Meta() (Meta, error) {
-	var m Meta
-	_, err := s.ReadDoc("meta.json", KindMeta, &m)
-	return m, err
-}
-
-// SaveMeta writes data/meta.json.
-func (s *Store) SaveMeta(m Meta) error { return s.WriteDoc("meta.json", KindMeta, m) }
-
 // snapshotHeader is the first line of a monthly snapshot log. The schema_version applies to
 // every line below it.
 type snapshotHeader struct {

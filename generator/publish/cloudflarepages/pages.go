@@ -35,6 +35,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/publish"
 	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/retry"
+	"github.com/portfolio-report/portfolio/generator/skip"
 )
 
 // Config says where to publish. APIToken is a secret: it only ever comes from the environment.
@@ -128,15 +129,15 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger, opts ...Optio
 
 // FromEnv builds a Publisher from CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID,
 // CLOUDFLARE_API_BASE_URL and the config's publish.cloudflare_pages. A missing token, account or
-// project is a publish.ErrSkipped with the reason.
+// project is a *skip.Error with the reason.
 func FromEnv(getenv func(string) string, pc *config.CloudflarePages, httpClient *http.Client, logger *slog.Logger, opts ...Option) (*Publisher, error) {
 	switch {
 	case getenv(config.EnvCloudflareToken) == "":
-		return nil, publish.Skip(config.EnvCloudflareToken + " not set")
+		return nil, skip.Because(config.EnvCloudflareToken + " not set")
 	case getenv(config.EnvCloudflareAccount) == "":
-		return nil, publish.Skip(config.EnvCloudflareAccount + " not set")
+		return nil, skip.Because(config.EnvCloudflareAccount + " not set")
 	case pc == nil || pc.Project == "":
-		return nil, publish.Skip("publish.cloudflare_pages.project not set in the config")
+		return nil, skip.Because("publish.cloudflare_pages.project not set in the config")
 	}
 	return New(Config{
 		AccountID:        getenv(config.EnvCloudflareAccount),

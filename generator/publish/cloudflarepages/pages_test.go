@@ -19,6 +19,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/publish"
 	"github.com/portfolio-report/portfolio/generator/publish/cloudflarepages"
+	"github.com/portfolio-report/portfolio/generator/skip"
 	"github.com/portfolio-report/portfolio/generator/testutil/fake"
 )
 
@@ -605,16 +606,16 @@ func TestFromEnvSkipsWithoutCredentials(t *testing.T) {
 		pc   *config.CloudflarePages
 		want string
 	}{
-		{"no token", map[string]string{"CLOUDFLARE_ACCOUNT_ID": "a"}, pc, "skipped: CLOUDFLARE_API_TOKEN not set"},
-		{"no account", map[string]string{"CLOUDFLARE_API_TOKEN": "t0ken"}, pc, "skipped: CLOUDFLARE_ACCOUNT_ID not set"},
+		{"no token", map[string]string{"CLOUDFLARE_ACCOUNT_ID": "a"}, pc, "CLOUDFLARE_API_TOKEN not set"},
+		{"no account", map[string]string{"CLOUDFLARE_API_TOKEN": "t0ken"}, pc, "CLOUDFLARE_ACCOUNT_ID not set"},
 		{"no project", map[string]string{"CLOUDFLARE_API_TOKEN": "t0ken", "CLOUDFLARE_ACCOUNT_ID": "a"}, nil,
-			"skipped: publish.cloudflare_pages.project not set in the config"},
+			"publish.cloudflare_pages.project not set in the config"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := cloudflarepages.FromEnv(func(k string) string { return tt.env[k] }, tt.pc, nil, nil)
-			if !errors.Is(err, publish.ErrSkipped) || err.Error() != tt.want {
-				t.Errorf("err = %v, want %q (ErrSkipped)", err, tt.want)
+			if !errors.As(err, new(*skip.Error)) || err.Error() != tt.want {
+				t.Errorf("err = %v, want %q (a *skip.Error)", err, tt.want)
 			}
 		})
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/retry"
+	"github.com/portfolio-report/portfolio/generator/skip"
 	"github.com/portfolio-report/portfolio/generator/source"
 )
 
@@ -90,6 +91,7 @@ type Source struct {
 var (
 	_ source.Source  = (*Source)(nil)
 	_ source.Limited = (*Source)(nil)
+	_ source.Readier = (*Source)(nil)
 )
 
 // zoneOnce computes a per-zone value once per run, however many products ask at once. A
@@ -144,16 +146,24 @@ func (s *Source) Limits() source.Limits {
 	return source.Limits{Concurrency: s.opt.Concurrency, Timeout: 90 * time.Second}
 }
 
+// Ready implements source.Readier: the source needs CLOUDFLARE_API_TOKEN.
+func (s *Source) Ready() error {
+	if s.api == nil {
+		return skip.Because(config.EnvCloudflareToken + " not set")
+	}
+	return nil
+}
+
 // Collect implements source.Source: HTTP analytics since the previous snapshot and the health
 // check status when the product has a zone, Workers figures when it names a worker. Whatever
 // part succeeds is returned even when another fails.
 func (s *Source) Collect(ctx context.Context, p config.Product, since time.Time) (source.Result, error) {
 	c := p.Cloudflare
-	switch {
-	case c.ZoneID == "" && c.Worker == "":
-		return source.Result{}, source.Skip("no cloudflare.zone_id or cloudflare.worker configured")
-	case s.api == nil:
-		return source.Result{}, source.Skip(config.EnvCloudflareToken + " not set")
+	if c.ZoneID == "" && c.Worker == "" {
+		return source.Result{}, skip.Because("no cloudflare.zone_id or cloudflare.worker configured")
+	}
+	if err := s.Ready(); err != nil {
+		return source.Result{}, err
 	}
 	end := s.opt.Now().UTC().Truncate(time.Second)
 	start := since.UTC()

@@ -14,6 +14,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/redact"
+	"github.com/portfolio-report/portfolio/generator/skip"
 	"github.com/portfolio-report/portfolio/generator/source"
 	"github.com/portfolio-report/portfolio/generator/source/cloudflare"
 	"github.com/portfolio-report/portfolio/generator/store"
@@ -190,7 +191,7 @@ func TestSkips(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := tt.src.Collect(context.Background(), tt.p, time.Time{})
-			if !errors.Is(err, source.ErrSkipped) || err.Error() != tt.want {
+			if !errors.As(err, new(*skip.Error)) || err.Error() != tt.want {
 				t.Errorf("err = %v, want skipped %q", err, tt.want)
 			}
 		})

@@ -22,6 +22,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/retry"
+	"github.com/portfolio-report/portfolio/generator/skip"
 	"github.com/portfolio-report/portfolio/generator/source"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
@@ -95,6 +96,7 @@ type Source struct {
 var (
 	_ source.Source  = (*Source)(nil)
 	_ source.Limited = (*Source)(nil)
+	_ source.Readier = (*Source)(nil)
 )
 
 // New returns the source. httpClient may be nil (http.DefaultClient).
@@ -128,15 +130,23 @@ func (s *Source) Limits() source.Limits {
 	return source.Limits{Concurrency: s.opt.Concurrency, Timeout: 5 * time.Minute}
 }
 
+// Ready implements source.Readier: the source needs GITHUB_TOKEN.
+func (s *Source) Ready() error {
+	if s.opt.Token == "" {
+		return skip.Because(config.EnvGitHubToken + " not set")
+	}
+	return nil
+}
+
 // Collect implements source.Source. It returns the product's new and changed deployments and
 // incidents (the collect loop upserts deployments by ID and incidents by number, which is
 // Merge's rule), even when a later step fails.
 func (s *Source) Collect(ctx context.Context, p config.Product, _ time.Time) (source.Result, error) {
-	if s.opt.Token == "" {
-		return source.Result{}, source.Skip(config.EnvGitHubToken + " not set")
+	if err := s.Ready(); err != nil {
+		return source.Result{}, err
 	}
 	if p.Repository == "" {
-		return source.Result{}, source.Skip("no repository configured")
+		return source.Result{}, skip.Because("no repository configured")
 	}
 	if s.err != nil {
 		return source.Result{}, s.err

@@ -12,6 +12,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/retry"
+	"github.com/portfolio-report/portfolio/generator/skip"
 	"github.com/portfolio-report/portfolio/generator/source"
 	"github.com/portfolio-report/portfolio/generator/source/github"
 	"github.com/portfolio-report/portfolio/generator/store"
@@ -320,14 +321,14 @@ func TestSkips(t *testing.T) {
 	st := store.Open(t.TempDir())
 	noToken := github.New(github.Options{BaseURL: g.URL}, st, g.Server.Client(), nil)
 	_, err := noToken.Collect(context.Background(), product(), time.Time{})
-	if !errors.Is(err, source.ErrSkipped) || err.Error() != "GITHUB_TOKEN not set" {
+	if !errors.As(err, new(*skip.Error)) || err.Error() != "GITHUB_TOKEN not set" {
 		t.Errorf("no token: %v", err)
 	}
 	src := github.New(github.Options{BaseURL: g.URL, Token: g.Token}, st, g.Server.Client(), nil)
 	p := product()
 	p.Repository = ""
 	_, err = src.Collect(context.Background(), p, time.Time{})
-	if !errors.Is(err, source.ErrSkipped) || err.Error() != "no repository configured" {
+	if !errors.As(err, new(*skip.Error)) || err.Error() != "no repository configured" {
 		t.Errorf("no repository: %v", err)
 	}
 	if n := len(g.Calls()); n != 0 {

@@ -20,6 +20,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/retry"
+	"github.com/portfolio-report/portfolio/generator/skip"
 	"github.com/portfolio-report/portfolio/generator/source"
 )
 
@@ -80,6 +81,7 @@ type Source struct {
 var (
 	_ source.Source  = (*Source)(nil)
 	_ source.Limited = (*Source)(nil)
+	_ source.Readier = (*Source)(nil)
 )
 
 // New returns the source; client's transport carries the requests.
@@ -142,7 +144,7 @@ func Query(p config.PostHog, now time.Time) (string, error) {
 		}
 		filter = "properties.product = '" + p.Product + "'"
 	default:
-		return "", source.Skip("no posthog.host or posthog.product configured")
+		return "", skip.Because("no posthog.host or posthog.product configured")
 	}
 	cols := []string{"toDate(toTimeZone(timestamp, 'UTC')) AS day", "count(DISTINCT person_id) AS dau",
 		"countIf(event = '$pageview') AS pageviews"}
@@ -159,12 +161,8 @@ func Query(p config.PostHog, now time.Time) (string, error) {
 		strings.Join(cols, ", "), filter, start.Format(day), end.Format(day)), nil
 }
 
-// Collect implements source.Source: DAU, pageviews and key events for each of the last Days
-// days (days without events are zero). since is unused: the same days are read every run.
-func (s *Source) Collect(ctx context.Context, p config.Product, _ time.Time) (source.Result, error) {
-	if p.PostHog.Host == "" && p.PostHog.Product == "" {
-		return source.Result{}, source.Skip("no posthog.host or posthog.product configured")
-	}
+// Ready implements source.Readier: queries need the host, a personal API key and the project.
+func (s *Source) Ready() error {
 	var missing []string
 	for _, kv := range [][2]string{{config.EnvPostHogHost, s.opt.Host}, {config.EnvPostHogPersonalKey, s.opt.PersonalKey}, {config.EnvPostHogProjectID, s.opt.ProjectID}} {
 		if kv[1] == "" {
@@ -172,7 +170,19 @@ func (s *Source) Collect(ctx context.Context, p config.Product, _ time.Time) (so
 		}
 	}
 	if len(missing) > 0 {
-		return source.Result{}, source.Skip(strings.Join(missing, ", ") + " not set")
+		return skip.Because(strings.Join(missing, ", ") + " not set")
+	}
+	return nil
+}
+
+// Collect implements source.Source: DAU, pageviews and key events for each of the last Days
+// days (days without events are zero). since is unused: the same days are read every run.
+func (s *Source) Collect(ctx context.Context, p config.Product, _ time.Time) (source.Result, error) {
+	if p.PostHog.Host == "" && p.PostHog.Product == "" {
+		return source.Result{}, skip.Because("no posthog.host or posthog.product configured")
+	}
+	if err := s.Ready(); err != nil {
+		return source.Result{}, err
 	}
 	now := s.opt.Now()
 	sql, err := Query(p.PostHog, now)

@@ -10,6 +10,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/redact"
+	"github.com/portfolio-report/portfolio/generator/skip"
 	"github.com/portfolio-report/portfolio/generator/source"
 	"github.com/portfolio-report/portfolio/generator/source/posthog"
 	"github.com/portfolio-report/portfolio/generator/store"
@@ -90,7 +91,7 @@ func TestQueryRefusesWhatIsNotOnTheAllowList(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := fake.NewPostHog(t)
 			_, err := posthog.New(options(f), f.Server.Client(), nil).Collect(context.Background(), config.Product{ID: "x", PostHog: tt.p}, time.Time{})
-			if err == nil || errors.Is(err, source.ErrSkipped) {
+			if err == nil || errors.As(err, new(*skip.Error)) {
 				t.Fatalf("err = %v, want a config error", err)
 			}
 			if n := len(f.Calls()); n != 0 {
@@ -130,7 +131,7 @@ func TestSkips(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := posthog.New(tt.opt, f.Server.Client(), nil).Collect(context.Background(), tt.p, time.Time{})
-			if !errors.Is(err, source.ErrSkipped) || err.Error() != tt.want {
+			if !errors.As(err, new(*skip.Error)) || err.Error() != tt.want {
 				t.Errorf("err = %v, want skipped %q", err, tt.want)
 			}
 		})

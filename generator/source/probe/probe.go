@@ -24,6 +24,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/retry"
+	"github.com/portfolio-report/portfolio/generator/skip"
 	"github.com/portfolio-report/portfolio/generator/source"
 )
 
@@ -72,11 +73,11 @@ func (s *Source) Limits() source.Limits {
 // Collect implements source.Source. since is unused: a probe is a point in time.
 func (s *Source) Collect(ctx context.Context, p config.Product, _ time.Time) (source.Result, error) {
 	if p.Probe.Disabled {
-		return source.Result{}, source.Skip("probe disabled in config")
+		return source.Result{}, skip.Because("probe disabled in config")
 	}
 	target := p.HealthURL()
 	if target == "" {
-		return source.Result{}, source.Skip("no url or health_endpoint configured")
+		return source.Result{}, skip.Because("no url or health_endpoint configured")
 	}
 	u, err := url.Parse(target)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

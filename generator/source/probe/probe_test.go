@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/portfolio-report/portfolio/generator/config"
-	"github.com/portfolio-report/portfolio/generator/source"
+	"github.com/portfolio-report/portfolio/generator/skip"
 	"github.com/portfolio-report/portfolio/generator/source/probe"
 )
 
@@ -33,7 +33,9 @@ func TestProbe(t *testing.T) {
 	var flaky atomic.Int32
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ok/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"status":"ok"}`)) })
-	mux.HandleFunc("/down/healthz", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "maintenance", 503) })
+	mux.HandleFunc("/down/healthz", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "maintenance", http.StatusServiceUnavailable)
+	})
 	mux.HandleFunc("/body/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"status":"degraded"}`)) })
 	mux.HandleFunc("/slow/healthz", func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -45,14 +47,14 @@ func TestProbe(t *testing.T) {
 	})
 	mux.HandleFunc("/flaky/healthz", func(w http.ResponseWriter, r *http.Request) {
 		if flaky.Add(1) == 1 {
-			http.Error(w, "blip", 502)
+			http.Error(w, "blip", http.StatusBadGateway)
 			return
 		}
 		w.Write([]byte("ok"))
 	})
 	mux.HandleFunc("/head/healthz", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodHead {
-			http.Error(w, "want HEAD", 405)
+			http.Error(w, "want HEAD", http.StatusMethodNotAllowed)
 		}
 	})
 	srv := httptest.NewTLSServer(mux)
@@ -148,7 +150,7 @@ func TestProbeSkips(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := probe.New(nil, nil).Collect(context.Background(), tt.p, time.Time{})
-			if !errors.Is(err, source.ErrSkipped) || err.Error() != tt.want {
+			if !errors.As(err, new(*skip.Error)) || err.Error() != tt.want {
 				t.Errorf("err = %v, want skipped %q", err, tt.want)
 			}
 		})
@@ -157,7 +159,7 @@ func TestProbeSkips(t *testing.T) {
 
 func TestProbeRejectsNonHTTPURL(t *testing.T) {
 	_, err := probe.New(nil, nil).Collect(context.Background(), config.Product{ID: "a", URL: "ftp://x.test", HealthEndpoint: "/h"}, time.Time{})
-	if err == nil || errors.Is(err, source.ErrSkipped) {
+	if err == nil || errors.As(err, new(*skip.Error)) {
 		t.Errorf("err = %v, want a config error", err)
 	}
 }

@@ -55,7 +55,7 @@ type GraphQLRequest struct {
 // ValidateQuery checks a query and its variables against the schema and returns the operation
 // it runs.
 func (s *GraphQLSchema) ValidateQuery(req GraphQLRequest) (*ast.OperationDefinition, error) {
-	doc, errs := gqlparser.LoadQuery(s.schema, req.Query)
+	doc, errs := gqlparser.LoadQueryWithRules(s.schema, req.Query, nil) // nil: the default rules
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("query does not validate: %w", errs)
 	}

@@ -1,12 +1,12 @@
-package channels_test
+package run_test
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/portfolio-report/portfolio/generator/config"
-	"github.com/portfolio-report/portfolio/generator/notify/channels"
 	"github.com/portfolio-report/portfolio/generator/redact"
+	"github.com/portfolio-report/portfolio/generator/run"
 )
 
 func seed() *config.Config {
@@ -21,7 +21,7 @@ func seed() *config.Config {
 	return cfg
 }
 
-func TestFromConfig(t *testing.T) {
+func TestChannels(t *testing.T) {
 	tests := []struct {
 		name         string
 		env          map[string]string
@@ -42,7 +42,7 @@ func TestFromConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			set := channels.FromConfig(seed(), channels.Options{Getenv: func(k string) string { return tt.env[k] }})
+			set := run.Channels(seed(), run.ChannelOptions{Getenv: func(k string) string { return tt.env[k] }})
 			var names []string
 			for _, n := range set.Notifiers {
 				names = append(names, n.Name())
@@ -84,7 +84,7 @@ func TestCustomNamedSecretsAreKnown(t *testing.T) {
 	env := map[string]string{"OPS_SLACK_HOOK": "https://hooks.slack.com/services/T0/B0/CUSTOMsecret",
 		"ONCALL_ROUTING": "CUSTOMroutingKEY", "ISSUES_PAT": "CUSTOMpat0001"}
 	getenv := func(k string) string { return env[k] }
-	set := channels.FromConfig(cfg, channels.Options{Getenv: getenv})
+	set := run.Channels(cfg, run.ChannelOptions{Getenv: getenv})
 	if len(set.Notifiers) != 3 {
 		t.Fatalf("enabled %d channels (disabled %v), want the 3 with custom variables", len(set.Notifiers), set.Disabled)
 	}

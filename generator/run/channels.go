@@ -1,8 +1,4 @@
-// Package channels builds the configured notifiers from portfolio.json and the environment: the
-// name → constructor step, kept out of the channels themselves (an integration never imports a
-// sibling). A channel whose secret is not set is disabled, with the reason, and never blocks
-// the others.
-package channels
+package run
 
 import (
 	"log/slog"
@@ -19,8 +15,12 @@ import (
 	"github.com/portfolio-report/portfolio/generator/retry"
 )
 
-// Set is the result of FromConfig.
-type Set struct {
+// The channel registry: the configured notifiers built from portfolio.json and the environment,
+// kept out of the channels themselves (an integration never imports a sibling). A channel whose
+// secret is not set is disabled, with the reason, and never blocks the others.
+
+// ChannelSet is the result of Channels.
+type ChannelSet struct {
 	// Notifiers can send, sorted by name; each is wrapped in notify.WithRetry.
 	Notifiers []notify.Notifier
 	// Disabled maps a configured channel that cannot send to the reason.
@@ -28,7 +28,7 @@ type Set struct {
 }
 
 // Senders returns the notifiers as alert.Options wants them.
-func (s Set) Senders() []alert.Sender {
+func (s ChannelSet) Senders() []alert.Sender {
 	out := make([]alert.Sender, len(s.Notifiers))
 	for i, n := range s.Notifiers {
 		out[i] = n
@@ -36,8 +36,8 @@ func (s Set) Senders() []alert.Sender {
 	return out
 }
 
-// Options tune FromConfig.
-type Options struct {
+// ChannelOptions tune Channels.
+type ChannelOptions struct {
 	Getenv func(string) string
 	// Client is the HTTP client of the HTTP channels (nil: each channel's default with a timeout).
 	Client *http.Client
@@ -46,9 +46,9 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// FromConfig builds the channels of cfg.NotificationChannels (defaults applied).
-func FromConfig(cfg *config.Config, o Options) Set {
-	set := Set{Disabled: map[string]string{}}
+// Channels builds the channels of cfg.NotificationChannels (defaults applied).
+func Channels(cfg *config.Config, o ChannelOptions) ChannelSet {
+	set := ChannelSet{Disabled: map[string]string{}}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
