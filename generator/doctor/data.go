@@ -19,7 +19,7 @@ func checkData(o Options) Check {
 	case err != nil:
 		c.Status, c.Detail = Fail, err.Error()
 		c.Fix = "the data folder cannot be read: restore it from git (git checkout -- " + o.DataDir + ")"
-	case m.Generator == "demo":
+	case m.Demo():
 		c.Status = Warn
 		c.Detail = fmt.Sprintf("demo data (written by portfolio demo, as of %s): the report shows it and collects nothing into it", m.AsOf.Format("2006-01-02"))
 		c.Fix = "remove it before the first real run: portfolio init --org ORG --write (or git rm -r --quiet " + o.DataDir + "/snapshots " + o.DataDir + "/products " + o.DataDir + "/alerts.json " + o.DataDir + "/meta.json)"

@@ -23,7 +23,7 @@ func ClearDemoData(ctx context.Context, dir string, log *slog.Logger) ([]string,
 	if err != nil {
 		return nil, fmt.Errorf("init: %w (not removed: only demo data is)", err)
 	}
-	if meta.Generator != "demo" {
+	if !meta.Demo() {
 		return nil, nil
 	}
 	unlock, err := st.Lock(ctx, log)
