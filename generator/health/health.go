@@ -12,7 +12,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
 )
 
@@ -184,57 +183,6 @@ func ProbeFailureStreak(snaps []record.Snapshot) (n int, since time.Time) {
 		since = snaps[i].Time
 	}
 	return n, since
-}
-
-// Statuses of a product and of the portfolio.
-const (
-	Operational = "operational"
-	Degraded    = "degraded"
-	Outage      = "outage"
-	Unknown     = "unknown"
-)
-
-// Status is the product's state at now: outage when its latest check failed; degraded when the
-// last hour's error rate or p95 is above its threshold, or the last 24 hours' uptime is below the
-// objective; operational otherwise; unknown with no check in the last two hours.
-func Status(p config.Product, snaps []record.Snapshot, now time.Time) string {
-	last := recent(snaps, 2*time.Hour, now)
-	var latest *record.Snapshot
-	for i := len(last) - 1; i >= 0; i-- {
-		if _, ok := Check(last[i]); ok {
-			latest = &last[i]
-			break
-		}
-	}
-	if latest == nil {
-		return Unknown
-	}
-	if up, _ := Check(*latest); !up {
-		return Outage
-	}
-	hour := recent(snaps, time.Hour, now)
-	if rate, ok := ErrorRate(hour); ok && rate > p.AlertingConfig.ErrorRateThreshold {
-		return Degraded
-	}
-	if ms, _, ok := P95(hour); ok && ms > p.AlertingConfig.ResponseTimeThreshold {
-		return Degraded
-	}
-	if pct, ok := UptimeOver(snaps, 24*time.Hour, now).Percent(); ok && pct < p.AlertingConfig.UptimeThreshold {
-		return Degraded
-	}
-	return Operational
-}
-
-// Worst combines statuses: outage over degraded over operational; unknown only when all are unknown.
-func Worst(statuses ...string) string {
-	rank := map[string]int{Unknown: 0, Operational: 1, Degraded: 2, Outage: 3}
-	best := Unknown
-	for _, s := range statuses {
-		if rank[s] > rank[best] {
-			best = s
-		}
-	}
-	return best
 }
 
 // SLOWindow is the period of the availability objective.

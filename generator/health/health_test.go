@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
 )
 
@@ -104,48 +103,6 @@ func TestErrorRateAndP95(t *testing.T) {
 	}
 	if _, ok := ErrorRate(probes); ok {
 		t.Error("no Cloudflare data must give no error rate")
-	}
-}
-
-func TestStatus(t *testing.T) {
-	p := config.Product{AlertingConfig: config.AlertingConfig{UptimeThreshold: 99, ErrorRateThreshold: 1, ResponseTimeThreshold: 500}}
-	tests := []struct {
-		name  string
-		snaps []record.Snapshot
-		want  string
-	}{
-		{"all up", series(96, t0, func(int) record.Snapshot { return up() }), Operational},
-		{"last probe failed", series(96, t0, func(i int) record.Snapshot {
-			if i == 95 {
-				return down()
-			}
-			return up()
-		}), Outage},
-		{"uptime below objective", series(96, t0, func(i int) record.Snapshot {
-			if i < 5 {
-				return down()
-			}
-			return up()
-		}), Degraded},
-		{"slow", series(96, t0, func(int) record.Snapshot {
-			return record.Snapshot{Probe: &record.Probe{Code: 200, Ms: 900}}
-		}), Degraded},
-		{"error rate on the threshold is fine", series(4, t0, func(int) record.Snapshot {
-			s := up()
-			s.HTTP = &record.HTTPStats{Requests: 100, Status5x: 1, P95Ms: 100}
-			return s
-		}), Operational},
-		{"no recent data", series(4, t0.Add(-3*time.Hour), func(int) record.Snapshot { return up() }), Unknown},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := Status(p, tt.snaps, t0); got != tt.want {
-				t.Errorf("Status = %s, want %s", got, tt.want)
-			}
-		})
-	}
-	if got := Worst(Operational, Unknown, Degraded); got != Degraded {
-		t.Errorf("Worst = %s", got)
 	}
 }
 

@@ -76,10 +76,7 @@ type filterOpt struct{ ID, Name string }
 
 // loadAlerts reads data/alerts.json, written by `portfolio alert`.
 func (b *build) loadAlerts() (*alertsView, error) {
-	s, err := alert.Load(b.opts.Store)
-	if err != nil {
-		return nil, err
-	}
+	s := b.alertState
 	av := &alertsView{raw: s, Severities: alert.Severities, Available: !s.LastRun.IsZero()}
 	if !av.Available {
 		return av, nil

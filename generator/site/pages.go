@@ -4,8 +4,8 @@ import (
 	"sort"
 	"time"
 
-	"github.com/portfolio-report/portfolio/generator/health"
 	"github.com/portfolio-report/portfolio/generator/record"
+	"github.com/portfolio-report/portfolio/generator/status"
 )
 
 // page is one HTML page: the layout's data.
@@ -50,7 +50,8 @@ type staleLink struct {
 // overviewView is the body of index.html.
 type overviewView struct {
 	Status        string
-	Counts        map[string]int
+	Headline      string         // "2 of 3 products degraded"
+	Counts        []status.Count // worst first, non-zero only
 	OpenIncidents []incidentRow
 	Critical      []activeAlert
 	AlertsKnown   bool
@@ -112,7 +113,7 @@ func (b *build) siteView() *siteView {
 	if !latest.IsZero() {
 		sv.DataAsOf = b.tvp(&latest)
 	}
-	sv.Status = health.Worst(statuses...)
+	sv.Status = status.Worst(statuses...)
 	for _, r := range ranges {
 		sv.Ranges = append(sv.Ranges, rangeOpt{Key: r.Key, Label: r.Label, Ms: r.D.Milliseconds(), Default: r.Key == defaultRange})
 	}
@@ -120,7 +121,7 @@ func (b *build) siteView() *siteView {
 }
 
 func (b *build) overview(dv *doraView, al *alertsView) *overviewView {
-	ov := &overviewView{Counts: map[string]int{}, AlertsKnown: al.Available, Tiles: dv.Portfolio.Tiles, WindowDays: dv.WindowDays}
+	ov := &overviewView{AlertsKnown: al.Available, Tiles: dv.Portfolio.Tiles, WindowDays: dv.WindowDays}
 	var statuses []string
 	groups := map[string]*productGroup{}
 	var order []string
@@ -128,7 +129,6 @@ func (b *build) overview(dv *doraView, al *alertsView) *overviewView {
 	midnight := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, b.loc)
 	for _, p := range b.products {
 		statuses = append(statuses, p.Status)
-		ov.Counts[p.Status]++
 		for _, inc := range p.Incidents {
 			if inc.Open {
 				ov.OpenIncidents = append(ov.OpenIncidents, inc)
@@ -155,7 +155,9 @@ func (b *build) overview(dv *doraView, al *alertsView) *overviewView {
 		}
 		groups[g].Products = append(groups[g].Products, p)
 	}
-	ov.Status = health.Worst(statuses...)
+	ov.Status = status.Worst(statuses...)
+	ov.Headline = status.Headline(statuses)
+	ov.Counts = status.Counts(statuses)
 	sort.SliceStable(ov.DeploysToday, func(i, j int) bool { return ov.DeploysToday[i].Time.UTC > ov.DeploysToday[j].Time.UTC })
 	sort.SliceStable(ov.OpenIncidents, func(i, j int) bool { return ov.OpenIncidents[i].Created.UTC > ov.OpenIncidents[j].Created.UTC })
 	for _, g := range order {

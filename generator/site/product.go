@@ -11,6 +11,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/health"
 	"github.com/portfolio-report/portfolio/generator/record"
+	"github.com/portfolio-report/portfolio/generator/status"
 )
 
 // history is how far back the site looks: the longest range of the switch.
@@ -127,6 +128,7 @@ type productView struct {
 	Description template.HTML
 
 	Status      string
+	Reasons     []string       // why the status, weightiest first
 	Uptime      []uptimeFigure // 24h, 7d, 30d, 90d
 	P50, P95    figure
 	LatencySrc  string
@@ -175,7 +177,6 @@ func (b *build) productView(d *productData) *productView {
 	if !SafeURL(v.URL) {
 		v.URL = ""
 	}
-	v.Status = health.Status(p, snaps, now)
 
 	for _, r := range ranges {
 		ratio := health.UptimeOver(snaps, r.D, now)
@@ -233,7 +234,35 @@ func (b *build) productView(d *productData) *productView {
 	v.incidents(b, d)
 	v.Sparkline, v.SparkText = sparkline(snaps, now)
 	v.Charts = b.productCharts(v, d, snaps)
+	vd := status.Of(b.statusInput(p, d))
+	v.Status, v.Reasons = vd.Status, vd.Reasons
 	return v
+}
+
+// statusInput gathers what the product's status depends on (see package status): its checks,
+// open incidents, firing alerts, thresholds breached now and maintenance windows.
+func (b *build) statusInput(p config.Product, d *productData) status.Input {
+	now := b.now
+	ac := p.AlertingConfig
+	in := status.Input{Now: now, Checks: status.ChecksOf(d.snaps), FailureThreshold: ac.FailureThreshold, Loc: b.loc}
+	for _, x := range d.incs {
+		if x.ClosedAt == nil {
+			in.OpenIncidents = append(in.OpenIncidents, fmt.Sprintf("#%d %s", x.Number, x.Title))
+		}
+	}
+	for _, a := range b.alertState.Firing() {
+		if a.Product == p.ID {
+			in.Alerts = append(in.Alerts, status.Alert{Rule: a.Rule, Subject: a.Subject, Severity: a.Severity,
+				Recovering: a.Recoveries > 0, Summary: a.Summary})
+		}
+	}
+	in.Breaches = status.Breaches(ac, d.snaps, now)
+	for _, m := range p.Maintenance {
+		if start, end, ok := m.Window(); ok {
+			in.Maintenance = append(in.Maintenance, status.Window{Start: start, End: end, Summary: m.Summary})
+		}
+	}
+	return in
 }
 
 // expectedSources are the sources that run for the product, by its config.
@@ -378,18 +407,8 @@ func (v *productView) incidents(b *build, d *productData) {
 	v.Incidents = rows
 }
 
-// statusLabel is the word shown for a status.
-func statusLabel(s string) string {
-	switch s {
-	case health.Operational:
-		return "Operational"
-	case health.Degraded:
-		return "Degraded"
-	case health.Outage:
-		return "Outage"
-	}
-	return "Unknown"
-}
+// statusLabel is the word shown for a status: "Partial outage".
+func statusLabel(s string) string { return titleCase(status.Label(s)) }
 
 func titleCase(s string) string {
 	if s == "" {

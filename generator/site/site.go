@@ -26,6 +26,7 @@ import (
 	"github.com/sourcegraph/conc/iter"
 
 	portfolio "github.com/portfolio-report/portfolio"
+	"github.com/portfolio-report/portfolio/generator/alert"
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/store"
@@ -61,9 +62,10 @@ type build struct {
 	assets map[string]string // static name ("css/site.css") → fingerprinted URL path
 	meta   store.Meta
 
-	products []*productView
-	byID     map[string]*productView
-	alerts   *alertsView
+	products   []*productView
+	byID       map[string]*productView
+	alerts     *alertsView
+	alertState alert.State // data/alerts.json as read, for the products' statuses
 
 	mu    sync.Mutex
 	files map[string][]byte // site path → content
@@ -134,6 +136,9 @@ func (b *build) render(ctx context.Context) error {
 	tpl, err := b.parseTemplates()
 	if err != nil {
 		return err
+	}
+	if b.alertState, err = alert.Load(b.opts.Store); err != nil {
+		return fmt.Errorf("site: %w", err)
 	}
 	// Each product is read and computed on its own goroutine; results keep config order.
 	b.products, err = iter.MapErr(b.cfg.Products, func(p *config.Product) (*productView, error) {

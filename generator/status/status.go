@@ -28,11 +28,14 @@ package status
 
 import (
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/portfolio-report/portfolio/generator/alert"
+	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/health"
 	"github.com/portfolio-report/portfolio/generator/record"
 )
@@ -253,11 +256,11 @@ func Of(in Input) Verdict {
 		if a.Subject != "" {
 			name += " (" + a.Subject + ")"
 		}
-		state := "firing"
+		state := ""
 		if a.Recovering {
-			state = "recovering"
+			state = ", recovering"
 		}
-		add(s, "%s alert %s %s: %s", a.Severity, name, state, a.Summary)
+		add(s, "%s alert (%s)%s: %s", a.Severity, name, state, a.Summary)
 	}
 	for _, b := range in.Breaches {
 		add(Degraded, "%s", b)
@@ -307,6 +310,31 @@ func alertStatus(a Alert) string {
 		return Degraded
 	}
 	return ""
+}
+
+// Breaches lists the thresholds of ac the product breaches now, one sentence each: the error
+// rate or p95 response time over the last hour above its threshold, the uptime over 24 hours
+// below the objective. A value on its threshold is fine. They are the live view of the alert
+// rules, without their runs-in-a-row: the status reflects now, the alert the pages.
+func Breaches(ac config.AlertingConfig, snaps []record.Snapshot, now time.Time) []string {
+	var out []string
+	hour := health.Window(snaps, now.Add(-time.Hour+time.Nanosecond), now.Add(time.Nanosecond))
+	if rate, ok := health.ErrorRate(hour); ok && rate > ac.ErrorRateThreshold {
+		out = append(out, fmt.Sprintf("error rate over the last hour is %s %%, threshold %s %%", num(rate, 3), num(ac.ErrorRateThreshold, 3)))
+	}
+	if ms, _, ok := health.P95(hour); ok && ms > ac.ResponseTimeThreshold {
+		out = append(out, fmt.Sprintf("p95 response time over the last hour is %s ms, threshold %s ms", num(ms, 0), num(ac.ResponseTimeThreshold, 0)))
+	}
+	if pct, ok := health.UptimeOver(snaps, 24*time.Hour, now).Percent(); ok && pct < ac.UptimeThreshold {
+		out = append(out, fmt.Sprintf("uptime over 24 hours is %s %%, objective %s %%", num(pct, 3), num(ac.UptimeThreshold, 3)))
+	}
+	return out
+}
+
+// num formats v with at most d decimals and no trailing zeros.
+func num(v float64, d int) string {
+	p := math.Pow(10, float64(d))
+	return strconv.FormatFloat(math.Round(v*p)/p, 'f', -1, 64)
 }
 
 // Headline says how many products have the portfolio's worst status: "All 3 products
@@ -368,4 +396,6 @@ type Count struct {
 	N      int
 }
 
-func (c Count) String() string { return fmt.Sprintf("%d %s", c.N, strings.TrimPrefix(Label(c.Status), "under ")) }
+func (c Count) String() string {
+	return fmt.Sprintf("%d %s", c.N, strings.TrimPrefix(Label(c.Status), "under "))
+}

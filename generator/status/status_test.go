@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/portfolio-report/portfolio/generator/alert"
+	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
 )
 
@@ -31,7 +32,7 @@ func TestOf(t *testing.T) {
 		{"stale but an incident is open", Input{Checks: Checks{Probe: up(3 * time.Hour)}, OpenIncidents: []string{"#7 Checkout fails"}}, Degraded, "open incident #7 Checkout fails"},
 
 		{"open incident", Input{Checks: probeUp, OpenIncidents: []string{"#1 Slow"}}, Degraded, "open incident #1 Slow"},
-		{"firing critical alert", Input{Checks: probeUp, Alerts: []Alert{{Rule: alert.RuleFastBurn, Severity: alert.Critical, Summary: "burning"}}}, PartialOutage, "critical alert burn_rate_fast firing: burning"},
+		{"firing critical alert", Input{Checks: probeUp, Alerts: []Alert{{Rule: alert.RuleFastBurn, Severity: alert.Critical, Summary: "burning"}}}, PartialOutage, "critical alert (burn_rate_fast): burning"},
 		{"critical rule unknown to this version", Input{Checks: probeUp, Alerts: []Alert{{Rule: "new_rule", Severity: alert.Critical}}}, PartialOutage, "new_rule"},
 		{"critical alert recovering", Input{Checks: probeUp, Alerts: []Alert{{Rule: alert.RuleProbeDown, Severity: alert.Critical, Recovering: true}}}, Degraded, "recovering"},
 		{"uptime over 24 h looks back", Input{Checks: probeUp, Alerts: []Alert{{Rule: alert.RuleUptime, Severity: alert.Critical}}}, Degraded, "uptime_24h"},
@@ -173,5 +174,58 @@ func TestHeadline(t *testing.T) {
 	}
 	if got, want := strings.Join(parts, ", "), "1 major outage, 2 degraded, 1 maintenance, 1 operational"; got != want {
 		t.Errorf("Counts = %q, want %q", got, want)
+	}
+}
+
+func TestBreaches(t *testing.T) {
+	ac := config.AlertingConfig{UptimeThreshold: 99, ErrorRateThreshold: 1, ResponseTimeThreshold: 500}
+	// series is n snapshots at the 15-minute cadence ending at now.
+	series := func(n int, f func(i int) record.Snapshot) []record.Snapshot {
+		out := make([]record.Snapshot, n)
+		for i := range out {
+			out[i] = f(i)
+			out[i].Time = now.Add(-time.Duration(n-1-i) * 15 * time.Minute)
+		}
+		return out
+	}
+	upSnap := func(int) record.Snapshot { return record.Snapshot{Probe: &record.Probe{Code: 200, Ms: 100}} }
+	tests := []struct {
+		name  string
+		snaps []record.Snapshot
+		want  []string
+	}{
+		{"all well", series(96, upSnap), nil},
+		{"uptime below the objective", series(96, func(i int) record.Snapshot {
+			if i < 5 {
+				return record.Snapshot{Probe: &record.Probe{Err: "timeout"}}
+			}
+			return upSnap(i)
+		}), []string{"uptime over 24 hours is 94.792 %, objective 99 %"}},
+		{"slow", series(8, func(int) record.Snapshot { return record.Snapshot{Probe: &record.Probe{Code: 200, Ms: 900}} }),
+			[]string{"p95 response time over the last hour is 900 ms, threshold 500 ms"}},
+		{"slow before the last hour is over", series(8, func(i int) record.Snapshot {
+			if i < 4 {
+				return record.Snapshot{Probe: &record.Probe{Code: 200, Ms: 900}}
+			}
+			return upSnap(i)
+		}), nil},
+		{"error rate on the threshold is fine", series(4, func(i int) record.Snapshot {
+			s := upSnap(i)
+			s.HTTP = &record.HTTPStats{Requests: 100, Status5x: 1, P95Ms: 100}
+			return s
+		}), nil},
+		{"error rate above", series(4, func(i int) record.Snapshot {
+			s := upSnap(i)
+			s.HTTP = &record.HTTPStats{Requests: 100, Status5x: 2, P95Ms: 100}
+			return s
+		}), []string{"error rate over the last hour is 2 %, threshold 1 %"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Breaches(ac, tt.snaps, now)
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("Breaches = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
