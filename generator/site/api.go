@@ -143,6 +143,9 @@ type (
 		Since        string  `json:"since"`
 		Acknowledged bool    `json:"acknowledged"`
 		IssueURL     string  `json:"issue_url,omitempty"`
+		Recovering   bool    `json:"recovering"`
+		// ResolvesAfter is how many more runs without a breach resolve a recovering alert.
+		ResolvesAfter int `json:"resolves_after_runs,omitempty"`
 	}
 	apiAlerts struct {
 		SchemaVersion int             `json:"schema_version"`
@@ -232,7 +235,7 @@ func (b *build) apiAlert(a activeAlert) apiAlert {
 	x, _ := b.alerts.raw.Find(a.Fingerprint)
 	return apiAlert{Fingerprint: a.Fingerprint, Severity: a.Severity, Product: a.Product, Rule: a.Rule, Subject: a.Subject,
 		Summary: a.Summary, Value: round(x.Value, 4), Threshold: round(x.Threshold, 4), Unit: x.Unit, Since: a.Since.UTC,
-		Acknowledged: a.Acked, IssueURL: a.IssueURL}
+		Acknowledged: a.Acked, IssueURL: a.IssueURL, Recovering: a.Recovering, ResolvesAfter: a.ToResolve}
 }
 
 // api writes api/summary.json, api/products/<id>.json, api/alerts.json and api/dora.json.
