@@ -201,7 +201,12 @@ type Budget struct {
 
 // ErrorBudget computes the budget of objective (percent) over the 30 days before now.
 func ErrorBudget(snaps []record.Snapshot, objective float64, now time.Time) Budget {
-	b := Budget{Objective: objective, Checks: UptimeOver(snaps, SLOWindow, now)}
+	return BudgetOf(UptimeOver(snaps, SLOWindow, now), objective)
+}
+
+// BudgetOf is the budget of objective (percent) given the checks of an SLO window.
+func BudgetOf(checks Ratio, objective float64) Budget {
+	b := Budget{Objective: objective, Checks: checks}
 	b.Allowed = float64(b.Checks.Total) * (100 - objective) / 100
 	switch {
 	case b.Checks.Total == 0:
@@ -235,28 +240,6 @@ func BurnRate(snaps []record.Snapshot, objective float64, d time.Duration, now t
 		return math.Inf(1), true
 	}
 	return failed / allowed, true
-}
-
-// BudgetPoint is the budget remaining at one time, for the burn-down chart.
-type BudgetPoint struct {
-	Time      time.Time
-	Remaining float64
-}
-
-// BudgetSeries is the remaining share of the 30-day budget at the end of each day of the last
-// days days before now, oldest first, for a burn-down chart.
-func BudgetSeries(snaps []record.Snapshot, objective float64, days int, now time.Time) []BudgetPoint {
-	out := make([]BudgetPoint, 0, days)
-	end := now.UTC().Truncate(24 * time.Hour)
-	for d := days - 1; d >= 0; d-- {
-		t := end.Add(-time.Duration(d) * 24 * time.Hour)
-		if d == 0 {
-			t = now
-		}
-		b := ErrorBudget(snaps, objective, t)
-		out = append(out, BudgetPoint{Time: t, Remaining: b.Remaining})
-	}
-	return out
 }
 
 // Freshness is how current one source's data is.

@@ -129,12 +129,12 @@ func TestErrorBudgetAndBurnRate(t *testing.T) {
 	if !ok || math.Abs(rate-50) > 1e-9 {
 		t.Errorf("BurnRate 1h = %v, %v; want 50", rate, ok)
 	}
-	series := BudgetSeries(snaps, 99.5, 7, t0)
-	if len(series) != 7 || !series[6].Time.Equal(t0) {
-		t.Fatalf("BudgetSeries = %+v", series)
+	before, after := ErrorBudget(snaps, 99.5, t0.Add(-6*24*time.Hour)), ErrorBudget(snaps, 99.5, t0)
+	if after.Remaining >= before.Remaining {
+		t.Errorf("a failure today must lower the budget: %v then %v", before.Remaining, after.Remaining)
 	}
-	if series[6].Remaining >= series[0].Remaining {
-		t.Errorf("a failure today must lower the budget: %v then %v", series[0].Remaining, series[6].Remaining)
+	if b := BudgetOf(Ratio{Good: 995, Total: 1000}, 99.5); math.Abs(b.Remaining) > 1e-9 || b.Allowed != 5 {
+		t.Errorf("BudgetOf 5 failed of 1000 at 99.5 %% = %+v, want exactly spent", b)
 	}
 }
 

@@ -29,7 +29,6 @@ type siteView struct {
 	Generated  timeView
 	DataAsOf   *timeView
 	Timezone   string
-	NowMs      int64 // now on the site's wall clock, for the range switch
 	Stale      []staleLink
 	StaleCount int
 	Ranges     []rangeOpt
@@ -38,7 +37,6 @@ type siteView struct {
 
 type rangeOpt struct {
 	Key, Label string
-	Ms         int64
 	Default    bool
 }
 
@@ -97,7 +95,7 @@ func (b *build) pages(dv *doraView, al *alertsView) []*page {
 
 func (b *build) siteView() *siteView {
 	sv := &siteView{Title: b.cfg.Site.Title, Demo: b.meta.Demo(), Generated: b.tv(b.now),
-		Timezone: b.loc.String(), NowMs: b.localMs(b.now)}
+		Timezone: b.loc.String()}
 	var latest time.Time
 	var statuses []string
 	for _, p := range b.products {
@@ -115,7 +113,7 @@ func (b *build) siteView() *siteView {
 	}
 	sv.Status = status.Worst(statuses...)
 	for _, r := range ranges {
-		sv.Ranges = append(sv.Ranges, rangeOpt{Key: r.Key, Label: r.Label, Ms: r.D.Milliseconds(), Default: r.Key == defaultRange})
+		sv.Ranges = append(sv.Ranges, rangeOpt{Key: r.Key, Label: r.Label, Default: r.Key == defaultRange})
 	}
 	return sv
 }

@@ -1,6 +1,7 @@
 package site
 
 import (
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/url"
@@ -21,6 +22,7 @@ const history = 90 * 24 * time.Hour
 type productData struct {
 	cfg   config.Product
 	snaps []record.Snapshot // [now-history, now]
+	long  []record.Snapshot // [now-history-SLO window, now]: the error budget of history's first day
 	deps  []record.Deployment
 	incs  []record.Incident
 	days  []record.AnalyticsDay
@@ -32,9 +34,10 @@ func loadProduct(b *build, p config.Product) (*productData, error) {
 	st := b.opts.Store
 	d := &productData{cfg: p}
 	var err error
-	if d.snaps, err = st.Snapshots(p.ID, b.now.Add(-history), b.now.Add(time.Nanosecond)); err != nil {
+	if d.long, err = st.Snapshots(p.ID, b.now.Add(-history-health.SLOWindow), b.now.Add(time.Nanosecond)); err != nil {
 		return nil, fmt.Errorf("product %s: %w", p.ID, err)
 	}
+	d.snaps = health.Window(d.long, b.now.Add(-history), b.now.Add(time.Nanosecond))
 	deps, err := st.Deployments(p.ID)
 	if err != nil {
 		return nil, fmt.Errorf("product %s: %w", p.ID, err)
@@ -153,7 +156,8 @@ type productView struct {
 	Sparkline   template.HTML
 	SparkText   string
 
-	Charts []chartView
+	Charts  []chartView
+	Markers json.RawMessage // the deployment markers of the time charts (see markerDoc)
 }
 
 // productView computes the product's figures and charts.

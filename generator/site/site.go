@@ -150,7 +150,7 @@ func (b *build) render(ctx context.Context) error {
 			return nil, err
 		}
 		v := b.productView(d)
-		d.snaps = nil // computed: the pages need the figures, not 90 days of snapshots
+		d.snaps, d.long = nil, nil // computed: the pages need the figures, not 90 days of snapshots
 		return v, nil
 	})
 	if err != nil {
