@@ -78,6 +78,7 @@ type (
 		Reasons       []string         `json:"status_reasons"`
 		LastSnapshot  *string          `json:"last_snapshot"`
 		Uptime        apiUptime        `json:"uptime_percent"`
+		UptimeDays    []apiDay         `json:"uptime_days"`
 		Latency       apiLatency       `json:"latency_24h"`
 		ErrorRate     apiThresholded   `json:"error_rate_percent_24h"`
 		SLO           apiSLO           `json:"slo"`
@@ -86,6 +87,16 @@ type (
 		Freshness     []apiFreshness   `json:"freshness"`
 		DORA          *dora.Comparison `json:"dora"`
 		Alerts        []apiAlert       `json:"active_alerts"`
+	}
+	apiDay struct {
+		Date              string   `json:"date"` // YYYY-MM-DD in site.timezone
+		Uptime            *float64 `json:"uptime_percent"`
+		Checks            int      `json:"checks"`
+		FailedChecks      int      `json:"failed_checks"`
+		Incidents         []int    `json:"incidents"`
+		Deployments       int      `json:"deployments"`
+		FailedDeployments int      `json:"failed_deployments"`
+		Class             string   `json:"class"` // ok | warn | bad | none, as the strip colours it
 	}
 	apiLatency struct {
 		P50Ms       *float64 `json:"p50_ms"`
@@ -264,6 +275,18 @@ func (b *build) api(dv *doraView, al *alertsView) error {
 				BudgetRemaining: opt(p.BudgetLeft), BurnRate1h: opt(p.Burn1h), BurnRate6h: opt(p.Burn6h)},
 			Deployments: apiDeployments{SuccessRate30d: opt(p.DeployOK30), Recent: []apiDeployment{}},
 			Incidents:   []apiIncident{}, Freshness: []apiFreshness{}, Alerts: []apiAlert{}}
+		for _, d := range p.Strip.Days {
+			day := apiDay{Date: d.Day.Format(time.DateOnly), Checks: d.Checks.Total, FailedChecks: d.Checks.Bad(),
+				Incidents: d.Incidents, Deployments: d.Deploys, FailedDeployments: d.Failed, Class: d.Class}
+			if pct, ok := d.Checks.Percent(); ok {
+				v := round(pct, 4)
+				day.Uptime = &v
+			}
+			if day.Incidents == nil {
+				day.Incidents = []int{}
+			}
+			pa.UptimeDays = append(pa.UptimeDays, day)
+		}
 		for _, d := range p.Deploys {
 			pa.Deployments.Recent = append(pa.Deployments.Recent, apiDeployment{Time: d.Time.UTC, SHA: d.SHA, Outcome: d.Outcome, URL: d.URL})
 		}

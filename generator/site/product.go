@@ -155,6 +155,7 @@ type productView struct {
 	OpenIncs    int
 	Sparkline   template.HTML
 	SparkText   string
+	Strip       uptimeStrip // the last 90 days, a bar a day
 
 	Charts  []chartView
 	Markers json.RawMessage // the deployment markers of the time charts (see markerDoc)
@@ -237,6 +238,7 @@ func (b *build) productView(d *productData) *productView {
 	v.deploys(b, d)
 	v.incidents(b, d)
 	v.Sparkline, v.SparkText = sparkline(snaps, now)
+	v.Strip = b.uptimeStrip(d, v.Objective)
 	v.Charts = b.productCharts(v, d, snaps)
 	vd := status.Of(b.statusInput(p, d))
 	v.Status, v.Reasons = vd.Status, vd.Reasons
