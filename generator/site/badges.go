@@ -13,7 +13,7 @@ import (
 // Badge colours: each carries white 11 px text at 4.5:1 or more (WCAG AA), unlike shields.io's
 // own brightgreen or yellow. The endpoint JSON gives them as hex, which shields.io accepts.
 var badgeColors = map[string]string{
-	"green": "#1a7f37", "amber": "#8a5a00", "orange": "#b33f00", "red": "#b42318",
+	"green": "#18763a", "amber": "#8a5a00", "orange": "#b33f00", "red": "#b42318",
 	"blue": "#0a58ca", "grey": "#57606a",
 }
 

@@ -168,7 +168,7 @@ func (b *build) productView(d *productData) *productView {
 	snaps := d.snaps
 	v := &productView{
 		data: d, ID: p.ID, Name: p.Name, Group: p.Group, URL: p.URL, Repository: p.Repository,
-		Description: b.md.Render(p.Description),
+		Description: b.md.RenderUnder(p.Description, 1),
 		Objective:   p.AlertingConfig.UptimeThreshold,
 		ErrThresh:   p.AlertingConfig.ErrorRateThreshold,
 		RespThresh:  p.AlertingConfig.ResponseTimeThreshold,
@@ -389,7 +389,7 @@ func (v *productView) incidents(b *build, d *productData) {
 			continue
 		}
 		r := incidentRow{Product: v.ID, ProductName: v.Name, Number: x.Number, Title: x.Title, Open: open,
-			FalseAlarm: !x.Counts(), Created: b.tv(x.CreatedAt), Closed: b.tvp(x.ClosedAt), Body: b.md.Render(x.Body)}
+			FalseAlarm: !x.Counts(), Created: b.tv(x.CreatedAt), Closed: b.tvp(x.ClosedAt), Body: b.md.RenderUnder(x.Body, 3)}
 		if SafeURL(x.URL) {
 			r.URL = x.URL
 		}

@@ -127,3 +127,28 @@ func TestHandler(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderUnder: headings of an incident body nest under the incident's h3, keeping their
+// order, and the link guard still applies.
+func TestRenderUnder(t *testing.T) {
+	md := newMarkdown()
+	tests := []struct {
+		in     string
+		parent int
+		want   []string
+	}{
+		{"# Impact\n\ntext\n\n## Timeline\n\n### Detail", 3, []string{"<h4>Impact</h4>", "<h5>Timeline</h5>", "<h6>Detail</h6>"}},
+		{"## Timeline\n\n### Detail", 3, []string{"<h4>Timeline</h4>", "<h5>Detail</h5>"}},
+		{"# A\n\n###### F", 3, []string{"<h4>A</h4>", "<h6>F</h6>"}},
+		{"### Notes", 1, []string{"<h2>Notes</h2>"}},
+		{"no heading [x](javascript:alert(1))", 3, []string{`<a href="#">x</a>`}},
+	}
+	for _, tt := range tests {
+		got := string(md.RenderUnder(tt.in, tt.parent))
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("RenderUnder(%q, %d) = %q, want %q", tt.in, tt.parent, got, w)
+			}
+		}
+	}
+}
