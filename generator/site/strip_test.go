@@ -1,6 +1,7 @@
 package site
 
 import (
+	"html"
 	"regexp"
 	"strconv"
 	"strings"
@@ -104,21 +105,46 @@ func TestUptimeStrip(t *testing.T) {
 	if len(titles) != stripDays || !strings.HasPrefix(titles[0][1], "Thu 2 Apr 2026: ") {
 		t.Errorf("full strip: %d titles, first %q", len(titles), titles[0][1])
 	}
-	// The compact strip: runs covering the 90 days back to back, each with a title.
-	runs := regexp.MustCompile(`d="M(\d+) \d+h(\d+)v\d+h-\d+z"><title>([^<]+)</title>`).FindAllStringSubmatch(string(st.Compact), -1)
-	x := 0
-	for _, r := range runs {
-		at, _ := strconv.Atoi(r[1])
-		w, _ := strconv.Atoi(r[2])
-		if at != x {
-			t.Errorf("compact run at %d, want %d", at, x)
+	// The compact strip: one path and tooltip per colour, its runs covering the 90 days once.
+	paths := regexp.MustCompile(`<path class="d-(\w+)" d="([^"]+)"><title>([^<]+)</title></path>`).FindAllStringSubmatch(string(st.Compact), -1)
+	covered := make([]int, stripDays)
+	tips := map[string]string{}
+	for _, p := range paths {
+		tips[p[1]] = html.UnescapeString(p[3])
+		for _, m := range regexp.MustCompile(`M(\d+) \d+h(\d+)`).FindAllStringSubmatch(p[2], -1) {
+			at, _ := strconv.Atoi(m[1])
+			w, _ := strconv.Atoi(m[2])
+			for k := at; k < at+w; k++ {
+				covered[k]++
+				if st.Days[k].Class != p[1] {
+					t.Errorf("compact strip: day %d (%s) drawn as %s", k, st.Days[k].Class, p[1])
+				}
+			}
 		}
-		x = at + w
 	}
-	if x != stripDays || len(runs) < 5 {
-		t.Errorf("compact strip: %d runs covering %d days", len(runs), x)
+	for k, n := range covered {
+		if n != 1 {
+			t.Errorf("compact strip: day %d drawn %d times", k, n)
+		}
 	}
-	if !strings.Contains(string(st.Compact), "2 Apr–9 Jun 2026: uptime 100 % each day, no incident, 0 deployments") {
-		t.Errorf("compact strip lacks the run of 2 April to 9 June (the false alarm of 1 June does not count):\n%s", st.Compact)
+	want2 := map[string]string{
+		dayOK:   "85 days at or above the objective, no incident",
+		dayWarn: "3 days below the objective or with an incident: 15–16, 30 Jun",
+		dayBad:  "1 day that spent ten days' error budget or more: 10 Jun",
+		dayNone: "1 day without checks: 20 Jun",
+	}
+	for c, w := range want2 {
+		if tips[c] != w {
+			t.Errorf("compact %s tooltip %q, want %q", c, tips[c], w)
+		}
+	}
+}
+
+func TestClassText(t *testing.T) {
+	day := func(m time.Month, d int) stripDay { return stripDay{Day: time.Date(2026, m, d, 0, 0, 0, 0, time.UTC)} }
+	runs := [][]stripDay{{day(9, 13)}, {day(9, 18)}, {day(9, 29), day(9, 30), day(10, 1)}, {day(10, 10)}, {day(10, 30), day(10, 31)}, {day(11, 2)}}
+	want := "9 days below the objective or with an incident: 13, 18 Sep; 29 Sep–1 Oct; 10, 30–31 Oct; 2 Nov"
+	if got := classText(dayWarn, runs); got != want {
+		t.Errorf("classText = %q, want %q", got, want)
 	}
 }
