@@ -82,7 +82,9 @@ func chartBase(id string, legend bool) []charts.GlobalOpts {
 		charts.WithAnimation(false),
 		charts.WithGridOpts(opts.Grid{Left: "8", Right: "16", Top: "36", Bottom: "8", ContainLabel: opts.Bool(true)}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(legend), Top: "0", Right: "0"}),
+		// One line that scrolls when it does not fit (a phone), right of the unit above the
+		// value axis, so the legend never covers the unit or the plot.
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(legend), Type: "scroll", Top: "0", Left: "72", Right: "0", ItemWidth: 16, ItemHeight: 10}),
 		charts.WithToolboxOpts(opts.Toolbox{Show: opts.Bool(false)}),
 	}
 }
@@ -149,10 +151,10 @@ type markerSeries struct {
 func markerDoc(ms []marker) json.RawMessage {
 	var out []markerSeries
 	for _, failed := range []bool{false, true} {
-		s := markerSeries{ID: "deploy_ok", Name: "deployments", Type: "scatter", YAxisIndex: 1, Symbol: "triangle", SymbolSize: 9,
+		s := markerSeries{ID: "deploy_ok", Name: "deploy", Type: "scatter", YAxisIndex: 1, Symbol: "triangle", SymbolSize: 9,
 			ItemStyle: map[string]any{"color": deployOKColor}, Data: [][3]any{}}
 		if failed {
-			s.ID, s.Name, s.ItemStyle = "deploy_failed", "failed deployments", map[string]any{"color": deployFailedColor}
+			s.ID, s.Name, s.ItemStyle = "deploy_failed", "failed deploy", map[string]any{"color": deployFailedColor}
 		}
 		for _, m := range ms {
 			if m.Failed == failed {

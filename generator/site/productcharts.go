@@ -126,7 +126,12 @@ func (b *build) productCharts(v *productView, d *productData, snaps []record.Sna
 	per := func() map[string][]point { return map[string][]point{} }
 	p95, p50, bandLo, bandHi, errs, rpm, up := per(), per(), per(), per(), per(), per(), per()
 	for _, r := range ranges {
-		buckets := rangeBuckets(b.now, r.D, r.Width)
+		buckets := rangeBuckets(b.now, r, b.loc)
+		if n := len(buckets); r.Days && n > 1 && buckets[n-1].To.After(b.now) {
+			// Today is not over: its few hours are not a day's traffic or latency (at 01:00
+			// they are the night's). The shorter ranges show them.
+			buckets = buckets[:n-1]
+		}
 		parts := downsample(snaps, buckets)
 		k := r.Key
 		p95[k] = b.shift(roundPoints(reduceParts(buckets, parts, plain(p95Reducer)), 1))
@@ -227,7 +232,7 @@ func (b *build) productCharts(v *productView, d *productData, snaps []record.Sna
 		}
 		for _, r := range ranges {
 			var ps []point
-			for _, bk := range rangeBuckets(b.now, r.D, r.Width) {
+			for _, bk := range rangeBuckets(b.now, r, b.loc) {
 				t := bk.To
 				if t.After(b.now) {
 					t = b.now

@@ -25,26 +25,35 @@ type chartRange struct {
 	Label string
 	D     time.Duration
 	// Width is the one bucket width of the whole range, so that nothing changes character
-	// across it: 96, 168, 180 and 180 points.
+	// across it: 96, 168 and 180 points, then 90 days.
 	Width time.Duration
+	// Days makes the buckets calendar days of the site's time zone (Width is then 24 h): a
+	// bucket of half a day would alias the daily cycle of traffic and latency, and its phase
+	// would jump by an hour where daylight saving time starts or ends.
+	Days bool
 }
 
 // Ranges of the range switch, shortest first. The product charts hold 90 days.
 var ranges = []chartRange{
-	{"24h", "24 h", 24 * time.Hour, 15 * time.Minute},
-	{"7d", "7 d", 7 * 24 * time.Hour, time.Hour},
-	{"30d", "30 d", 30 * 24 * time.Hour, 4 * time.Hour},
-	{"90d", "90 d", 90 * 24 * time.Hour, 12 * time.Hour},
+	{"24h", "24 h", 24 * time.Hour, 15 * time.Minute, false},
+	{"7d", "7 d", 7 * 24 * time.Hour, time.Hour, false},
+	{"30d", "30 d", 30 * 24 * time.Hour, 4 * time.Hour, false},
+	{"90d", "90 d", 90 * 24 * time.Hour, 24 * time.Hour, true},
 }
 
 // defaultRange is the range shown first (and the one charts are drawn at without the switch).
 const defaultRange = "7d"
 
-// rangeBuckets cuts the d before now into buckets of one width w: (k·w, (k+1)·w] for whole k
-// counted from the Unix epoch, the first starting at or after now−d, the last holding now (so
-// it ends at or after now and fills as runs come in). Edges are multiples of w, so a bucket
-// that is complete never changes as now moves on: the same data give the same points.
-func rangeBuckets(now time.Time, d, w time.Duration) []bucket {
+// rangeBuckets cuts range r before now into buckets of its one width: (k·w, (k+1)·w] for whole
+// k counted from the Unix epoch (or, for a range of days, the calendar days of loc), the first
+// starting at or after now−r.D, the last holding now (so it ends at or after now and fills as
+// runs come in). Edges are fixed points of the calendar, so a bucket that is complete never
+// changes as now moves on: the same data give the same points.
+func rangeBuckets(now time.Time, r chartRange, loc *time.Location) []bucket {
+	if r.Days {
+		return dayRange(now, r.D, loc)
+	}
+	d, w := r.D, r.Width
 	if w <= 0 || d <= 0 {
 		return nil
 	}
@@ -53,6 +62,30 @@ func rangeBuckets(now time.Time, d, w time.Duration) []bucket {
 	var out []bucket
 	for t := first; !t.After(last); t = t.Add(w) {
 		out = append(out, bucket{From: t, To: t.Add(w)})
+	}
+	return out
+}
+
+// dayRange is the calendar days of loc that cover the d before now: (midnight, next midnight],
+// the first starting at or after now−d, the last holding now. A day is 23 or 25 hours long
+// where daylight saving time starts or ends.
+func dayRange(now time.Time, d time.Duration, loc *time.Location) []bucket {
+	if loc == nil {
+		loc = time.UTC
+	}
+	midnight := func(t time.Time) time.Time {
+		l := t.In(loc)
+		return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, loc)
+	}
+	start := midnight(now.Add(-d))
+	if start.Before(now.Add(-d)) {
+		start = start.AddDate(0, 0, 1)
+	}
+	var out []bucket
+	for t := start; t.Before(now); {
+		next := t.AddDate(0, 0, 1)
+		out = append(out, bucket{From: t, To: next})
+		t = next
 	}
 	return out
 }

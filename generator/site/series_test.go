@@ -1,6 +1,7 @@
 package site
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -42,54 +43,68 @@ func randomHistory(r *rand.Rand, now time.Time) []record.Snapshot {
 	return out
 }
 
-// TestDownsampleProperties: for random histories and random nows, every range is cut into
-// buckets of one width, aligned to multiples of it, back to back, covering the range with the
-// last holding now; every snapshot of the covered span lands in exactly one bucket, so counts
-// (requests, 5xx, checks) summed over the buckets equal the counts of the span.
+// TestDownsampleProperties: for random histories, nows and time zones, every range is cut into
+// buckets of one width (of its sub-day width, aligned to multiples of it, or of calendar days
+// of the site's time zone), back to back, covering the range with the last holding now; every
+// snapshot of the covered span lands in exactly one bucket, so counts (requests, 5xx, checks)
+// summed over the buckets equal the counts of the span.
 func TestDownsampleProperties(t *testing.T) {
 	r := rand.New(rand.NewPCG(14, 2026))
+	zones := []string{"UTC", "Europe/Berlin", "Asia/Kolkata", "America/St_Johns"}
 	for run := range 60 {
-		now := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(90*24*60)) * time.Minute).Add(time.Duration(r.IntN(60)) * time.Second)
+		loc, err := time.LoadLocation(zones[run%len(zones)])
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Date(2026, 1, 30, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(330*24*60)) * time.Minute).Add(time.Duration(r.IntN(60)) * time.Second)
 		snaps := randomHistory(r, now)
 		for _, rg := range ranges {
-			buckets := rangeBuckets(now, rg.D, rg.Width)
+			where := fmt.Sprintf("run %d (%s, now %s) %s", run, loc, now.Format(time.RFC3339), rg.Key)
+			buckets := rangeBuckets(now, rg, loc)
 			if len(buckets) == 0 {
-				t.Fatalf("run %d %s: no buckets", run, rg.Key)
+				t.Fatalf("%s: no buckets", where)
 			}
 			for i, b := range buckets {
-				if b.To.Sub(b.From) != rg.Width {
-					t.Fatalf("run %d %s: bucket %d is %s wide, want %s", run, rg.Key, i, b.To.Sub(b.From), rg.Width)
-				}
-				if b.From.UnixNano()%int64(rg.Width) != 0 {
-					t.Fatalf("run %d %s: bucket %d starts at %s, not a multiple of %s", run, rg.Key, i, b.From, rg.Width)
+				if rg.Days {
+					from, to := b.From.In(loc), b.To.In(loc)
+					if from.Hour() != 0 || from.Minute() != 0 || to.Hour() != 0 || to.Minute() != 0 || !from.AddDate(0, 0, 1).Equal(b.To) {
+						t.Fatalf("%s: bucket %d (%s, %s] is not one calendar day", where, i, from, to)
+					}
+				} else {
+					if b.To.Sub(b.From) != rg.Width {
+						t.Fatalf("%s: bucket %d is %s wide, want %s", where, i, b.To.Sub(b.From), rg.Width)
+					}
+					if b.From.UnixNano()%int64(rg.Width) != 0 {
+						t.Fatalf("%s: bucket %d starts at %s, not a multiple of %s", where, i, b.From, rg.Width)
+					}
 				}
 				if i > 0 && !b.From.Equal(buckets[i-1].To) {
-					t.Fatalf("run %d %s: bucket %d does not follow bucket %d", run, rg.Key, i, i-1)
+					t.Fatalf("%s: bucket %d does not follow bucket %d", where, i, i-1)
 				}
 			}
 			first, last := buckets[0], buckets[len(buckets)-1]
-			if first.From.Before(now.Add(-rg.D)) || !first.From.Add(-rg.Width).Before(now.Add(-rg.D)) {
-				t.Errorf("run %d %s: first bucket starts %s, want the first edge at or after %s", run, rg.Key, first.From, now.Add(-rg.D))
+			if first.From.Before(now.Add(-rg.D)) || !first.From.Add(-25*time.Hour).Before(now.Add(-rg.D)) {
+				t.Errorf("%s: first bucket starts %s, want the first edge at or after %s", where, first.From, now.Add(-rg.D))
 			}
 			if !last.From.Before(now) || last.To.Before(now) {
-				t.Errorf("run %d %s: last bucket (%s, %s] does not hold now %s", run, rg.Key, last.From, last.To, now)
+				t.Errorf("%s: last bucket (%s, %s] does not hold now", where, last.From, last.To)
 			}
 			if want := int(math.Ceil(float64(rg.D) / float64(rg.Width))); len(buckets) < want-1 || len(buckets) > want+1 {
-				t.Errorf("run %d %s: %d buckets, want about %d", run, rg.Key, len(buckets), want)
+				t.Errorf("%s: %d buckets, want about %d", where, len(buckets), want)
 			}
 
 			span := health.Window(snaps, first.From.Add(time.Nanosecond), last.To.Add(time.Nanosecond))
 			wantReq, wantN := sumRequests(span), len(span)
 			wantChecks := health.Uptime(span)
-			var gotReq, got5x [1]int64
+			var gotReq, got5x int64
 			gotN := 0
 			var gotChecks health.Ratio
 			for _, part := range downsample(snaps, buckets) {
 				req, _ := requests(part)
-				gotReq[0] += req
+				gotReq += req
 				for _, s := range part {
 					if s.HTTP != nil {
-						got5x[0] += s.HTTP.Status5x
+						got5x += s.HTTP.Status5x
 					}
 				}
 				gotN += len(part)
@@ -97,9 +112,9 @@ func TestDownsampleProperties(t *testing.T) {
 				gotChecks.Good += c.Good
 				gotChecks.Total += c.Total
 			}
-			if gotReq[0] != wantReq[0] || got5x[0] != wantReq[1] || gotN != wantN || gotChecks != wantChecks {
-				t.Errorf("run %d %s: buckets hold %d requests, %d 5xx, %d snapshots, %+v checks; the span %d, %d, %d, %+v",
-					run, rg.Key, gotReq[0], got5x[0], gotN, gotChecks, wantReq[0], wantReq[1], wantN, wantChecks)
+			if gotReq != wantReq[0] || got5x != wantReq[1] || gotN != wantN || gotChecks != wantChecks {
+				t.Errorf("%s: buckets hold %d requests, %d 5xx, %d snapshots, %+v checks; the span %d, %d, %d, %+v",
+					where, gotReq, got5x, gotN, gotChecks, wantReq[0], wantReq[1], wantN, wantChecks)
 			}
 		}
 	}
@@ -127,7 +142,7 @@ func TestSteadyTrafficIsFlat(t *testing.T) {
 			Probe: &record.Probe{Code: 200, Ms: 100}})
 	}
 	for _, rg := range ranges {
-		buckets := rangeBuckets(now, rg.D, rg.Width)
+		buckets := rangeBuckets(now, rg, time.UTC)
 		parts := downsample(snaps, buckets)
 		rates, has := requestRates(snaps, buckets)
 		for i, b := range buckets {
@@ -170,7 +185,7 @@ func TestRequestRatesSurviveDroppedRuns(t *testing.T) {
 		snaps = append(snaps, record.Snapshot{Time: t0, HTTP: &record.HTTPStats{Requests: req}})
 	}
 	for _, rg := range ranges[:2] {
-		buckets := rangeBuckets(now, rg.D, rg.Width)
+		buckets := rangeBuckets(now, rg, time.UTC)
 		rates, has := requestRates(snaps, buckets)
 		for i := range buckets {
 			if has[i] && math.Abs(rates[i]-100) > 1e-9 {
@@ -191,7 +206,7 @@ func TestBucketSeriesGaps(t *testing.T) {
 		}
 		snaps = append(snaps, record.Snapshot{Time: t0, Probe: &record.Probe{Code: 200, Ms: 100}})
 	}
-	ps := bucketSeries(snaps, rangeBuckets(now, 24*time.Hour, 15*time.Minute), p50Reducer)
+	ps := bucketSeries(snaps, rangeBuckets(now, ranges[0], time.UTC), p50Reducer)
 	values, missing := 0, 0
 	for _, p := range ps {
 		if p.Missing {
@@ -217,5 +232,38 @@ func TestBudgetTimeline(t *testing.T) {
 		if got.Checks != want.Checks || math.Abs(got.Remaining-want.Remaining) > 1e-12 {
 			t.Fatalf("#%d at %s: %+v, want %+v", i, at, got, want)
 		}
+	}
+}
+
+// TestDailyCycleDoesNotAlias: traffic with a daily cycle on the site's clock (busy at noon,
+// quiet at night) must draw a flat line on the 90-day range, across the change from summer to
+// winter time too. Half-day buckets drew a day/night zigzag whose size jumped where the clocks
+// changed (the cycle's peak moved across a bucket edge): a "regime change" that was not there.
+func TestDailyCycleDoesNotAlias(t *testing.T) {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC) // 90 days back is before 25 October
+	var snaps []record.Snapshot
+	for t0 := now.Add(-95 * 24 * time.Hour); !t0.After(now); t0 = t0.Add(15 * time.Minute) {
+		h := float64(t0.In(loc).Hour()) + float64(t0.In(loc).Minute())/60
+		req := 1000 + 9000*math.Exp(-(h-13)*(h-13)/8) // night 1,000, noon 10,000 a run
+		snaps = append(snaps, record.Snapshot{Time: t0, HTTP: &record.HTTPStats{Requests: int64(req)}})
+	}
+	rg := ranges[len(ranges)-1]
+	buckets := rangeBuckets(now, rg, loc)
+	rates, has := requestRates(snaps, buckets)
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i := range buckets {
+		if !has[i] || buckets[i].To.After(now) {
+			continue
+		}
+		lo, hi = min(lo, rates[i]), max(hi, rates[i])
+	}
+	// The 25-hour day holds one more quiet hour, about 3 % below the others (half-day buckets
+	// spread from 139 to 245). Nothing else moves.
+	if hi/lo > 1.04 {
+		t.Errorf("90-day traffic from %.1f to %.1f requests a minute: want a flat line", lo, hi)
 	}
 }

@@ -24,7 +24,12 @@
     option.backgroundColor = "transparent";
     option.textStyle = { color: c.fg };
     option.useUTC = true; // times are on the site's wall clock already
-    if (option.legend) option.legend.textStyle = { color: c.fg };
+    if (option.legend) {
+      option.legend.textStyle = { color: c.fg };
+      option.legend.pageTextStyle = { color: c.fg };
+      option.legend.pageIconColor = c.fg;
+      option.legend.pageIconInactiveColor = c.axis;
+    }
     [].concat(option.xAxis || [], option.yAxis || []).forEach(function (ax) {
       ax.axisLabel = Object.assign({}, ax.axisLabel, { color: c.fg, hideOverlap: true });
       // The unit above a y axis starts at the axis, so a long one is not cut at the edge.
@@ -56,7 +61,10 @@
     var at = params[0].axisValue;
     var width = r.current ? r.current.w : 0;
     var unit = (r.option.yAxis && r.option.yAxis[0] && r.option.yAxis[0].name) || "";
-    var head = when(at) + (width ? "–" + when(at + width).slice(-5) : "");
+    // A bucket's time is its start: the header names the bucket; at a deployment, its time.
+    var bucket = params.some(function (p) { return !/^deploy/.test(p.seriesId || ""); });
+    var head = when(at) + (width && bucket ? "–" + when(at + width).slice(-5) : "");
+    if (bucket && width >= 864e5) head = when(at).slice(0, -6); // a day: its date
     var lines = [esc(head)];
     params.forEach(function (p) {
       var v = p.value || p.data;
