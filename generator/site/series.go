@@ -252,7 +252,8 @@ type budgetTimeline struct {
 }
 
 func newBudgetTimeline(snaps []record.Snapshot, objective float64) *budgetTimeline {
-	bt := &budgetTimeline{objective: objective, good: []int{0}, all: []int{0}}
+	bt := &budgetTimeline{objective: objective, times: make([]time.Time, 0, len(snaps)),
+		good: make([]int, 1, len(snaps)+1), all: make([]int, 1, len(snaps)+1)}
 	for _, s := range snaps {
 		up, ok := health.Check(s)
 		if !ok {
