@@ -80,11 +80,12 @@ func chartBase(id string, legend bool) []charts.GlobalOpts {
 	return []charts.GlobalOpts{
 		charts.WithInitializationOpts(opts.Initialization{ChartID: id, AssetsHost: "/static/js/", Theme: "white"}),
 		charts.WithAnimation(false),
-		charts.WithGridOpts(opts.Grid{Left: "8", Right: "16", Top: "36", Bottom: "8", ContainLabel: opts.Bool(true)}),
+		// The legend's line, then the unit above the value axis, then the plot: nothing covers
+		// anything, whatever the width.
+		charts.WithGridOpts(opts.Grid{Left: "8", Right: "16", Top: "52", Bottom: "8", ContainLabel: opts.Bool(true)}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
-		// One line that scrolls when it does not fit (a phone), right of the unit above the
-		// value axis, so the legend never covers the unit or the plot.
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(legend), Type: "scroll", Top: "0", Left: "72", Right: "0", ItemWidth: 16, ItemHeight: 10}),
+		// One line that scrolls when it does not fit (a phone).
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(legend), Type: "scroll", Top: "0", Left: "0", Right: "0", ItemWidth: 16, ItemHeight: 10}),
 		charts.WithToolboxOpts(opts.Toolbox{Show: opts.Bool(false)}),
 	}
 }
