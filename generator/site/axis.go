@@ -27,15 +27,17 @@ type axisRule struct {
 var unbounded = math.NaN()
 
 // Rules of the chart kinds. Lines (response time, availability, users) fit their data;
-// filled areas and bars (error rate, traffic, the error budget, counts) keep zero.
+// filled areas and bars (error rate, traffic, the error budget, counts) keep zero. The
+// category charts (deployments a day, the DORA page's weeks) keep their bar (the elite level)
+// inside, as availability and error rate keep theirs.
 var (
-	latencyAxis      = axisRule{Floor: 0, Ceil: unbounded, MinSpan: 10}                         // ms
-	errorRateAxis    = axisRule{Floor: 0, Ceil: 100, Include: true, Zero: true, MinSpan: 0.1}   // %
-	trafficAxis      = axisRule{Floor: 0, Ceil: unbounded, Zero: true, MinSpan: 1}              // requests a minute
-	availabilityAxis = axisRule{Floor: 0, Ceil: 100, Include: true, MinSpan: 0.1}               // %
-	usersAxis        = axisRule{Floor: 0, Ceil: unbounded, MinSpan: 10}                         // users a day
-	budgetAxis       = axisRule{Floor: -100, Ceil: 100, Include: true, Zero: true, MinSpan: 10} // % of the budget left
-	countAxis        = axisRule{Floor: 0, Ceil: unbounded, Zero: true, MinSpan: 1}              // bars
+	latencyAxis      = axisRule{Floor: 0, Ceil: unbounded, MinSpan: 10}                           // ms
+	errorRateAxis    = axisRule{Floor: 0, Ceil: 100, Include: true, Zero: true, MinSpan: 0.1}     // %
+	trafficAxis      = axisRule{Floor: 0, Ceil: unbounded, Zero: true, MinSpan: 1}                // requests a minute
+	availabilityAxis = axisRule{Floor: 0, Ceil: 100, Include: true, MinSpan: 0.1}                 // %
+	usersAxis        = axisRule{Floor: 0, Ceil: unbounded, MinSpan: 10}                           // users a day
+	budgetAxis       = axisRule{Floor: -100, Ceil: 100, Include: true, Zero: true, MinSpan: 10}   // % of the budget left
+	countAxis        = axisRule{Floor: 0, Ceil: unbounded, Include: true, Zero: true, MinSpan: 1} // bars and weekly lines, read against their level bar
 )
 
 // yRange is a value axis: from Min to Max, a gridline every Interval.
