@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,6 +47,18 @@ func (c *Config) checks() []issue {
 		}
 		if p.HealthEndpoint != "" && p.URL == "" {
 			add("want url set too (the probe fetches url + health_endpoint), got no url", "products", idx, "health_endpoint")
+		}
+		for k, m := range p.Maintenance {
+			start, err1 := time.Parse(time.RFC3339, m.Start)
+			end, err2 := time.Parse(time.RFC3339, m.End)
+			switch {
+			case err1 != nil && m.Start != "" && rfc3339.MatchString(m.Start):
+				add("want a valid RFC 3339 time, got "+show(m.Start), "products", idx, "maintenance", strconv.Itoa(k), "start")
+			case err2 != nil && m.End != "" && rfc3339.MatchString(m.End):
+				add("want a valid RFC 3339 time, got "+show(m.End), "products", idx, "maintenance", strconv.Itoa(k), "end")
+			case err1 == nil && err2 == nil && !end.After(start):
+				add("want a time after start ("+m.Start+"), got "+show(m.End), "products", idx, "maintenance", strconv.Itoa(k), "end")
+			}
 		}
 	}
 
@@ -90,6 +103,10 @@ func (c *Config) checks() []issue {
 	}
 	return out
 }
+
+// rfc3339 is the schema's pattern of maintenance times: a time that matches it but does not
+// parse (a 31 June) is reported here, one that does not match by the schema.
+var rfc3339 = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$`)
 
 // checkURL returns a message when s is set but not an absolute http(s) URL without credentials.
 func checkURL(s string) string {

@@ -95,6 +95,7 @@ type Product struct {
 	HealthEndpoint         string         `json:"health_endpoint,omitempty"` // path appended to URL
 	Probe                  Probe          `json:"probe"`
 	AlertingConfig         AlertingConfig `json:"alerting_config"`
+	Maintenance            []Maintenance  `json:"maintenance,omitempty"`
 	Deploy                 Deploy         `json:"deploy"`
 	Incidents              Incidents      `json:"incidents"`
 	PostHog                PostHog        `json:"posthog"`
@@ -127,6 +128,22 @@ type AlertingConfig struct {
 	ResponseTimeThreshold float64 `json:"response_time_threshold"` // ms (p95), default 1000
 	FailureThreshold      int     `json:"failure_threshold"`       // breaches in a row before firing, default 2
 	SuccessThreshold      int     `json:"success_threshold"`       // recoveries in a row before resolving, default 2
+}
+
+// Maintenance is a planned maintenance window: while it covers now and no incident is open,
+// the product's status is maintenance.
+type Maintenance struct {
+	Start   string `json:"start"` // RFC 3339
+	End     string `json:"end"`   // RFC 3339, after Start
+	Summary string `json:"summary,omitempty"`
+}
+
+// Window returns the window's times; ok is false when either does not parse (validation
+// reports it) or the window is empty.
+func (m Maintenance) Window() (start, end time.Time, ok bool) {
+	start, err1 := time.Parse(time.RFC3339, m.Start)
+	end, err2 := time.Parse(time.RFC3339, m.End)
+	return start, end, err1 == nil && err2 == nil && end.After(start)
 }
 
 // Deploy says where the product's deployments come from.

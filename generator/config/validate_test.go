@@ -182,6 +182,21 @@ func TestParseProblems(t *testing.T) {
 			want: []string{`portfolio.json:1:78: products[0].health_endpoint: want a path starting with /, got "healthz"`},
 		},
 		{
+			name: "maintenance windows",
+			src: `{"products": [{"id": "a", "maintenance": [
+  {"start": "2026-07-01T22:00:00Z", "end": "2026-07-01T21:00:00Z"},
+  {"start": "tonight", "end": "2026-07-01T23:00:00Z"},
+  {"start": "2026-06-31T22:00:00Z", "end": "2026-07-01T23:00:00Z"},
+  {"start": "2026-07-01T22:00:00Z"}
+]}]}`,
+			want: []string{
+				`portfolio.json:2:44: products[0].maintenance[0].end: want a time after start (2026-07-01T22:00:00Z), got "2026-07-01T21:00:00Z"`,
+				`portfolio.json:3:13: products[0].maintenance[1].start: want an RFC 3339 time like 2026-07-01T22:00:00Z, got "tonight"`,
+				`portfolio.json:4:13: products[0].maintenance[2].start: want a valid RFC 3339 time, got "2026-06-31T22:00:00Z"`,
+				`portfolio.json:5:3: products[0].maintenance[3].end: want an RFC 3339 time like 2026-07-01T23:30:00Z, got nothing (the field is required)`,
+			},
+		},
+		{
 			name: "unknown and repeated severities",
 			src: `{"products": [{"id": "a"}], "notification_channels": {
   "pagerduty": {"severities": ["critical", "page", "critical"]}

@@ -12,7 +12,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
 )
 
@@ -186,57 +185,6 @@ func ProbeFailureStreak(snaps []record.Snapshot) (n int, since time.Time) {
 	return n, since
 }
 
-// Statuses of a product and of the portfolio.
-const (
-	Operational = "operational"
-	Degraded    = "degraded"
-	Outage      = "outage"
-	Unknown     = "unknown"
-)
-
-// Status is the product's state at now: outage when its latest check failed; degraded when the
-// last hour's error rate or p95 is above its threshold, or the last 24 hours' uptime is below the
-// objective; operational otherwise; unknown with no check in the last two hours.
-func Status(p config.Product, snaps []record.Snapshot, now time.Time) string {
-	last := recent(snaps, 2*time.Hour, now)
-	var latest *record.Snapshot
-	for i := len(last) - 1; i >= 0; i-- {
-		if _, ok := Check(last[i]); ok {
-			latest = &last[i]
-			break
-		}
-	}
-	if latest == nil {
-		return Unknown
-	}
-	if up, _ := Check(*latest); !up {
-		return Outage
-	}
-	hour := recent(snaps, time.Hour, now)
-	if rate, ok := ErrorRate(hour); ok && rate > p.AlertingConfig.ErrorRateThreshold {
-		return Degraded
-	}
-	if ms, _, ok := P95(hour); ok && ms > p.AlertingConfig.ResponseTimeThreshold {
-		return Degraded
-	}
-	if pct, ok := UptimeOver(snaps, 24*time.Hour, now).Percent(); ok && pct < p.AlertingConfig.UptimeThreshold {
-		return Degraded
-	}
-	return Operational
-}
-
-// Worst combines statuses: outage over degraded over operational; unknown only when all are unknown.
-func Worst(statuses ...string) string {
-	rank := map[string]int{Unknown: 0, Operational: 1, Degraded: 2, Outage: 3}
-	best := Unknown
-	for _, s := range statuses {
-		if rank[s] > rank[best] {
-			best = s
-		}
-	}
-	return best
-}
-
 // SLOWindow is the period of the availability objective.
 const SLOWindow = 30 * 24 * time.Hour
 
@@ -253,7 +201,12 @@ type Budget struct {
 
 // ErrorBudget computes the budget of objective (percent) over the 30 days before now.
 func ErrorBudget(snaps []record.Snapshot, objective float64, now time.Time) Budget {
-	b := Budget{Objective: objective, Checks: UptimeOver(snaps, SLOWindow, now)}
+	return BudgetOf(UptimeOver(snaps, SLOWindow, now), objective)
+}
+
+// BudgetOf is the budget of objective (percent) given the checks of an SLO window.
+func BudgetOf(checks Ratio, objective float64) Budget {
+	b := Budget{Objective: objective, Checks: checks}
 	b.Allowed = float64(b.Checks.Total) * (100 - objective) / 100
 	switch {
 	case b.Checks.Total == 0:
@@ -287,28 +240,6 @@ func BurnRate(snaps []record.Snapshot, objective float64, d time.Duration, now t
 		return math.Inf(1), true
 	}
 	return failed / allowed, true
-}
-
-// BudgetPoint is the budget remaining at one time, for the burn-down chart.
-type BudgetPoint struct {
-	Time      time.Time
-	Remaining float64
-}
-
-// BudgetSeries is the remaining share of the 30-day budget at the end of each day of the last
-// days days before now, oldest first, for a burn-down chart.
-func BudgetSeries(snaps []record.Snapshot, objective float64, days int, now time.Time) []BudgetPoint {
-	out := make([]BudgetPoint, 0, days)
-	end := now.UTC().Truncate(24 * time.Hour)
-	for d := days - 1; d >= 0; d-- {
-		t := end.Add(-time.Duration(d) * 24 * time.Hour)
-		if d == 0 {
-			t = now
-		}
-		b := ErrorBudget(snaps, objective, t)
-		out = append(out, BudgetPoint{Time: t, Remaining: b.Remaining})
-	}
-	return out
 }
 
 // Freshness is how current one source's data is.

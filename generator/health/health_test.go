@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
 )
 
@@ -107,48 +106,6 @@ func TestErrorRateAndP95(t *testing.T) {
 	}
 }
 
-func TestStatus(t *testing.T) {
-	p := config.Product{AlertingConfig: config.AlertingConfig{UptimeThreshold: 99, ErrorRateThreshold: 1, ResponseTimeThreshold: 500}}
-	tests := []struct {
-		name  string
-		snaps []record.Snapshot
-		want  string
-	}{
-		{"all up", series(96, t0, func(int) record.Snapshot { return up() }), Operational},
-		{"last probe failed", series(96, t0, func(i int) record.Snapshot {
-			if i == 95 {
-				return down()
-			}
-			return up()
-		}), Outage},
-		{"uptime below objective", series(96, t0, func(i int) record.Snapshot {
-			if i < 5 {
-				return down()
-			}
-			return up()
-		}), Degraded},
-		{"slow", series(96, t0, func(int) record.Snapshot {
-			return record.Snapshot{Probe: &record.Probe{Code: 200, Ms: 900}}
-		}), Degraded},
-		{"error rate on the threshold is fine", series(4, t0, func(int) record.Snapshot {
-			s := up()
-			s.HTTP = &record.HTTPStats{Requests: 100, Status5x: 1, P95Ms: 100}
-			return s
-		}), Operational},
-		{"no recent data", series(4, t0.Add(-3*time.Hour), func(int) record.Snapshot { return up() }), Unknown},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := Status(p, tt.snaps, t0); got != tt.want {
-				t.Errorf("Status = %s, want %s", got, tt.want)
-			}
-		})
-	}
-	if got := Worst(Operational, Unknown, Degraded); got != Degraded {
-		t.Errorf("Worst = %s", got)
-	}
-}
-
 func TestErrorBudgetAndBurnRate(t *testing.T) {
 	// 30 days of checks = 2880; objective 99.5 % allows 14.4 failures.
 	n := int(SLOWindow / Cadence)
@@ -172,12 +129,12 @@ func TestErrorBudgetAndBurnRate(t *testing.T) {
 	if !ok || math.Abs(rate-50) > 1e-9 {
 		t.Errorf("BurnRate 1h = %v, %v; want 50", rate, ok)
 	}
-	series := BudgetSeries(snaps, 99.5, 7, t0)
-	if len(series) != 7 || !series[6].Time.Equal(t0) {
-		t.Fatalf("BudgetSeries = %+v", series)
+	before, after := ErrorBudget(snaps, 99.5, t0.Add(-6*24*time.Hour)), ErrorBudget(snaps, 99.5, t0)
+	if after.Remaining >= before.Remaining {
+		t.Errorf("a failure today must lower the budget: %v then %v", before.Remaining, after.Remaining)
 	}
-	if series[6].Remaining >= series[0].Remaining {
-		t.Errorf("a failure today must lower the budget: %v then %v", series[0].Remaining, series[6].Remaining)
+	if b := BudgetOf(Ratio{Good: 995, Total: 1000}, 99.5); math.Abs(b.Remaining) > 1e-9 || b.Allowed != 5 {
+		t.Errorf("BudgetOf 5 failed of 1000 at 99.5 %% = %+v, want exactly spent", b)
 	}
 }
 

@@ -1,10 +1,13 @@
 package site
 
 import (
+	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/portfolio-report/portfolio/generator/alert"
+	"github.com/portfolio-report/portfolio/generator/health"
 )
 
 // activeAlert is one firing alert as the pages show it.
@@ -24,6 +27,11 @@ type activeAlert struct {
 	For         string
 	Acked       bool
 	IssueURL    string
+	// Recovering: the rule no longer breaches but has not yet seen the runs in a row it needs
+	// to resolve; Recovery says how far it is and what it needs.
+	Recovering bool
+	Recovery   string
+	ToResolve  int // good runs still needed to resolve
 }
 
 type transitionRow struct {
@@ -76,10 +84,7 @@ type filterOpt struct{ ID, Name string }
 
 // loadAlerts reads data/alerts.json, written by `portfolio alert`.
 func (b *build) loadAlerts() (*alertsView, error) {
-	s, err := alert.Load(b.opts.Store)
-	if err != nil {
-		return nil, err
-	}
+	s := b.alertState
 	av := &alertsView{raw: s, Severities: alert.Severities, Available: !s.LastRun.IsZero()}
 	if !av.Available {
 		return av, nil
@@ -97,6 +102,14 @@ func (b *build) loadAlerts() (*alertsView, error) {
 			HasValue: (a.Value != 0 || a.Threshold != 0) && a.Unit != alert.UnitLevel, Since: b.tv(a.Since), For: durText(b.now.Sub(a.Since)), Acked: a.Acknowledged}
 		if SafeURL(a.IssueURL) {
 			x.IssueURL = a.IssueURL
+		}
+		if a.Recoveries > 0 {
+			need := 1
+			if p, ok := b.byID[a.Product]; ok {
+				need = max(p.data.cfg.AlertingConfig.SuccessThreshold, 1)
+			}
+			x.Recovering, x.ToResolve = true, max(need-a.Recoveries, 1)
+			x.Recovery = recoveryText(a.Recoveries, need)
 		}
 		av.Active = append(av.Active, x)
 	}
@@ -149,6 +162,18 @@ func (b *build) loadAlerts() (*alertsView, error) {
 	}
 	sort.Slice(av.Products, func(i, j int) bool { return av.Products[i].ID < av.Products[j].ID })
 	return av, nil
+}
+
+// recoveryText says how far a recovering alert is: "not breached for 1 run; resolves after 2
+// runs in a row without a breach (1 more run, about 15 min)".
+func recoveryText(runs, need int) string {
+	left := max(need-runs, 1)
+	more := "runs"
+	if left == 1 {
+		more = "run"
+	}
+	return fmt.Sprintf("not breached for %s; resolves after %s in a row without a breach (%d more %s, about %s)",
+		plural(runs, "run", "runs"), plural(need, "run", "runs"), left, more, durText(time.Duration(left)*health.Cadence))
 }
 
 // valueText formats an alert value with its unit.

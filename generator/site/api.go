@@ -7,12 +7,14 @@ import (
 	"time"
 
 	"github.com/portfolio-report/portfolio/generator/dora"
-	"github.com/portfolio-report/portfolio/generator/health"
+	"github.com/portfolio-report/portfolio/generator/status"
 )
 
 // APISchemaVersion is the schema_version of every file under api/. It changes only when a field
-// is removed or changes meaning; new fields may appear without a change.
-const APISchemaVersion = 1
+// is removed or changes meaning; new fields may appear without a change. Version 2: status
+// takes the values of package status (outage became partial_outage and major_outage; unknown
+// and maintenance).
+const APISchemaVersion = 2
 
 // The JSON API's documents. Numbers are JSON numbers; absent data is null.
 type (
@@ -22,6 +24,8 @@ type (
 		DataAsOf      *string          `json:"data_as_of"`
 		Demo          bool             `json:"demo"`
 		Status        string           `json:"status"`
+		Headline      string           `json:"headline"`
+		StatusCounts  map[string]int   `json:"status_counts"`
 		Products      []apiProductLine `json:"products"`
 		OpenIncidents int              `json:"open_incidents"`
 		ActiveAlerts  *apiAlertCounts  `json:"active_alerts"`
@@ -32,6 +36,7 @@ type (
 		Name          string    `json:"name"`
 		Group         string    `json:"group,omitempty"`
 		Status        string    `json:"status"`
+		Reasons       []string  `json:"status_reasons"`
 		Uptime        apiUptime `json:"uptime_percent"`
 		P95Ms         *float64  `json:"p95_ms"`
 		ErrorRate     *float64  `json:"error_rate_percent"`
@@ -70,8 +75,10 @@ type (
 		URL           string           `json:"url,omitempty"`
 		Repository    string           `json:"repository,omitempty"`
 		Status        string           `json:"status"`
+		Reasons       []string         `json:"status_reasons"`
 		LastSnapshot  *string          `json:"last_snapshot"`
 		Uptime        apiUptime        `json:"uptime_percent"`
+		UptimeDays    []apiDay         `json:"uptime_days"`
 		Latency       apiLatency       `json:"latency_24h"`
 		ErrorRate     apiThresholded   `json:"error_rate_percent_24h"`
 		SLO           apiSLO           `json:"slo"`
@@ -80,6 +87,16 @@ type (
 		Freshness     []apiFreshness   `json:"freshness"`
 		DORA          *dora.Comparison `json:"dora"`
 		Alerts        []apiAlert       `json:"active_alerts"`
+	}
+	apiDay struct {
+		Date              string   `json:"date"` // YYYY-MM-DD in site.timezone
+		Uptime            *float64 `json:"uptime_percent"`
+		Checks            int      `json:"checks"`
+		FailedChecks      int      `json:"failed_checks"`
+		Incidents         []int    `json:"incidents"`
+		Deployments       int      `json:"deployments"`
+		FailedDeployments int      `json:"failed_deployments"`
+		Class             string   `json:"class"` // ok | warn | bad | none, as the strip colours it
 	}
 	apiLatency struct {
 		P50Ms       *float64 `json:"p50_ms"`
@@ -137,6 +154,9 @@ type (
 		Since        string  `json:"since"`
 		Acknowledged bool    `json:"acknowledged"`
 		IssueURL     string  `json:"issue_url,omitempty"`
+		Recovering   bool    `json:"recovering"`
+		// ResolvesAfter is how many more runs without a breach resolve a recovering alert.
+		ResolvesAfter int `json:"resolves_after_runs,omitempty"`
 	}
 	apiAlerts struct {
 		SchemaVersion int             `json:"schema_version"`
@@ -197,6 +217,14 @@ func tsp(t *timeView) *string {
 	return &s
 }
 
+// reasons is the product's status reasons, [] rather than null when operational.
+func reasons(p *productView) []string {
+	if p.Reasons == nil {
+		return []string{}
+	}
+	return p.Reasons
+}
+
 func uptimeMap(p *productView) apiUptime {
 	return apiUptime{H24: opt(p.Uptime[0].figure), D7: opt(p.Uptime[1].figure), D30: opt(p.Uptime[2].figure), D90: opt(p.Uptime[3].figure)}
 }
@@ -218,7 +246,7 @@ func (b *build) apiAlert(a activeAlert) apiAlert {
 	x, _ := b.alerts.raw.Find(a.Fingerprint)
 	return apiAlert{Fingerprint: a.Fingerprint, Severity: a.Severity, Product: a.Product, Rule: a.Rule, Subject: a.Subject,
 		Summary: a.Summary, Value: round(x.Value, 4), Threshold: round(x.Threshold, 4), Unit: x.Unit, Since: a.Since.UTC,
-		Acknowledged: a.Acked, IssueURL: a.IssueURL}
+		Acknowledged: a.Acked, IssueURL: a.IssueURL, Recovering: a.Recovering, ResolvesAfter: a.ToResolve}
 }
 
 // api writes api/summary.json, api/products/<id>.json, api/alerts.json and api/dora.json.
@@ -235,18 +263,30 @@ func (b *build) api(dv *doraView, al *alertsView) error {
 			latest = p.LastCheck
 		}
 		sum.OpenIncidents += p.OpenIncs
-		sum.Products = append(sum.Products, apiProductLine{ID: p.ID, Name: p.Name, Group: p.Group, Status: p.Status,
+		sum.Products = append(sum.Products, apiProductLine{ID: p.ID, Name: p.Name, Group: p.Group, Status: p.Status, Reasons: reasons(p),
 			Uptime: uptimeMap(p), P95Ms: opt(p.P95), ErrorRate: opt(p.ErrorRate), OpenIncidents: p.OpenIncs, StaleSources: p.Stale,
 			Page: b.absURL("/products/" + p.ID + "/"), API: b.absURL("/api/products/" + p.ID + ".json")})
 
 		pa := apiProduct{SchemaVersion: APISchemaVersion, GeneratedAt: gen, ID: p.ID, Name: p.Name, Group: p.Group, URL: p.URL,
-			Repository: p.Repository, Status: p.Status, LastSnapshot: tsp(p.LastCheck), Uptime: uptimeMap(p),
+			Repository: p.Repository, Status: p.Status, Reasons: reasons(p), LastSnapshot: tsp(p.LastCheck), Uptime: uptimeMap(p),
 			Latency:   apiLatency{P50Ms: opt(p.P50), P95Ms: opt(p.P95), Source: p.LatencySrc, ThresholdMs: p.RespThresh},
 			ErrorRate: apiThresholded{Value: opt(p.ErrorRate), Threshold: p.ErrThresh},
 			SLO: apiSLO{ObjectivePercent: p.Objective, WindowDays: 30, Checks: p.Budget.Checks.Total, FailedChecks: p.Budget.Checks.Bad(),
 				BudgetRemaining: opt(p.BudgetLeft), BurnRate1h: opt(p.Burn1h), BurnRate6h: opt(p.Burn6h)},
 			Deployments: apiDeployments{SuccessRate30d: opt(p.DeployOK30), Recent: []apiDeployment{}},
 			Incidents:   []apiIncident{}, Freshness: []apiFreshness{}, Alerts: []apiAlert{}}
+		for _, d := range p.Strip.Days {
+			day := apiDay{Date: d.Day.Format(time.DateOnly), Checks: d.Checks.Total, FailedChecks: d.Checks.Bad(),
+				Incidents: d.Incidents, Deployments: d.Deploys, FailedDeployments: d.Failed, Class: d.Class}
+			if pct, ok := d.Checks.Percent(); ok {
+				v := round(pct, 4)
+				day.Uptime = &v
+			}
+			if day.Incidents == nil {
+				day.Incidents = []int{}
+			}
+			pa.UptimeDays = append(pa.UptimeDays, day)
+		}
 		for _, d := range p.Deploys {
 			pa.Deployments.Recent = append(pa.Deployments.Recent, apiDeployment{Time: d.Time.UTC, SHA: d.SHA, Outcome: d.Outcome, URL: d.URL})
 		}
@@ -272,7 +312,12 @@ func (b *build) api(dv *doraView, al *alertsView) error {
 			return err
 		}
 	}
-	sum.Status = health.Worst(statuses...)
+	sum.Status = status.Worst(statuses...)
+	sum.Headline = status.Headline(statuses)
+	sum.StatusCounts = map[string]int{}
+	for _, c := range status.Counts(statuses) {
+		sum.StatusCounts[c.Status] = c.N
+	}
 	sum.DataAsOf = tsp(latest)
 	if al.Available {
 		c := &apiAlertCounts{}

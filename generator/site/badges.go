@@ -4,15 +4,37 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"strings"
 	"unicode/utf8"
 
-	"github.com/portfolio-report/portfolio/generator/health"
+	"github.com/portfolio-report/portfolio/generator/status"
 )
 
-// Badge colours (shields.io's names and their hex values).
+// Badge colours: each carries white 11 px text at 4.5:1 or more (WCAG AA), unlike shields.io's
+// own brightgreen or yellow. The endpoint JSON gives them as hex, which shields.io accepts.
 var badgeColors = map[string]string{
-	"brightgreen": "#4c1", "green": "#97ca00", "yellow": "#dfb317", "orange": "#fe7d37",
-	"red": "#e05d44", "lightgrey": "#9f9f9f",
+	"green": "#18763a", "amber": "#8a5a00", "orange": "#b33f00", "red": "#b42318",
+	"blue": "#0a58ca", "grey": "#57606a",
+}
+
+// badgeLabelColor is the background of a badge's label half.
+const badgeLabelColor = "#555"
+
+// statusBadgeColor is the badge colour of a status.
+func statusBadgeColor(s string) string {
+	switch s {
+	case status.Operational:
+		return "green"
+	case status.Maintenance:
+		return "blue"
+	case status.Degraded:
+		return "amber"
+	case status.PartialOutage:
+		return "orange"
+	case status.MajorOutage:
+		return "red"
+	}
+	return "grey"
 }
 
 // badges writes badges/<id>/uptime.svg and status.svg, and the shields.io endpoint JSON beside
@@ -20,27 +42,19 @@ var badgeColors = map[string]string{
 func (b *build) badges() {
 	for _, p := range b.products {
 		up := p.Uptime[2] // 30 days
-		upText, upColor := "no data", "lightgrey"
+		upText, upColor := "no data", "grey"
 		if up.OK {
 			upText = num(up.Value, 2) + "%"
 			switch {
 			case up.Value >= p.Objective:
-				upColor = "brightgreen"
+				upColor = "green"
 			case up.Value >= p.Objective-0.5:
-				upColor = "yellow"
+				upColor = "amber"
 			default:
 				upColor = "red"
 			}
 		}
-		stText, stColor := p.Status, "lightgrey"
-		switch p.Status {
-		case health.Operational:
-			stColor = "brightgreen"
-		case health.Degraded:
-			stColor = "orange"
-		case health.Outage:
-			stColor = "red"
-		}
+		stText, stColor := status.Label(p.Status), statusBadgeColor(p.Status)
 		dir := "badges/" + p.ID + "/"
 		b.put(dir+"uptime.svg", badgeSVG("uptime 30d", upText, upColor))
 		b.put(dir+"status.svg", badgeSVG("status", stText, stColor))
@@ -55,11 +69,13 @@ func shieldsJSON(label, message, color string) []byte {
 		Label         string `json:"label"`
 		Message       string `json:"message"`
 		Color         string `json:"color"`
-	}{1, label, message, color})
+		LabelColor    string `json:"labelColor"`
+	}{1, label, message, strings.TrimPrefix(badgeColors[color], "#"), strings.TrimPrefix(badgeLabelColor, "#")})
 	return append(data, '\n')
 }
 
-// badgeSVG draws a flat badge. Text widths are estimated (about 6.5 px a character of 11 px
+// badgeSVG draws a flat badge (without shields.io's gloss, which lightens the colour under the
+// text). Text widths are estimated (about 6.5 px a character of 11 px
 // Verdana): the badge text is our own short words and numbers, so no font metrics are needed.
 func badgeSVG(label, message, color string) []byte {
 	lw := 10 + int(6.5*float64(utf8.RuneCountInString(label)))
@@ -69,11 +85,10 @@ func badgeSVG(label, message, color string) []byte {
 	l, m := html.EscapeString(label), html.EscapeString(message)
 	return fmt.Appendf(nil, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="20" role="img" aria-label="%s: %s">`+
 		`<title>%s: %s</title>`+
-		`<linearGradient id="s" x2="0" y2="100%%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient>`+
 		`<clipPath id="r"><rect width="%d" height="20" rx="3" fill="#fff"/></clipPath>`+
-		`<g clip-path="url(#r)"><rect width="%d" height="20" fill="#555"/><rect x="%d" width="%d" height="20" fill="%s"/><rect width="%d" height="20" fill="url(#s)"/></g>`+
+		`<g clip-path="url(#r)"><rect width="%d" height="20" fill="`+badgeLabelColor+`"/><rect x="%d" width="%d" height="20" fill="%s"/></g>`+
 		`<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="11">`+
 		`<text x="%d" y="15" fill="#010101" fill-opacity=".3">%s</text><text x="%d" y="14">%s</text>`+
 		`<text x="%d" y="15" fill="#010101" fill-opacity=".3">%s</text><text x="%d" y="14">%s</text></g></svg>`+"\n",
-		w, l, m, l, m, w, lw, lw, mw, hex, w, lw/2, l, lw/2, l, lw+mw/2, m, lw+mw/2, m)
+		w, l, m, l, m, w, lw, lw, mw, hex, lw/2, l, lw/2, l, lw+mw/2, m, lw+mw/2, m)
 }

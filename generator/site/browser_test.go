@@ -2,6 +2,8 @@ package site_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -57,7 +59,9 @@ func (b *browserProblems) take() []string {
 // TestBrowser opens every page of the demo site in headless Chromium, served like Cloudflare
 // Pages with the site's own _headers (so the CSP applies), and fails on any console error,
 // exception or failed request; checks every chart drew a canvas; uses the range switch and
-// the alert filters; and saves screenshots to testout/site/.
+// the alert filters; runs axe-core in every page, light and dark, at 1440 and 360 px, and
+// fails on any violation; checks each chart's drawn value axis against its data on every
+// range; and saves screenshots to testout/site/.
 func TestBrowser(t *testing.T) {
 	bin := chromium()
 	if bin == "" {
@@ -146,7 +150,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancelT := context.WithTimeout(ctx, 8*time.Minute)
 	defer cancelT()
 
 	var pages []string
@@ -342,6 +346,170 @@ func TestBrowser(t *testing.T) {
 			t.Error(pr)
 		}
 	})
+	t.Run("chart y-ranges", func(t *testing.T) {
+		for _, p := range pages {
+			if err := open(srv.URL + p); err != nil {
+				t.Fatal(err)
+			}
+			keys, err := eval[[]string](ctx, `Array.from(document.querySelectorAll('[data-range-switch] button')).map(b => b.getAttribute('data-range'))`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(keys) == 0 {
+				keys = []string{""} // no switch: the charts as drawn
+			}
+			checked := 0
+			for _, key := range keys {
+				if key != "" {
+					if _, err := eval[bool](ctx, `(document.querySelector('[data-range-switch] button[data-range="`+key+`"]').click(), true)`); err != nil {
+						t.Fatal(err)
+					}
+				}
+				res, err := eval[struct {
+					Checked, Empty, Total int
+					Problems              []string
+				}](ctx, yRangeCheck)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Checked+res.Empty != res.Total {
+					t.Errorf("%s %s: %d charts checked and %d empty of %d", p, key, res.Checked, res.Empty, res.Total)
+				}
+				checked += res.Checked
+				for _, pr := range res.Problems {
+					t.Errorf("%s %s: %s", p, key, pr)
+				}
+			}
+			if checked == 0 && (p == "/" || strings.HasPrefix(p, "/dora") || strings.HasPrefix(p, "/products/")) {
+				t.Errorf("%s: no chart checked", p)
+			}
+		}
+		for _, pr := range probs.take() {
+			t.Error(pr)
+		}
+	})
+
+	t.Run("axe", func(t *testing.T) {
+		axe, err := os.ReadFile(filepath.Join("testdata", "axe", "axe.min.js"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			_, _ = chromedp.Call(ctx, emulation.ClearDeviceMetricsOverride, cdp.Empty{})
+			_, _ = chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})
+		}()
+		for _, scheme := range []string{"light", "dark"} {
+			for _, width := range []int64{1440, 360} {
+				if _, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+					Width: width, Height: 900, DeviceScaleFactor: 1, Mobile: width < 600}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+					Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}}); err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range append(pages, "/no/such/page/") {
+					if err := open(srv.URL + p); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := eval[bool](ctx, string(axe)+";true"); err != nil {
+						t.Fatalf("loading axe-core: %v", err)
+					}
+					found, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](axeRun, chromedp.EvalAwaitPromise))
+					if err != nil {
+						t.Fatalf("%s: axe.run: %v", p, err)
+					}
+					for _, v := range found {
+						t.Errorf("%s, %s, %d px: %s", p, scheme, width, v)
+					}
+				}
+			}
+		}
+		for _, pr := range probs.take() {
+			t.Error(pr)
+		}
+	})
+}
+
+// axeRun runs axe-core with its default rules (WCAG 2.x A and AA and best practices) and lists
+// each violation with the first elements it names.
+const axeRun = `axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v =>
+  v.id + ' (' + v.impact + '): ' + v.help + ': ' + v.nodes.slice(0, 4).map(n => n.target.join(' ') + ' [' + (n.failureSummary || '').replace(/\s+/g, ' ') + ']').join('; ')))`
+
+// yRangeCheck compares each chart's drawn value axis with its data. A chart on the range
+// switch must draw the axis its range names (the fitted one), hold every point of that range
+// inside it, and draw its threshold exactly when the range says so, inside the axis. Other
+// charts (bars) must hold every value, stacks summed, inside the axis they draw.
+const yRangeCheck = `(() => {
+  const problems = [];
+  let checked = 0, empty = 0, total = 0;
+  document.querySelectorAll('.chart[data-option]').forEach(el => {
+    total++;
+    const inst = echarts.getInstanceByDom(el);
+    if (!inst) { problems.push(el.id + ': not drawn'); return; }
+    const ext = inst.getModel().getComponent('yAxis', 0).axis.scale.getExtent();
+    const opt = inst.getOption();
+    const rsrc = el.getAttribute('data-ranges') && document.getElementById(el.getAttribute('data-ranges'));
+    if (rsrc) {
+      const doc = JSON.parse(rsrc.textContent);
+      const pressed = document.querySelector('[data-range-switch] button[aria-pressed="true"]');
+      const key = pressed ? pressed.getAttribute('data-range') : doc.default;
+      const r = doc.ranges[key];
+      if (r.empty) { empty++; if (!el.classList.contains('is-empty')) problems.push(el.id + ': empty range drawn'); return; }
+      checked++;
+      if (Math.abs(ext[0] - r.y.min) > 1e-9 || Math.abs(ext[1] - r.y.max) > 1e-9) problems.push(el.id + ': drawn y ' + ext + ', fitted ' + r.y.min + ',' + r.y.max);
+      let t = 0;
+      r.rows.forEach((row, k) => {
+        t = k === 0 ? row[0] : t + row[0] * 1000;
+        row.slice(1).forEach((v, i) => {
+          if (v !== null && (v < ext[0] || v > ext[1])) problems.push(el.id + ': series ' + i + ' value ' + v + ' at ' + new Date(t).toISOString() + ' outside the drawn ' + ext);
+        });
+      });
+      const ml = (opt.series[0].markLine || {}).data || [];
+      if (doc.threshold && (ml.length > 0) !== r.mark) problems.push(el.id + ': threshold drawn ' + (ml.length > 0) + ', range says ' + r.mark);
+      if (ml.length > 0 && (doc.threshold.yAxis < ext[0] || doc.threshold.yAxis > ext[1])) problems.push(el.id + ': threshold ' + doc.threshold.yAxis + ' outside the drawn ' + ext);
+      const note = el.parentNode.querySelector('[data-note]');
+      if (note && note.hidden !== !r.note) problems.push(el.id + ': note shown ' + !note.hidden + ' for ' + JSON.stringify(r.note));
+      return;
+    }
+    checked++;
+    const sums = [];
+    opt.series.forEach(s => (s.data || []).forEach((d, k) => {
+      const v = d && typeof d === 'object' && !Array.isArray(d) ? d.value : d;
+      if (typeof v !== 'number') return;
+      const total = s.stack ? (sums[k] = (sums[k] || 0) + v) : v;
+      if (total < ext[0] || total > ext[1]) problems.push(el.id + ': ' + s.name + ' ' + total + ' outside the drawn ' + ext);
+    }));
+  });
+  return {Checked: checked, Empty: empty, Total: total, Problems: problems};
+})()`
+
+// The vendored axe-core (testdata/axe, see its README and update.sh).
+const (
+	axeVersion = "4.14.1"
+	axeSHA256  = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
+)
+
+// TestAxeVendored: testdata/axe holds the axe-core the browser test names, with its licence.
+func TestAxeVendored(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "axe", "axe.min.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(data), "/*! axe v"+axeVersion+"\n") {
+		t.Errorf("axe.min.js starts %q, want axe v%s", data[:min(len(data), 20)], axeVersion)
+	}
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != axeSHA256 {
+		t.Errorf("axe.min.js has SHA-256 %x, want %s (npm's axe-core %s): re-run testdata/axe/update.sh", sum, axeSHA256, axeVersion)
+	}
+	lic, err := os.ReadFile(filepath.Join("testdata", "axe", "LICENSE"))
+	if err != nil || !strings.Contains(string(lic), "Mozilla Public License, version 2.0") {
+		t.Errorf("testdata/axe/LICENSE: want the MPL 2.0 text (%v)", err)
+	}
+	script, err := os.ReadFile(filepath.Join("testdata", "axe", "update.sh"))
+	if err != nil || !strings.Contains(string(script), "VERSION="+axeVersion+"\n") {
+		t.Errorf("update.sh does not pin %s (%v)", axeVersion, err)
+	}
 }
 
 func eval[T any](ctx context.Context, expr string) (T, error) {

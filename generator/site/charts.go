@@ -3,7 +3,7 @@ package site
 import (
 	"encoding/json"
 	"fmt"
-	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,8 +19,13 @@ type chartView struct {
 	Desc   string // what the chart shows, for screen readers
 	Empty  bool   // no data: the page says so instead of drawing an empty canvas
 	Option json.RawMessage
-	Range  bool // follows the page's range switch (time axis, 90 days of data)
-	Table  table
+	// Ranges holds, for a chart on the range switch, each range's data, axes and threshold
+	// rule (a rangeDoc as JSON); charts.js applies the default range first.
+	Ranges json.RawMessage
+	Note   string // the threshold rule in words when the threshold is not drawn (default range)
+	// Markers: charts.js adds the page's deployment markers (the JSON of id "deployments").
+	Markers bool
+	Table   table
 }
 
 // table is the text alternative of a chart, or any table of figures.
@@ -30,10 +35,19 @@ type table struct {
 	Rows    [][]string
 }
 
-// palette: distinguishable, and readable on the light and the dark background.
-var palette = []string{"#2f6fdb", "#d9822b", "#2e9e6a", "#9b59b6", "#c0392b", "#16a2b8"}
+// palette: every colour has a contrast of 3:1 or more (WCAG 1.4.11, graphics) against the page
+// and panel backgrounds of both colour schemes, so one palette serves light and dark.
+var palette = []string{"#3b7ddd", "#c96a12", "#2f8f5b", "#8e5ad6", "#d1453b", "#1f8fa3"}
 
-const thresholdColor = "#d64545"
+// thresholdColor draws threshold lines (3:1 on both schemes); charts.js gives their labels a
+// text colour per scheme (4.5:1).
+const thresholdColor = "#d1453b"
+
+// Deployment marker colours by outcome (3:1 on both schemes).
+const (
+	deployOKColor     = "#2f8f5b"
+	deployFailedColor = "#d1453b"
+)
 
 // chartID makes an element id from parts: lowercase, [a-z0-9_] only, parts joined by "__".
 func chartID(parts ...string) string {
@@ -53,14 +67,8 @@ func chartID(parts ...string) string {
 	return b.String()
 }
 
-// lineSeries is one line of a time chart.
-type lineSeries struct {
-	Name   string
-	Points []point
-	Area   bool
-}
-
-// threshold is a horizontal line drawn on a chart (an alerting threshold).
+// threshold is a horizontal line drawn on a chart (an alerting threshold or an objective).
+// Label is the whole text, value and unit included: "threshold 1,000 ms".
 type threshold struct {
 	Label string
 	Value float64
@@ -72,9 +80,12 @@ func chartBase(id string, legend bool) []charts.GlobalOpts {
 	return []charts.GlobalOpts{
 		charts.WithInitializationOpts(opts.Initialization{ChartID: id, AssetsHost: "/static/js/", Theme: "white"}),
 		charts.WithAnimation(false),
-		charts.WithGridOpts(opts.Grid{Left: "8", Right: "16", Top: "36", Bottom: "8", ContainLabel: opts.Bool(true)}),
+		// The legend's line, then the unit above the value axis, then the plot: nothing covers
+		// anything, whatever the width.
+		charts.WithGridOpts(opts.Grid{Left: "8", Right: "16", Top: "52", Bottom: "8", ContainLabel: opts.Bool(true)}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(legend), Top: "0", Right: "0"}),
+		// One line that scrolls when it does not fit (a phone).
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(legend), Type: "scroll", Top: "0", Left: "0", Right: "0", ItemWidth: 16, ItemHeight: 10}),
 		charts.WithToolboxOpts(opts.Toolbox{Show: opts.Bool(false)}),
 	}
 }
@@ -85,85 +96,275 @@ func marshalChart(c interface {
 	JSON() map[string]interface{}
 }) json.RawMessage {
 	c.Validate()
-	b, err := json.Marshal(c.JSON())
+	return mustJSON(c.JSON())
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
 	if err != nil { // the option holds only strings and numbers
 		panic(fmt.Sprintf("site: marshal chart: %v", err))
 	}
 	return b
 }
 
-// timeChart draws lines over a time axis. With rangeSwitch, the axis spans the default range
-// before now and the page's switch moves it; otherwise it spans the data.
-func timeChart(id, title, desc, unit string, now time.Time, series []lineSeries, th *threshold, rangeSwitch bool, tbl table) chartView {
-	cv := chartView{ID: id, Title: title, Desc: desc, Range: rangeSwitch, Table: tbl}
-	hasData := false
-	for _, s := range series {
-		hasData = hasData || hasValues(s.Points)
+// Series kinds of a time chart.
+const (
+	seriesLine     = "line"
+	seriesArea     = "area"
+	seriesBandLow  = "band_low" // the invisible bottom of a min/max band
+	seriesBandHigh = "band"     // the band itself, stacked on its bottom
+)
+
+// timeSeries is one series of a time chart: a line, a filled area or half of a band. Points
+// holds its points for each range key, on the site's wall clock (see localMs).
+type timeSeries struct {
+	Name   string
+	Kind   string
+	Dots   bool // draw every point (sparse series: one a day)
+	Points map[string][]point
+	// Low is the band's bottom, for a band: its data carry the band's height for stacking
+	// and, third, its top, which tooltips and checks read.
+	Low map[string][]point
+}
+
+// marker is a deployment on a time chart.
+type marker struct {
+	T      time.Time // on the site's wall clock
+	Label  string    // "abc1234 success"
+	Failed bool
+}
+
+// markerSeries is an ECharts scatter series of deployment markers, on the hidden second value
+// axis of a time chart, so they sit along the bottom whatever the value axis.
+type markerSeries struct {
+	ID         string         `json:"id"`
+	Name       string         `json:"name"`
+	Type       string         `json:"type"`
+	YAxisIndex int            `json:"yAxisIndex"`
+	Symbol     string         `json:"symbol"`
+	SymbolSize int            `json:"symbolSize"`
+	ItemStyle  map[string]any `json:"itemStyle"`
+	Data       [][3]any       `json:"data"` // [time, 0.04, "abc1234 success"]
+}
+
+// markerDoc is a page's deployment markers: one document that every time chart of the page
+// draws (charts.js appends its series), instead of a copy in each chart's option.
+func markerDoc(ms []marker) json.RawMessage {
+	var out []markerSeries
+	for _, failed := range []bool{false, true} {
+		s := markerSeries{ID: "deploy_ok", Name: "deploy", Type: "scatter", YAxisIndex: 1, Symbol: "triangle", SymbolSize: 9,
+			ItemStyle: map[string]any{"color": deployOKColor}, Data: [][3]any{}}
+		if failed {
+			s.ID, s.Name, s.ItemStyle = "deploy_failed", "failed deploy", map[string]any{"color": deployFailedColor}
+		}
+		for _, m := range ms {
+			if m.Failed == failed {
+				s.Data = append(s.Data, [3]any{m.T.UnixMilli(), 0.04, m.Label})
+			}
+		}
+		if len(s.Data) > 0 {
+			out = append(out, s)
+		}
 	}
-	if !hasData {
-		cv.Empty = true
-		return cv
+	if out == nil {
+		return nil
 	}
-	line := charts.NewLine()
-	x := opts.XAxis{Type: "time"}
-	if rangeSwitch {
-		x.Min = now.Add(-rangeDuration(defaultRange)).UnixMilli()
-		x.Max = now.UnixMilli()
+	return mustJSON(out)
+}
+
+// timeSpec describes a time chart on the range switch.
+type timeSpec struct {
+	ID, Title, Desc string
+	Unit            string // the value axis's unit
+	Rule            axisRule
+	Threshold       *threshold
+	Series          []timeSeries
+	// Markers adds the page's deployment markers (see markerDoc) along the bottom.
+	Markers bool
+	Table   table
+}
+
+// rangePatch is what charts.js changes when the range switch moves: the x axis, the fitted y
+// axis, whether the threshold is drawn (else Note says where it is), and the series' data.
+type rangePatch struct {
+	X     [2]int64 `json:"x"` // ms on the site's wall clock
+	Y     yRange   `json:"y"`
+	Width int64    `json:"w"` // bucket width in ms, for tooltips
+	Mark  bool     `json:"mark"`
+	Note  string   `json:"note,omitempty"`
+	Empty bool     `json:"empty,omitempty"`
+	// Rows hold the data of every series, one row a time: [time, value of series 0, of series
+	// 1, …]; the first row's time in ms, each next one's in seconds after the row before
+	// (a fraction of the page weight of repeating 13-digit times for every series); null
+	// where a series has no value (a gap breaks its line). charts.js turns them into series.
+	Rows [][]any `json:"rows"`
+}
+
+// rangeDoc is the chart's Ranges JSON.
+type rangeDoc struct {
+	Default string                `json:"default"`
+	Ranges  map[string]rangePatch `json:"ranges"`
+	// Threshold is the mark line charts.js draws on the first series where a range's Mark says so.
+	Threshold *markItem `json:"threshold,omitempty"`
+}
+
+type markItem struct {
+	Name  string  `json:"name"`
+	YAxis float64 `json:"yAxis"`
+}
+
+// timeChart draws a chart over time that follows the range switch: for each range, the data of
+// its one bucket width, a value axis fitted to that range's data by the chart kind's rule, and
+// the threshold drawn when it lies within the axis (else stated in words); deployments as
+// markers along the bottom. now is on the site's wall clock.
+func timeChart(s timeSpec, now time.Time) chartView {
+	cv := chartView{ID: s.ID, Title: s.Title, Desc: s.Desc, Table: s.Table}
+	doc := rangeDoc{Default: defaultRange, Ranges: map[string]rangePatch{}}
+	if s.Threshold != nil {
+		doc.Threshold = &markItem{Name: s.Threshold.Label, YAxis: s.Threshold.Value}
 	}
-	y := opts.YAxis{Name: unit, Type: "value", SplitLine: &opts.SplitLine{Show: opts.Bool(true)}}
-	if th != nil {
-		// ECharts leaves out a mark line beyond the axis: stretch the axis to show the threshold.
-		top := th.Value
-		for _, s := range series {
-			for _, p := range s.Points {
-				if !p.Missing {
-					top = max(top, p.V)
+	anyData := false
+	for _, r := range ranges {
+		p := rangePatch{X: [2]int64{now.Add(-r.D).UnixMilli(), now.UnixMilli()}, Width: r.Width.Milliseconds()}
+		var values []float64
+		p.Rows = rows(s.Series, r.Key)
+		for _, row := range p.Rows {
+			for _, v := range row[1:] {
+				if f, ok := v.(float64); ok {
+					values = append(values, f)
 				}
 			}
 		}
-		if top == th.Value && top > 0 {
-			y.Max = niceCeil(top * 1.1)
+		p.Empty = len(values) == 0
+		anyData = anyData || !p.Empty
+		var th *float64
+		if s.Threshold != nil {
+			th = &s.Threshold.Value
+		}
+		p.Y = fit(values, th, s.Rule)
+		if s.Threshold != nil {
+			p.Mark, p.Note = thresholdRule(s.Threshold.Label, s.Threshold.Value, p.Y, "")
+		}
+		doc.Ranges[r.Key] = p
+	}
+	if !anyData {
+		cv.Empty = true
+		return cv
+	}
+	def := doc.Ranges[defaultRange]
+	cv.Note = def.Note
+
+	line := charts.NewLine()
+	legend := 0
+	for _, ts := range s.Series {
+		if ts.Kind != seriesBandLow {
+			legend++
 		}
 	}
-	gl := append(chartBase(id, len(series) > 1), charts.WithXAxisOpts(x), charts.WithYAxisOpts(y))
+	gl := append(chartBase(s.ID, legend > 1 || s.Markers),
+		charts.WithXAxisOpts(opts.XAxis{Type: "time", Min: def.X[0], Max: def.X[1]}),
+		charts.WithYAxisOpts(opts.YAxis{Name: s.Unit, Type: "value", Min: def.Y.Min, Max: def.Y.Max,
+			SplitLine: &opts.SplitLine{Show: opts.Bool(true)}}))
 	line.SetGlobalOptions(gl...)
-	for i, s := range series {
-		// Plain [time, value] pairs instead of LineData's {"value": [...]}: a tenth less page weight.
-		data := make([][2]any, len(s.Points))
-		for k, p := range s.Points {
-			data[k][0] = p.T.UnixMilli()
-			if !p.Missing {
-				data[k][1] = p.V
+	// The markers' own axis, hidden: 0 at the bottom of the grid, whatever the value axis.
+	line.ExtendYAxis(opts.YAxis{Type: "value", Show: opts.Bool(false), Min: 0, Max: 1})
+	cv.Markers = s.Markers
+	color := 0
+	for i, ts := range s.Series {
+		c := palette[color%len(palette)]
+		if ts.Kind == seriesBandLow || ts.Kind == seriesBandHigh {
+			c = palette[max(color-1, 0)%len(palette)] // the colour of the line it surrounds
+		}
+		so := []charts.SeriesOpts{
+			charts.WithSeriesOpts(func(ss *charts.SingleSeries) { ss.Id = ts.Kind + "_" + fmt.Sprint(i) }),
+			charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false), Symbol: "circle", SymbolSize: 4}),
+		}
+		switch ts.Kind {
+		case seriesBandLow:
+			// Invisible: the band stacks on it. Same colour as the band, so the legend's one
+			// entry (the band's) toggles both.
+			so = append(so,
+				charts.WithLineStyleOpts(opts.LineStyle{Width: 0, Opacity: opts.Float(0), Color: c}),
+				charts.WithItemStyleOpts(opts.ItemStyle{Color: c}),
+				charts.WithSeriesOpts(func(ss *charts.SingleSeries) { ss.Stack = "band" + fmt.Sprint(i) }))
+		case seriesBandHigh:
+			so = append(so,
+				charts.WithLineStyleOpts(opts.LineStyle{Width: 0, Opacity: opts.Float(0), Color: c}),
+				charts.WithItemStyleOpts(opts.ItemStyle{Color: c}),
+				charts.WithAreaStyleOpts(opts.AreaStyle{Opacity: opts.Float(0.2), Color: c}),
+				charts.WithSeriesOpts(func(ss *charts.SingleSeries) { ss.Stack = "band" + fmt.Sprint(i-1) }))
+		default:
+			so = append(so,
+				charts.WithLineStyleOpts(opts.LineStyle{Width: 1.5, Color: c}),
+				charts.WithItemStyleOpts(opts.ItemStyle{Color: c}))
+			if ts.Dots {
+				so = append(so, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true), Symbol: "circle", SymbolSize: 5}))
+			}
+			if ts.Kind == seriesArea {
+				so = append(so, charts.WithAreaStyleOpts(opts.AreaStyle{Opacity: opts.Float(0.15)}))
 			}
 		}
-		color := palette[i%len(palette)]
-		so := []charts.SeriesOpts{
-			charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false), Symbol: "circle", SymbolSize: 4}),
-			charts.WithLineStyleOpts(opts.LineStyle{Width: 1.5, Color: color}),
-			charts.WithItemStyleOpts(opts.ItemStyle{Color: color}),
-			charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.Data = data }),
+		if i == 0 && s.Threshold != nil {
+			so = append(so, thresholdOpts(*s.Threshold, def.Mark)...)
 		}
-		if s.Area {
-			so = append(so, charts.WithAreaStyleOpts(opts.AreaStyle{Opacity: opts.Float(0.15)}))
+		if ts.Kind == seriesLine || ts.Kind == seriesArea {
+			color++
 		}
-		if i == 0 && th != nil {
-			so = append(so, thresholdOpts(*th)...)
-		}
-		line.AddSeries(s.Name, nil, so...)
+		line.AddSeries(ts.Name, nil, so...)
 	}
 	cv.Option = marshalChart(line)
+	cv.Ranges = mustJSON(doc)
 	return cv
 }
 
-func thresholdOpts(th threshold) []charts.SeriesOpts {
-	return []charts.SeriesOpts{
-		charts.WithMarkLineNameYAxisItemOpts(opts.MarkLineNameYAxisItem{Name: th.Label, YAxis: th.Value}),
-		charts.WithMarkLineStyleOpts(opts.MarkLineStyle{
-			Symbol:    []string{"none", "none"},
-			Label:     &opts.Label{Show: opts.Bool(true), Position: "insideEndTop", Formatter: th.Label, Color: thresholdColor},
-			LineStyle: &opts.LineStyle{Color: thresholdColor, Type: "dashed", Width: 1},
-		}),
+// rows merges the series' points of one range into rows (see rangePatch.Rows).
+func rows(series []timeSeries, key string) [][]any {
+	at := map[int64][]any{}
+	var times []int64
+	for i, ts := range series {
+		for _, pt := range ts.Points[key] {
+			ms := pt.T.UnixMilli()
+			row, ok := at[ms]
+			if !ok {
+				row = make([]any, len(series)+1)
+				at[ms] = row
+				times = append(times, ms)
+			}
+			if !pt.Missing {
+				row[i+1] = pt.V
+			}
+		}
 	}
+	slices.Sort(times)
+	out := make([][]any, len(times))
+	for k, ms := range times {
+		row := at[ms]
+		if k == 0 {
+			row[0] = ms
+		} else {
+			row[0] = float64(ms-times[k-1]) / 1000
+		}
+		out[k] = row
+	}
+	return out
+}
+
+// thresholdOpts draws the threshold as a dashed mark line with its label; drawn false leaves
+// the line out (charts.js puts it back on a range where it lies within the axis).
+func thresholdOpts(th threshold, drawn bool) []charts.SeriesOpts {
+	style := charts.WithMarkLineStyleOpts(opts.MarkLineStyle{
+		Symbol:    []string{"none", "none"},
+		Label:     &opts.Label{Show: opts.Bool(true), Position: "insideEndTop", Formatter: th.Label, Color: thresholdColor},
+		LineStyle: &opts.LineStyle{Color: thresholdColor, Type: "dashed", Width: 1.5},
+	})
+	item := charts.WithMarkLineNameYAxisItemOpts(opts.MarkLineNameYAxisItem{Name: th.Label, YAxis: th.Value})
+	if !drawn {
+		// Keep the style (and the item, for charts.js) but draw nothing: an empty data list.
+		return []charts.SeriesOpts{item, style, charts.WithSeriesOpts(func(s *charts.SingleSeries) {
+			s.MarkLines.Data = []interface{}{}
+		})}
+	}
+	return []charts.SeriesOpts{item, style}
 }
 
 // barSeries is one series of a category chart; missing values are nil.
@@ -173,31 +374,54 @@ type barSeries struct {
 	Line   bool // draw as a line instead of bars
 }
 
-// categoryChart draws bars (stacked when stack is set) or lines over named categories (weeks, days).
+// categoryChart draws bars (stacked when stack is set) or lines over named categories (weeks,
+// days). The value axis starts at zero (bars are read by their length) and fits the highest
+// value (the highest stack) by the rule of every chart; the threshold is drawn when it lies
+// within it, else the chart's note says where it is.
 func categoryChart(id, title, desc, unit string, cats []string, series []barSeries, stack bool, th *threshold, tbl table) chartView {
 	cv := chartView{ID: id, Title: title, Desc: desc, Table: tbl}
 	hasData := false
+	var values []float64
+	stacked := make([]float64, len(cats))
 	for _, s := range series {
-		for _, v := range s.Values {
-			hasData = hasData || v != nil
+		for k, v := range s.Values {
+			if v == nil {
+				continue
+			}
+			hasData = true
+			if stack && !s.Line && k < len(stacked) {
+				stacked[k] += *v
+			} else {
+				values = append(values, *v)
+			}
 		}
 	}
 	if !hasData {
 		cv.Empty = true
 		return cv
 	}
+	values = append(values, stacked...)
+	var thv *float64
+	if th != nil {
+		thv = &th.Value
+	}
+	y := fit(values, thv, countAxis)
+	drawn := false
+	if th != nil {
+		drawn, cv.Note = thresholdRule(th.Label, th.Value, y, "")
+	}
 	bar := charts.NewBar()
 	gl := append(chartBase(id, len(series) > 1),
 		// The first and last labels align with the axis ends, so a narrow chart never cuts them.
 		charts.WithXAxisOpts(opts.XAxis{Type: "category", AxisLabel: &opts.AxisLabel{AlignMinLabel: "left", AlignMaxLabel: "right"}}),
-		charts.WithYAxisOpts(opts.YAxis{Name: unit, Type: "value", SplitLine: &opts.SplitLine{Show: opts.Bool(true)}}))
+		charts.WithYAxisOpts(opts.YAxis{Name: unit, Type: "value", Min: y.Min, Max: y.Max, SplitLine: &opts.SplitLine{Show: opts.Bool(true)}}))
 	bar.SetGlobalOptions(gl...)
 	bar.SetXAxis(cats)
 	for i, s := range series {
 		color := palette[i%len(palette)]
 		so := []charts.SeriesOpts{charts.WithItemStyleOpts(opts.ItemStyle{Color: color})}
 		if i == 0 && th != nil {
-			so = append(so, thresholdOpts(*th)...)
+			so = append(so, thresholdOpts(*th, drawn)...)
 		}
 		if s.Line {
 			data := make([]opts.LineData, len(s.Values))
@@ -233,17 +457,3 @@ func categoryChart(id, title, desc, unit string, cats []string, series []barSeri
 }
 
 func f64(v float64) *float64 { return &v }
-
-// niceCeil rounds v up to 1, 2, 2.5 or 5 times a power of ten, an axis end ECharts ticks well.
-func niceCeil(v float64) float64 {
-	if v <= 0 {
-		return v
-	}
-	mag := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 2.5, 5, 10} {
-		if m*mag >= v {
-			return round(m*mag, 6)
-		}
-	}
-	return v
-}

@@ -7,18 +7,21 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/portfolio-report/portfolio/generator/status"
 )
 
 // Atom (RFC 4287) of incidents and alert transitions, written with encoding/xml so every text
 // is escaped.
 type atomFeed struct {
-	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
-	Title   string      `xml:"title"`
-	ID      string      `xml:"id"`
-	Updated string      `xml:"updated"`
-	Links   []atomLink  `xml:"link"`
-	Author  atomAuthor  `xml:"author"`
-	Entries []atomEntry `xml:"entry"`
+	XMLName  xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
+	Title    string      `xml:"title"`
+	Subtitle string      `xml:"subtitle,omitempty"`
+	ID       string      `xml:"id"`
+	Updated  string      `xml:"updated"`
+	Links    []atomLink  `xml:"link"`
+	Author   atomAuthor  `xml:"author"`
+	Entries  []atomEntry `xml:"entry"`
 }
 
 type atomLink struct {
@@ -118,9 +121,10 @@ func (b *build) feed(al *alertsView) error {
 		entries = entries[:feedEntries]
 	}
 	f := atomFeed{
-		Title:   b.cfg.Site.Title + ": incidents and alerts",
-		ID:      tag("feed", "incidents-and-alerts"),
-		Updated: b.now.Format(time.RFC3339),
+		Title:    b.cfg.Site.Title + ": incidents and alerts",
+		Subtitle: b.statusLine(),
+		ID:       tag("feed", "incidents-and-alerts"),
+		Updated:  b.now.Format(time.RFC3339),
 		Links: []atomLink{
 			{Href: b.absURL("/feed.xml"), Rel: "self", Type: "application/atom+xml"},
 			{Href: b.absURL("/"), Rel: "alternate", Type: "text/html"},
@@ -134,6 +138,23 @@ func (b *build) feed(al *alertsView) error {
 	}
 	b.put("feed.xml", append(append([]byte(xml.Header), data...), '\n'))
 	return nil
+}
+
+// statusLine is the portfolio's status in a sentence, with every product that is not
+// operational: "Status: 2 of 3 products degraded. Docs: degraded; Storefront: degraded."
+func (b *build) statusLine() string {
+	var statuses, worse []string
+	for _, p := range b.products {
+		statuses = append(statuses, p.Status)
+		if p.Status != status.Operational {
+			worse = append(worse, p.Name+": "+status.Label(p.Status))
+		}
+	}
+	line := "Status: " + status.Headline(statuses) + "."
+	if len(worse) > 0 && len(worse) <= 20 {
+		line += " " + strings.Join(worse, "; ") + "."
+	}
+	return line
 }
 
 type sitemapURLSet struct {

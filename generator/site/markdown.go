@@ -42,6 +42,38 @@ func (m *markdown) Render(src string) template.HTML {
 	return template.HTML(buf.String()) //nolint:gosec // goldmark without WithUnsafe, links guarded
 }
 
+// RenderUnder renders src to sit under a heading of level parent: its headings are shifted so
+// that the highest becomes parent+1 (at most 6), and the page's outline stays nested (an
+// incident's "# Impact" under the incident's h3 becomes an h4).
+func (m *markdown) RenderUnder(src string, parent int) template.HTML {
+	if strings.TrimSpace(src) == "" {
+		return ""
+	}
+	source := []byte(src)
+	doc := m.md.Parser().Parse(text.NewReader(source))
+	top := 7
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if h, ok := n.(*ast.Heading); ok && entering {
+			top = min(top, h.Level)
+		}
+		return ast.WalkContinue, nil
+	})
+	if top < 7 {
+		shift := parent + 1 - top
+		_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+			if h, ok := n.(*ast.Heading); ok && entering {
+				h.Level = min(max(h.Level+shift, 1), 6)
+			}
+			return ast.WalkContinue, nil
+		})
+	}
+	var buf bytes.Buffer
+	if err := m.md.Renderer().Render(&buf, source, doc); err != nil {
+		return template.HTML(template.HTMLEscapeString(src))
+	}
+	return template.HTML(buf.String()) //nolint:gosec // goldmark without WithUnsafe, links guarded
+}
+
 // linkGuard is the AST transformer that neutralises unsafe link destinations.
 type linkGuard struct{}
 

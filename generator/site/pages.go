@@ -4,8 +4,8 @@ import (
 	"sort"
 	"time"
 
-	"github.com/portfolio-report/portfolio/generator/health"
 	"github.com/portfolio-report/portfolio/generator/record"
+	"github.com/portfolio-report/portfolio/generator/status"
 )
 
 // page is one HTML page: the layout's data.
@@ -29,7 +29,6 @@ type siteView struct {
 	Generated  timeView
 	DataAsOf   *timeView
 	Timezone   string
-	NowMs      int64 // now on the site's wall clock, for the range switch
 	Stale      []staleLink
 	StaleCount int
 	Ranges     []rangeOpt
@@ -38,7 +37,6 @@ type siteView struct {
 
 type rangeOpt struct {
 	Key, Label string
-	Ms         int64
 	Default    bool
 }
 
@@ -50,7 +48,8 @@ type staleLink struct {
 // overviewView is the body of index.html.
 type overviewView struct {
 	Status        string
-	Counts        map[string]int
+	Headline      string         // "2 of 3 products degraded"
+	Counts        []status.Count // worst first, non-zero only
 	OpenIncidents []incidentRow
 	Critical      []activeAlert
 	AlertsKnown   bool
@@ -96,7 +95,7 @@ func (b *build) pages(dv *doraView, al *alertsView) []*page {
 
 func (b *build) siteView() *siteView {
 	sv := &siteView{Title: b.cfg.Site.Title, Demo: b.meta.Demo(), Generated: b.tv(b.now),
-		Timezone: b.loc.String(), NowMs: b.localMs(b.now)}
+		Timezone: b.loc.String()}
 	var latest time.Time
 	var statuses []string
 	for _, p := range b.products {
@@ -112,15 +111,15 @@ func (b *build) siteView() *siteView {
 	if !latest.IsZero() {
 		sv.DataAsOf = b.tvp(&latest)
 	}
-	sv.Status = health.Worst(statuses...)
+	sv.Status = status.Worst(statuses...)
 	for _, r := range ranges {
-		sv.Ranges = append(sv.Ranges, rangeOpt{Key: r.Key, Label: r.Label, Ms: r.D.Milliseconds(), Default: r.Key == defaultRange})
+		sv.Ranges = append(sv.Ranges, rangeOpt{Key: r.Key, Label: r.Label, Default: r.Key == defaultRange})
 	}
 	return sv
 }
 
 func (b *build) overview(dv *doraView, al *alertsView) *overviewView {
-	ov := &overviewView{Counts: map[string]int{}, AlertsKnown: al.Available, Tiles: dv.Portfolio.Tiles, WindowDays: dv.WindowDays}
+	ov := &overviewView{AlertsKnown: al.Available, Tiles: dv.Portfolio.Tiles, WindowDays: dv.WindowDays}
 	var statuses []string
 	groups := map[string]*productGroup{}
 	var order []string
@@ -128,7 +127,6 @@ func (b *build) overview(dv *doraView, al *alertsView) *overviewView {
 	midnight := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, b.loc)
 	for _, p := range b.products {
 		statuses = append(statuses, p.Status)
-		ov.Counts[p.Status]++
 		for _, inc := range p.Incidents {
 			if inc.Open {
 				ov.OpenIncidents = append(ov.OpenIncidents, inc)
@@ -155,7 +153,9 @@ func (b *build) overview(dv *doraView, al *alertsView) *overviewView {
 		}
 		groups[g].Products = append(groups[g].Products, p)
 	}
-	ov.Status = health.Worst(statuses...)
+	ov.Status = status.Worst(statuses...)
+	ov.Headline = status.Headline(statuses)
+	ov.Counts = status.Counts(statuses)
 	sort.SliceStable(ov.DeploysToday, func(i, j int) bool { return ov.DeploysToday[i].Time.UTC > ov.DeploysToday[j].Time.UTC })
 	sort.SliceStable(ov.OpenIncidents, func(i, j int) bool { return ov.OpenIncidents[i].Created.UTC > ov.OpenIncidents[j].Created.UTC })
 	for _, g := range order {

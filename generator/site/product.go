@@ -1,6 +1,7 @@
 package site
 
 import (
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/health"
 	"github.com/portfolio-report/portfolio/generator/record"
+	"github.com/portfolio-report/portfolio/generator/status"
 )
 
 // history is how far back the site looks: the longest range of the switch.
@@ -20,6 +22,7 @@ const history = 90 * 24 * time.Hour
 type productData struct {
 	cfg   config.Product
 	snaps []record.Snapshot // [now-history, now]
+	long  []record.Snapshot // [now-history-SLO window, now]: the error budget of history's first day
 	deps  []record.Deployment
 	incs  []record.Incident
 	days  []record.AnalyticsDay
@@ -31,9 +34,10 @@ func loadProduct(b *build, p config.Product) (*productData, error) {
 	st := b.opts.Store
 	d := &productData{cfg: p}
 	var err error
-	if d.snaps, err = st.Snapshots(p.ID, b.now.Add(-history), b.now.Add(time.Nanosecond)); err != nil {
+	if d.long, err = st.Snapshots(p.ID, b.now.Add(-history-health.SLOWindow), b.now.Add(time.Nanosecond)); err != nil {
 		return nil, fmt.Errorf("product %s: %w", p.ID, err)
 	}
+	d.snaps = health.Window(d.long, b.now.Add(-history), b.now.Add(time.Nanosecond))
 	deps, err := st.Deployments(p.ID)
 	if err != nil {
 		return nil, fmt.Errorf("product %s: %w", p.ID, err)
@@ -127,6 +131,7 @@ type productView struct {
 	Description template.HTML
 
 	Status      string
+	Reasons     []string       // why the status, weightiest first
 	Uptime      []uptimeFigure // 24h, 7d, 30d, 90d
 	P50, P95    figure
 	LatencySrc  string
@@ -150,8 +155,10 @@ type productView struct {
 	OpenIncs    int
 	Sparkline   template.HTML
 	SparkText   string
+	Strip       uptimeStrip // the last 90 days, a bar a day
 
-	Charts []chartView
+	Charts  []chartView
+	Markers json.RawMessage // the deployment markers of the time charts (see markerDoc)
 }
 
 // productView computes the product's figures and charts.
@@ -161,7 +168,7 @@ func (b *build) productView(d *productData) *productView {
 	snaps := d.snaps
 	v := &productView{
 		data: d, ID: p.ID, Name: p.Name, Group: p.Group, URL: p.URL, Repository: p.Repository,
-		Description: b.md.Render(p.Description),
+		Description: b.md.RenderUnder(p.Description, 1),
 		Objective:   p.AlertingConfig.UptimeThreshold,
 		ErrThresh:   p.AlertingConfig.ErrorRateThreshold,
 		RespThresh:  p.AlertingConfig.ResponseTimeThreshold,
@@ -175,7 +182,6 @@ func (b *build) productView(d *productData) *productView {
 	if !SafeURL(v.URL) {
 		v.URL = ""
 	}
-	v.Status = health.Status(p, snaps, now)
 
 	for _, r := range ranges {
 		ratio := health.UptimeOver(snaps, r.D, now)
@@ -232,8 +238,37 @@ func (b *build) productView(d *productData) *productView {
 	v.deploys(b, d)
 	v.incidents(b, d)
 	v.Sparkline, v.SparkText = sparkline(snaps, now)
+	v.Strip = b.uptimeStrip(d, v.Objective)
 	v.Charts = b.productCharts(v, d, snaps)
+	vd := status.Of(b.statusInput(p, d))
+	v.Status, v.Reasons = vd.Status, vd.Reasons
 	return v
+}
+
+// statusInput gathers what the product's status depends on (see package status): its checks,
+// open incidents, firing alerts, thresholds breached now and maintenance windows.
+func (b *build) statusInput(p config.Product, d *productData) status.Input {
+	now := b.now
+	ac := p.AlertingConfig
+	in := status.Input{Now: now, Checks: status.ChecksOf(d.snaps), FailureThreshold: ac.FailureThreshold, Loc: b.loc}
+	for _, x := range d.incs {
+		if x.ClosedAt == nil {
+			in.OpenIncidents = append(in.OpenIncidents, fmt.Sprintf("#%d %s", x.Number, x.Title))
+		}
+	}
+	for _, a := range b.alertState.Firing() {
+		if a.Product == p.ID {
+			in.Alerts = append(in.Alerts, status.Alert{Rule: a.Rule, Subject: a.Subject, Severity: a.Severity,
+				Recovering: a.Recoveries > 0, Summary: a.Summary})
+		}
+	}
+	in.Breaches = status.Breaches(ac, d.snaps, now)
+	for _, m := range p.Maintenance {
+		if start, end, ok := m.Window(); ok {
+			in.Maintenance = append(in.Maintenance, status.Window{Start: start, End: end, Summary: m.Summary})
+		}
+	}
+	return in
 }
 
 // expectedSources are the sources that run for the product, by its config.
@@ -354,7 +389,7 @@ func (v *productView) incidents(b *build, d *productData) {
 			continue
 		}
 		r := incidentRow{Product: v.ID, ProductName: v.Name, Number: x.Number, Title: x.Title, Open: open,
-			FalseAlarm: !x.Counts(), Created: b.tv(x.CreatedAt), Closed: b.tvp(x.ClosedAt), Body: b.md.Render(x.Body)}
+			FalseAlarm: !x.Counts(), Created: b.tv(x.CreatedAt), Closed: b.tvp(x.ClosedAt), Body: b.md.RenderUnder(x.Body, 3)}
 		if SafeURL(x.URL) {
 			r.URL = x.URL
 		}
@@ -378,18 +413,8 @@ func (v *productView) incidents(b *build, d *productData) {
 	v.Incidents = rows
 }
 
-// statusLabel is the word shown for a status.
-func statusLabel(s string) string {
-	switch s {
-	case health.Operational:
-		return "Operational"
-	case health.Degraded:
-		return "Degraded"
-	case health.Outage:
-		return "Outage"
-	}
-	return "Unknown"
-}
+// statusLabel is the word shown for a status: "Partial outage".
+func statusLabel(s string) string { return titleCase(status.Label(s)) }
 
 func titleCase(s string) string {
 	if s == "" {

@@ -96,41 +96,104 @@ func roundPoints(ps []point, d int) []point {
 	return ps
 }
 
-// productCharts draws the product page's charts.
+// reduceParts is bucketSeries over buckets already cut (see downsample).
+func reduceParts(buckets []bucket, parts [][]record.Snapshot, f func(k int, s []record.Snapshot) (float64, bool)) []point {
+	out := make([]point, 0, len(buckets))
+	for k, b := range buckets {
+		v, ok := f(k, parts[k])
+		if !ok {
+			if n := len(out); n > 0 && !out[n-1].Missing {
+				out = append(out, point{T: b.From, Missing: true})
+			}
+			continue
+		}
+		out = append(out, point{T: b.From, V: v})
+	}
+	return trimMissing(out)
+}
+
+// plain adapts a reducer to reduceParts.
+func plain(f reducer) func(int, []record.Snapshot) (float64, bool) {
+	return func(_ int, s []record.Snapshot) (float64, bool) { return f(s) }
+}
+
+// productCharts draws the product page's charts. Each follows the range switch; each range is
+// downsampled with one bucket width (see ranges): a min/max band and p95/p50 for response time,
+// sums for request counts, error rate and availability from the summed counts.
 func (b *build) productCharts(v *productView, d *productData, snaps []record.Snapshot) []chartView {
-	buckets := chartBuckets(b.now)
 	id := v.ID
+	now := b.nowLocal()
+	per := func() map[string][]point { return map[string][]point{} }
+	p95, p50, bandLo, bandHi, errs, rpm, up := per(), per(), per(), per(), per(), per(), per()
+	for _, r := range ranges {
+		buckets := rangeBuckets(b.now, r, b.loc)
+		if n := len(buckets); r.Days && n > 1 && buckets[n-1].To.After(b.now) {
+			// Today is not over: its few hours are not a day's traffic or latency (at 01:00
+			// they are the night's). The shorter ranges show them.
+			buckets = buckets[:n-1]
+		}
+		parts := downsample(snaps, buckets)
+		k := r.Key
+		p95[k] = b.shift(roundPoints(reduceParts(buckets, parts, plain(p95Reducer)), 1))
+		p50[k] = b.shift(roundPoints(reduceParts(buckets, parts, plain(p50Reducer)), 1))
+		bandLo[k] = b.shift(roundPoints(reduceParts(buckets, parts, func(_ int, s []record.Snapshot) (float64, bool) {
+			lo, _, ok := latencyBand(s)
+			return lo, ok
+		}), 1))
+		bandHi[k] = b.shift(roundPoints(reduceParts(buckets, parts, func(_ int, s []record.Snapshot) (float64, bool) {
+			_, hi, ok := latencyBand(s)
+			return hi, ok
+		}), 1))
+		errs[k] = b.shift(roundPoints(reduceParts(buckets, parts, plain(errorRateReducer)), 3))
+		rates, has := requestRates(snaps, buckets)
+		rpm[k] = b.shift(roundPoints(reduceParts(buckets, parts, func(i int, _ []record.Snapshot) (float64, bool) {
+			return rates[i], has[i]
+		}), 1))
+		up[k] = b.shift(roundPoints(reduceParts(buckets, parts, plain(uptimeReducer)), 3))
+	}
+	v.Markers = markerDoc(b.deployMarkers(d))
+	markers := v.Markers != nil
 	var out []chartView
 
-	p95s := b.shift(roundPoints(bucketSeries(snaps, buckets, p95Reducer), 1))
-	p50s := b.shift(roundPoints(bucketSeries(snaps, buckets, p50Reducer), 1))
 	ms := func(x float64) string { return num(x, 0) + " ms" }
-	out = append(out, timeChart(chartID("latency", id), "Response time", "Response time p50 and p95 in milliseconds, with the threshold", "ms", b.nowLocal(),
-		[]lineSeries{{Name: "p95", Points: p95s}, {Name: "p50", Points: p50s}},
-		&threshold{Label: "threshold " + num(v.RespThresh, 0) + " ms", Value: v.RespThresh}, true,
-		b.dailyTable("Response time per day", snaps, []string{"p95", "p50"}, []reducer{p95Reducer, p50Reducer}, ms)))
+	out = append(out, timeChart(timeSpec{ID: chartID("latency", id), Title: "Response time",
+		Desc: "Response time p95 and p50 in milliseconds, with the range of the runs' p95 in each interval, the threshold and deployments",
+		Unit: "ms", Rule: latencyAxis, Threshold: &threshold{Label: "threshold " + numGrouped(v.RespThresh) + " ms", Value: v.RespThresh},
+		Series: []timeSeries{
+			{Name: "p95", Kind: seriesLine, Points: p95},
+			{Name: "p95 range", Kind: seriesBandLow, Points: bandLo},
+			{Name: "p95 range", Kind: seriesBandHigh, Points: bandHi, Low: bandLo},
+			{Name: "p50", Kind: seriesLine, Points: p50},
+		},
+		Markers: markers,
+		Table:   b.dailyTable("Response time per day", snaps, []string{"p95", "p50"}, []reducer{p95Reducer, p50Reducer}, ms)}, now))
 
-	errs := b.shift(roundPoints(bucketSeries(snaps, buckets, errorRateReducer), 3))
-	out = append(out, timeChart(chartID("errors", id), "Error rate", "Share of requests answered with a 5xx status, in percent, with the threshold", "%", b.nowLocal(),
-		[]lineSeries{{Name: "5xx rate", Points: errs, Area: true}},
-		&threshold{Label: "threshold " + num(v.ErrThresh, 2) + " %", Value: v.ErrThresh}, true,
-		b.dailyTable("Error rate per day", snaps, []string{"5xx rate"}, []reducer{errorRateReducer}, func(x float64) string { return num(x, 3) + " %" })))
+	out = append(out, timeChart(timeSpec{ID: chartID("errors", id), Title: "Error rate",
+		Desc: "Share of requests answered with a 5xx status, in percent, with the threshold and deployments",
+		Unit: "%", Rule: errorRateAxis, Threshold: &threshold{Label: "threshold " + numGrouped(v.ErrThresh) + " %", Value: v.ErrThresh},
+		Series:  []timeSeries{{Name: "5xx rate", Kind: seriesArea, Points: errs}},
+		Markers: markers,
+		Table:   b.dailyTable("Error rate per day", snaps, []string{"5xx rate"}, []reducer{errorRateReducer}, func(x float64) string { return num(x, 3) + " %" })}, now))
 
-	rpm := b.shift(roundPoints(bucketSeries(snaps, buckets, requestsPerMinute), 1))
-	out = append(out, timeChart(chartID("traffic", id), "Traffic", "Requests per minute at the edge", "req/min", b.nowLocal(),
-		[]lineSeries{{Name: "requests/min", Points: rpm, Area: true}}, nil, true,
-		b.dailyTable("Traffic per day (requests a minute)", snaps, []string{"requests/min"}, []reducer{requestsPerMinute}, func(x float64) string { return num(x, 1) })))
+	out = append(out, timeChart(timeSpec{ID: chartID("traffic", id), Title: "Traffic",
+		Desc: "Requests per minute at the edge: the requests of each interval over its minutes, with deployments",
+		Unit: "req/min", Rule: trafficAxis,
+		Series:  []timeSeries{{Name: "requests/min", Kind: seriesArea, Points: rpm}},
+		Markers: markers,
+		Table:   b.dailyTable("Traffic per day (requests a minute)", snaps, []string{"requests/min"}, []reducer{dayRequestRate}, func(x float64) string { return num(x, 1) })}, now))
 
-	up := b.shift(roundPoints(bucketSeries(snaps, buckets, uptimeReducer), 3))
-	out = append(out, timeChart(chartID("availability", id), "Availability", "Share of successful checks in percent, with the objective", "%", b.nowLocal(),
-		[]lineSeries{{Name: "checks up", Points: up}},
-		&threshold{Label: "objective " + num(v.Objective, 2) + " %", Value: v.Objective}, true,
-		b.dailyTable("Availability per day", snaps, []string{"checks up"}, []reducer{uptimeReducer}, func(x float64) string { return num(x, 2) + " %" })))
+	out = append(out, timeChart(timeSpec{ID: chartID("availability", id), Title: "Availability",
+		Desc: "Share of successful checks in percent, with the objective and deployments",
+		Unit: "%", Rule: availabilityAxis, Threshold: &threshold{Label: "objective " + numGrouped(v.Objective) + " %", Value: v.Objective},
+		Series:  []timeSeries{{Name: "checks up", Kind: seriesLine, Points: up}},
+		Markers: markers,
+		Table:   b.dailyTable("Availability per day", snaps, []string{"checks up"}, []reducer{uptimeReducer}, func(x float64) string { return num(x, 2) + " %" })}, now))
 
 	// Daily active users: one point a day from PostHog, on the same range switch.
-	var dau []point
+	dau := per()
 	dt := table{Caption: "Daily active users", Head: []string{"Day", "Active users", "Pageviews"}}
 	from := b.now.Add(-history).UTC().Format(time.DateOnly)
+	var all []point
 	for _, x := range d.days {
 		if x.Day < from {
 			continue
@@ -139,26 +202,92 @@ func (b *build) productCharts(v *productView, d *productData, snaps []record.Sna
 		if err != nil {
 			continue
 		}
-		dau = append(dau, point{T: t.Add(12 * time.Hour), V: float64(x.DAU)}) // noon UTC: the day's middle
+		all = append(all, point{T: t.Add(12 * time.Hour), V: float64(x.DAU)}) // noon UTC: the day's middle
 		dt.Rows = append([][]string{{x.Day, fmt.Sprint(x.DAU), fmt.Sprint(x.Pageviews)}}, dt.Rows...)
 	}
-	out = append(out, timeChart(chartID("dau", id), "Daily active users", "Distinct users a day from product analytics", "users", b.nowLocal(),
-		[]lineSeries{{Name: "active users", Points: dau}}, nil, true, dt))
+	for _, r := range ranges {
+		var ps []point
+		for _, p := range all {
+			if p.T.After(b.now.Add(-r.D)) && !p.T.After(b.now) {
+				ps = append(ps, p)
+			}
+		}
+		dau[r.Key] = b.shift(ps)
+	}
+	out = append(out, timeChart(timeSpec{ID: chartID("dau", id), Title: "Daily active users",
+		Desc: "Distinct users a day from product analytics, with deployments", Unit: "users", Rule: usersAxis,
+		Series: []timeSeries{{Name: "active users", Kind: seriesLine, Dots: true, Points: dau}}, Markers: markers, Table: dt}, now))
 
-	// The 30-day error budget at the end of each of the last 30 days.
-	var bp []point
+	// The 30-day error budget left at the end of each bucket of each range.
+	budget := per()
 	bt := table{Caption: "Error budget left at the end of each day", Head: []string{"Day", "Budget left"}}
 	if v.Budget.Checks.Total > 0 {
-		for _, x := range health.BudgetSeries(snaps, v.Objective, 30, b.now) {
-			r := max(x.Remaining*100, -100)
-			bp = append(bp, point{T: x.Time, V: round(r, 2)})
-			bt.Rows = append([][]string{{x.Time.In(b.loc).Format("Mon 2 Jan 2006"), num(r, 2) + " %"}}, bt.Rows...)
+		tl := newBudgetTimeline(d.long, v.Objective)
+		left := func(t time.Time) (float64, bool) {
+			bg := tl.at(t)
+			if bg.Checks.Total == 0 {
+				return 0, false
+			}
+			return round(max(bg.Remaining*100, -100), 2), true
+		}
+		for _, r := range ranges {
+			var ps []point
+			for _, bk := range rangeBuckets(b.now, r, b.loc) {
+				t := bk.To
+				if t.After(b.now) {
+					t = b.now
+				}
+				if x, ok := left(t); ok {
+					ps = append(ps, point{T: t, V: x})
+				}
+			}
+			budget[r.Key] = b.shift(ps)
+		}
+		for _, day := range b.dayBuckets(90) {
+			t := day.To.Add(time.Nanosecond)
+			if t.After(b.now) {
+				t = b.now
+			}
+			if x, ok := left(t); ok {
+				bt.Rows = append([][]string{{day.To.In(b.loc).Format("Mon 2 Jan 2006"), num(x, 2) + " %"}}, bt.Rows...)
+			}
 		}
 	}
-	out = append(out, timeChart(chartID("budget", id), "Error budget burn-down", "Share of the 30-day error budget left at the end of each day", "% left", b.nowLocal(),
-		[]lineSeries{{Name: "budget left", Points: b.shift(bp), Area: true}},
-		&threshold{Label: "exhausted", Value: 0}, false, bt))
+	out = append(out, timeChart(timeSpec{ID: chartID("budget", id), Title: "Error budget burn-down",
+		Desc: "Share of the 30-day error budget left, over time, with deployments", Unit: "% left", Rule: budgetAxis,
+		Threshold: &threshold{Label: "budget exhausted (0 %)", Value: 0},
+		Series:    []timeSeries{{Name: "budget left", Kind: seriesArea, Points: budget}}, Markers: markers, Table: bt}, now))
 	return out
+}
+
+// deployMarkers are the product's deployments of the last 90 days as chart markers.
+func (b *build) deployMarkers(d *productData) []marker {
+	var out []marker
+	from := b.now.Add(-history)
+	for _, x := range d.deps {
+		if x.Time.Before(from) {
+			continue
+		}
+		out = append(out, marker{T: time.UnixMilli(b.localMs(x.Time)).UTC(), Label: shortSHA(x.SHA) + " " + x.Outcome,
+			Failed: x.Outcome != record.OutcomeSuccess})
+	}
+	return out
+}
+
+// dayRequestRate is the requests of a day (or part of one) over the minutes its snapshots
+// cover, for the daily table.
+func dayRequestRate(snaps []record.Snapshot) (float64, bool) {
+	sum, ok := requests(snaps)
+	n := 0
+	for _, s := range snaps {
+		if s.HTTP != nil {
+			n++
+		}
+	}
+	if !ok || n == 0 {
+		return 0, false
+	}
+	return float64(sum) / (float64(n) * health.Cadence.Minutes()), true
 }
 
 // nowLocal is now on the site's wall clock (see localMs).
@@ -199,7 +328,7 @@ func sparkline(snaps []record.Snapshot, now time.Time) (template.HTML, string) {
 			pen = false
 			continue
 		}
-		x := pad + (w-2*pad)*p.T.Sub(x0).Hours()/24
+		x := pad + (w-2*pad)*p.T.Add(time.Hour).Sub(x0).Hours()/24 // p.T is its hour's start
 		y := pad + (h-2*pad)*(1-p.V/hi)
 		cmd := "L"
 		if !pen {

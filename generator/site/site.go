@@ -26,6 +26,7 @@ import (
 	"github.com/sourcegraph/conc/iter"
 
 	portfolio "github.com/portfolio-report/portfolio"
+	"github.com/portfolio-report/portfolio/generator/alert"
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/store"
@@ -61,9 +62,10 @@ type build struct {
 	assets map[string]string // static name ("css/site.css") → fingerprinted URL path
 	meta   store.Meta
 
-	products []*productView
-	byID     map[string]*productView
-	alerts   *alertsView
+	products   []*productView
+	byID       map[string]*productView
+	alerts     *alertsView
+	alertState alert.State // data/alerts.json as read, for the products' statuses
 
 	mu    sync.Mutex
 	files map[string][]byte // site path → content
@@ -135,6 +137,9 @@ func (b *build) render(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if b.alertState, err = alert.Load(b.opts.Store); err != nil {
+		return fmt.Errorf("site: %w", err)
+	}
 	// Each product is read and computed on its own goroutine; results keep config order.
 	b.products, err = iter.MapErr(b.cfg.Products, func(p *config.Product) (*productView, error) {
 		if err := ctx.Err(); err != nil {
@@ -145,7 +150,7 @@ func (b *build) render(ctx context.Context) error {
 			return nil, err
 		}
 		v := b.productView(d)
-		d.snaps = nil // computed: the pages need the figures, not 90 days of snapshots
+		d.snaps, d.long = nil, nil // computed: the pages need the figures, not 90 days of snapshots
 		return v, nil
 	})
 	if err != nil {

@@ -8,9 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/portfolio-report/portfolio/generator/record"
 )
 
 func TestSafeURL(t *testing.T) {
@@ -86,50 +83,6 @@ func TestMarkdown(t *testing.T) {
 	}
 }
 
-func TestChartBuckets(t *testing.T) {
-	now := time.Date(2026, 6, 30, 0, 7, 0, 0, time.UTC)
-	bs := chartBuckets(now)
-	if len(bs) > 520 {
-		t.Errorf("%d buckets, want at most about 500", len(bs))
-	}
-	if !bs[len(bs)-1].To.Equal(now) || !bs[0].From.Equal(now.Add(-90*24*time.Hour)) {
-		t.Errorf("buckets span %s to %s, want the 90 days before now", bs[0].From, bs[len(bs)-1].To)
-	}
-	for i := 1; i < len(bs); i++ {
-		if !bs[i].From.Equal(bs[i-1].To) || !bs[i].To.After(bs[i].From) {
-			t.Fatalf("bucket %d (%s, %s] does not follow (%s, %s]", i, bs[i].From, bs[i].To, bs[i-1].From, bs[i-1].To)
-		}
-	}
-	// Every snapshot of the last 24 hours gets its own point; a gap breaks the line once.
-	var snaps []record.Snapshot
-	for t0 := now.Add(-24 * time.Hour).Truncate(15 * time.Minute).Add(15 * time.Minute); !t0.After(now); t0 = t0.Add(15 * time.Minute) {
-		if t0.Hour() == 12 {
-			continue // an hour without data
-		}
-		snaps = append(snaps, record.Snapshot{Time: t0, Probe: &record.Probe{Code: 200, Ms: 100}})
-	}
-	ps := bucketSeries(snaps, bs, p50Reducer)
-	var values, missing int
-	for _, p := range ps {
-		if p.Missing {
-			missing++
-		} else {
-			values++
-		}
-	}
-	if values != len(snaps) || missing != 1 {
-		t.Errorf("%d values and %d gaps, want %d values and 1 gap", values, missing, len(snaps))
-	}
-}
-
-func TestNiceCeil(t *testing.T) {
-	for in, want := range map[float64]float64{1100: 2000, 1000: 1000, 550: 1000, 1.1: 2, 0.55: 1, 220: 250, 4.2: 5} {
-		if got := niceCeil(in); got != want {
-			t.Errorf("niceCeil(%v) = %v, want %v", in, got, want)
-		}
-	}
-}
-
 func TestHandler(t *testing.T) {
 	dir := t.TempDir()
 	for name, body := range map[string]string{
@@ -172,5 +125,30 @@ func TestHandler(t *testing.T) {
 				t.Errorf("GET %s headers %v, want X-Test and Cache-Control %q", tt.path, resp.Header, tt.cache)
 			}
 		})
+	}
+}
+
+// TestRenderUnder: headings of an incident body nest under the incident's h3, keeping their
+// order, and the link guard still applies.
+func TestRenderUnder(t *testing.T) {
+	md := newMarkdown()
+	tests := []struct {
+		in     string
+		parent int
+		want   []string
+	}{
+		{"# Impact\n\ntext\n\n## Timeline\n\n### Detail", 3, []string{"<h4>Impact</h4>", "<h5>Timeline</h5>", "<h6>Detail</h6>"}},
+		{"## Timeline\n\n### Detail", 3, []string{"<h4>Timeline</h4>", "<h5>Detail</h5>"}},
+		{"# A\n\n###### F", 3, []string{"<h4>A</h4>", "<h6>F</h6>"}},
+		{"### Notes", 1, []string{"<h2>Notes</h2>"}},
+		{"no heading [x](javascript:alert(1))", 3, []string{`<a href="#">x</a>`}},
+	}
+	for _, tt := range tests {
+		got := string(md.RenderUnder(tt.in, tt.parent))
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("RenderUnder(%q, %d) = %q, want %q", tt.in, tt.parent, got, w)
+			}
+		}
 	}
 }

@@ -1,59 +1,156 @@
 // Draws every chart of the page: each <div class="chart" data-option="ID"> gets the ECharts
 // option held in <script type="application/json" id="ID">. No inline script: the CSP allows
 // scripts from the site only. Charts follow the colour scheme and the page's range switch.
+//
+// A chart on the range switch also has data-ranges: per range, its data (one bucket width
+// across the range), the x axis, the value axis fitted to that range's data, and whether the
+// threshold lies within it (else a note says where it is). The page's generator decides all of
+// it; this script only applies it.
 (function () {
   "use strict";
   var registry = [];
   var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)");
 
+  // Colours of text and lines drawn on the canvas, per scheme: text 4.5:1 and lines 3:1
+  // against the page's background (WCAG AA). Series colours suit both schemes as they are.
+  function colours() {
+    return dark && dark.matches
+      ? { fg: "#d5dae1", grid: "#3a404a", axis: "#8b949e", threshold: "#ff7b72" }
+      : { fg: "#2b2f36", grid: "#e3e6ea", axis: "#6e7781", threshold: "#b42318" };
+  }
+
   function themed(option) {
-    var isDark = dark && dark.matches;
-    var fg = isDark ? "#d5dae1" : "#2b2f36";
-    var grid = isDark ? "#3a404a" : "#e3e6ea";
+    var c = colours();
     option.backgroundColor = "transparent";
-    option.textStyle = { color: fg };
+    option.textStyle = { color: c.fg };
     option.useUTC = true; // times are on the site's wall clock already
-    (option.legend || {}).textStyle = { color: fg };
+    if (option.legend) {
+      option.legend.textStyle = { color: c.fg };
+      option.legend.pageTextStyle = { color: c.fg };
+      option.legend.pageIconColor = c.fg;
+      option.legend.pageIconInactiveColor = c.axis;
+    }
     [].concat(option.xAxis || [], option.yAxis || []).forEach(function (ax) {
-      ax.axisLabel = Object.assign({}, ax.axisLabel, { color: fg, hideOverlap: true });
+      ax.axisLabel = Object.assign({}, ax.axisLabel, { color: c.fg, hideOverlap: true });
       // The unit above a y axis starts at the axis, so a long one is not cut at the edge.
-      ax.nameTextStyle = { color: fg, align: "left" };
-      ax.axisLine = { lineStyle: { color: grid } };
-      ax.splitLine = Object.assign({}, ax.splitLine, { lineStyle: { color: grid } });
+      ax.nameTextStyle = { color: c.fg, align: "left" };
+      ax.axisLine = { lineStyle: { color: c.axis } };
+      ax.splitLine = Object.assign({}, ax.splitLine, { lineStyle: { color: c.grid } });
+    });
+    (option.series || []).forEach(function (s) {
+      if (!s.markLine) return;
+      s.markLine.label = Object.assign({}, s.markLine.label, { color: c.threshold });
     });
     return option;
   }
+
+  var esc = function (s) { return echarts.format.encodeHTML(String(s)); };
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  var days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+  var months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function when(ms) {
+    var d = new Date(ms);
+    return days[d.getUTCDay()] + " " + d.getUTCDate() + " " + months[d.getUTCMonth()] + " " +
+      pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
+  }
+
+  // tooltip lists the values at the pointer: a band as "low–high", deployments only near the
+  // pointer (ECharts offers the nearest one however far), values with the axis's unit.
+  function tooltip(r, params) {
+    if (!Array.isArray(params) || !params.length) return "";
+    var at = params[0].axisValue;
+    var width = r.current ? r.current.w : 0;
+    var unit = (r.option.yAxis && r.option.yAxis[0] && r.option.yAxis[0].name) || "";
+    // A bucket's time is its start: the header names the bucket; at a deployment, its time.
+    var bucket = params.some(function (p) { return !/^deploy/.test(p.seriesId || ""); });
+    var head = when(at) + (width && bucket ? "–" + when(at + width).slice(-5) : "");
+    if (bucket && width >= 864e5) head = when(at).slice(0, -6); // a day: its date
+    var lines = [esc(head)];
+    params.forEach(function (p) {
+      var v = p.value || p.data;
+      if (!Array.isArray(v)) v = [p.axisValue, v];
+      var id = p.seriesId || "";
+      if (id.indexOf("band_low") === 0) return;
+      if (id.indexOf("deploy") === 0) {
+        if (Math.abs(v[0] - at) > Math.max(width, 60000) / 2) return;
+        lines.push(p.marker + esc(p.seriesName) + ": " + esc(v[2]));
+        return;
+      }
+      if (v[1] === null || v[1] === undefined) return;
+      if (id.indexOf("band") === 0) {
+        lines.push(p.marker + esc(p.seriesName) + ": " + esc(round(v[2] - v[1])) + "–" + esc(round(v[2])) + " " + esc(unit));
+        return;
+      }
+      lines.push(p.marker + esc(p.seriesName) + ": " + esc(round(v[1])) + " " + esc(unit));
+    });
+    return lines.join("<br>");
+  }
+  function round(v) { return Math.round(v * 1000) / 1000; }
 
   function init(el) {
     var src = document.getElementById(el.getAttribute("data-option"));
     if (!src || typeof echarts === "undefined") return;
     var option = themed(JSON.parse(src.textContent));
+    var rsrc = el.hasAttribute("data-ranges") && document.getElementById(el.getAttribute("data-ranges"));
     var chart = echarts.init(el, null, { renderer: "canvas" });
+    var r = { el: el, chart: chart, option: option, ranges: rsrc ? JSON.parse(rsrc.textContent) : null, current: null };
+    registry.push(r);
+    var msrc = el.hasAttribute("data-markers") && document.getElementById(el.getAttribute("data-markers"));
+    if (msrc) option.series = (option.series || []).concat(JSON.parse(msrc.textContent));
+    if (option.tooltip && r.ranges) option.tooltip.formatter = function (params) { return tooltip(r, params); };
     chart.setOption(option);
-    registry.push({ el: el, chart: chart, option: option, range: el.hasAttribute("data-range") });
+    if (r.ranges) apply(r, r.ranges.default);
   }
 
-  // hasDataIn reports whether any series has a value between min and max (ms).
-  function hasDataIn(option, min, max) {
-    return (option.series || []).some(function (s) {
-      return (s.data || []).some(function (d) {
-        var v = Array.isArray(d) ? d : d && d.value;
-        return Array.isArray(v) && v[1] !== null && v[0] >= min && v[0] <= max;
-      });
-    });
+  // apply shows one range of a chart: its data, axes, threshold and note.
+  function apply(r, key) {
+    var p = r.ranges.ranges[key];
+    if (!p) return;
+    r.current = p;
+    var patch = {
+      xAxis: [{ min: p.x[0], max: p.x[1] }],
+      yAxis: [{ min: p.y.min, max: p.y.max, interval: p.y.interval }],
+      series: columns(r, p.rows).map(function (d) { return { data: d }; })
+    };
+    if (r.ranges.threshold) patch.series[0].markLine = { data: p.mark ? [r.ranges.threshold] : [] };
+    r.chart.setOption(patch);
+    r.el.classList.toggle("is-empty", !!p.empty);
+    var box = r.el.parentNode;
+    var empty = box.querySelector(".range-empty");
+    if (empty) empty.hidden = !p.empty;
+    var note = box.querySelector("[data-note]");
+    if (note) {
+      note.textContent = p.note || "";
+      note.hidden = !p.note || !!p.empty;
+    }
   }
 
-  // setRange shows the last ms milliseconds before now on every chart that follows the switch.
-  function setRange(now, ms) {
-    registry.forEach(function (r) {
-      if (!r.range) return;
-      var min = now - ms;
-      r.chart.setOption({ xAxis: [{ min: min, max: now }] });
-      var empty = !hasDataIn(r.option, min, now);
-      var note = r.el.nextElementSibling;
-      r.el.classList.toggle("is-empty", empty);
-      if (note && note.classList.contains("range-empty")) note.hidden = !empty;
-    });
+  // columns turns a range's rows ([time, value per series…], the first time in ms, the next
+  // ones in seconds after the row before) into each series' data: [time, value], and for a
+  // band [time, height, top] stacked on the band's bottom, the series before it.
+  function columns(r, rows) {
+    var n = (r.option.series || []).filter(function (s) { return !/^deploy/.test(s.id || ""); }).length;
+    var out = [], t = 0, i, k;
+    for (i = 0; i < n; i++) out.push([]);
+    for (k = 0; k < rows.length; k++) {
+      t = k === 0 ? rows[k][0] : t + rows[k][0] * 1000;
+      for (i = 0; i < n; i++) {
+        var v = rows[k][i + 1];
+        var id = r.option.series[i].id || "";
+        if (id.indexOf("band_low") !== 0 && id.indexOf("band") === 0) {
+          var lo = rows[k][i];
+          out[i].push(v === null || lo === null ? [t, null, null] : [t, v - lo, v]);
+        } else {
+          out[i].push([t, v]);
+        }
+      }
+    }
+    return out;
+  }
+
+  // setRange shows the range key on every chart that has ranges.
+  function setRange(key) {
+    registry.forEach(function (r) { if (r.ranges) apply(r, key); });
   }
 
   function start() {
@@ -62,22 +159,25 @@
     window.addEventListener("resize", resize);
     if (dark && dark.addEventListener) {
       dark.addEventListener("change", function () {
-        registry.forEach(function (r) { r.chart.setOption(themed(r.option)); });
+        registry.forEach(function (r) { r.chart.setOption(themed(r.option)); if (r.ranges && r.current) apply(r, keyOf(r)); });
       });
     }
     var sw = document.querySelector("[data-range-switch]");
     if (!sw) return;
-    var now = Number(sw.getAttribute("data-now"));
-    var buttons = sw.querySelectorAll("button[data-range-ms]");
+    var buttons = sw.querySelectorAll("button[data-range]");
     buttons.forEach(function (btn) {
       btn.addEventListener("click", function () {
         buttons.forEach(function (b) { b.setAttribute("aria-pressed", b === btn ? "true" : "false"); });
-        setRange(now, Number(btn.getAttribute("data-range-ms")));
+        setRange(btn.getAttribute("data-range"));
       });
     });
     sw.hidden = false;
-    var pressed = sw.querySelector('button[aria-pressed="true"]');
-    if (pressed) setRange(now, Number(pressed.getAttribute("data-range-ms")));
+  }
+
+  function keyOf(r) {
+    var keys = Object.keys(r.ranges.ranges);
+    for (var i = 0; i < keys.length; i++) if (r.ranges.ranges[keys[i]] === r.current) return keys[i];
+    return r.ranges.default;
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
