@@ -188,22 +188,34 @@ func Collect(ctx context.Context, o Options) (Summary, error) {
 	}
 	var mu sync.Mutex
 
+	since := make(map[string]time.Time, len(products))
+	for i, p := range products {
+		if prev[i] != nil {
+			since[p.ID] = prev[i].Time
+		}
+	}
+
 	var wg conc.WaitGroup
 	for j, src := range o.Sources {
 		lim := o.limits(src)
 		wg.Go(func() {
+			// A batched source asks about every product first; its error stands for each
+			// product it does not skip.
+			var prepErr error
+			if b, ok := src.(Batcher); ok && len(products) > 0 {
+				prepErr = prepare(ctx, b, products, since, lim.Timeout)
+			}
 			p := pool.New().WithMaxGoroutines(lim.Concurrency)
 			for i, prod := range products {
 				p.Go(func() {
-					var since time.Time
-					if prev[i] != nil {
-						since = prev[i].Time
-					}
 					if o.Observer != nil {
 						o.Observer.Started(prod.ID, src.Name())
 					}
 					t0 := time.Now()
-					res, err := call(ctx, src, prod, since, lim.Timeout)
+					res, err := call(ctx, src, prod, since[prod.ID], lim.Timeout)
+					if prepErr != nil && !isSkip(err) {
+						res, err = Result{}, prepErr
+					}
 					slots[i][j] = slot{res: res, err: err, dur: time.Since(t0)}
 					if o.Observer == nil {
 						return
@@ -318,6 +330,19 @@ func call(ctx context.Context, src Source, p config.Product, since time.Time, ti
 		err = fmt.Errorf("timed out after %s: %w", timeout, err)
 	}
 	return res, err
+}
+
+// prepare runs a batched source's Prepare under its timeout, turning a panic into an error.
+func prepare(ctx context.Context, b Batcher, ps []config.Product, since map[string]time.Time, timeout time.Duration) (err error) {
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if rec := panics.Try(func() { err = b.Prepare(cctx, ps, since) }); rec != nil {
+		return fmt.Errorf("panic: %v", rec.Value)
+	}
+	if err != nil && ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("timed out after %s: %w", timeout, err)
+	}
+	return err
 }
 
 // outcome turns a call's result into the status recorded for it, with LastOK and Fails carried

@@ -30,6 +30,20 @@ type Readier interface {
 	Ready() error
 }
 
+// Batcher is implemented by a source that asks its API about all products at once (one
+// GraphQL or HogQL query for the whole portfolio rather than one per product), so that a run
+// costs the same number of requests whatever the number of products. Collect calls Prepare
+// once, before that source's per-product Collect calls, with every selected product and the
+// time of its previous snapshot (absent: none); the source keeps the answers and Collect reads
+// from them. Prepare runs under the run's context and the source's timeout.
+//
+// A Prepare error stands for the source's outcome for every product whose Collect does not
+// skip it; a source that can tell which products a failure concerns keeps that to itself and
+// returns it from their Collect instead.
+type Batcher interface {
+	Prepare(ctx context.Context, ps []config.Product, since map[string]time.Time) error
+}
+
 // Result is what a source learned. A source fills only its own fields of Snapshot; entity
 // records it found are returned too, and the collect loop hands them to the store.
 type Result struct {

@@ -386,7 +386,7 @@ func (s *Source) httpStats(ctx context.Context, zone, host string, start, end ti
 	return h, nil
 }
 
-const workersQuery = `query($accountTag:string,$script:string,$start:Time,$end:Time){viewer{accounts(filter:{accountTag:$accountTag}){
+const workersQuery = `query($accountTag:string!,$script:string,$start:Time,$end:Time){viewer{accounts(filter:{accountTag:$accountTag}){
 workersInvocationsAdaptive(limit:100, filter:{scriptName:$script,datetime_geq:$start,datetime_leq:$end}){
 sum{requests errors} quantiles{cpuTimeP50 cpuTimeP99} dimensions{scriptName}}}}}`
 

@@ -13,9 +13,6 @@ var knownDivergences = []contract.Divergence{
 	// CF-HC-DELETE-BODY: DELETE of a health check is sent without the JSON body the
 	// description marks as required.
 	{ID: "CF-HC-DELETE-BODY", Operation: "DELETE /zones/{zone_id}/healthchecks/{healthcheck_id}", Contains: "value is required but missing"},
-	// CF-GQL-NULLABLE-VAR: the Workers query declares $accountTag:string and uses it where
-	// the schema wants string!.
-	{ID: "CF-GQL-NULLABLE-VAR", Operation: "POST graphql", Contains: `Variable "$accountTag" of type "string" used in position expecting type "string!"`},
 	// CF-PAGES-LOGS-SIZE: the deployment logs are read with ?size=…, as wrangler does; the
 	// description defines no query parameter.
 	{ID: "CF-PAGES-LOGS-SIZE", Operation: "GET /accounts/{account_id}/pages/projects/{project_name}/deployments/{deployment_id}/history/logs", Contains: "query parameters the operation does not define: size"},
