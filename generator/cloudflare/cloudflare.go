@@ -398,12 +398,16 @@ func (c *Client) GraphQL(ctx context.Context, query string, vars map[string]any,
 }
 
 // GraphQLError is an Analytics answer that carries errors, under HTTP 200 or not: a field the
-// plan lacks, a range too wide, or a token without the Analytics permission (extensions.code
-// "authz"; see docs/getting-started.md).
+// plan lacks, a range too wide, a zone the token cannot read ("does not have access to the
+// path"), or a token without the Analytics permission (extensions.code "authz"; see
+// docs/getting-started.md). A rate limit is a *retry.RateLimitedError wrapping one.
 type GraphQLError struct {
 	Status   int
 	Messages []string
 	Codes    []string // extensions.code of each error, "" when it has none
+	// Paths are each error's path, its elements as strings: ["viewer", "zones", "0",
+	// "httpRequestsAdaptiveGroups"] names the first zone of the zones scope (aliased or not).
+	Paths [][]string
 }
 
 func (e *GraphQLError) Error() string {
@@ -449,6 +453,7 @@ func (c *Client) graphql(ctx context.Context, query string, vars map[string]any,
 		Data   json.RawMessage `json:"data"`
 		Errors []struct {
 			Message    string `json:"message"`
+			Path       []any  `json:"path"`
 			Extensions struct {
 				Code string `json:"code"`
 			} `json:"extensions"`
@@ -460,6 +465,14 @@ func (c *Client) graphql(ctx context.Context, query string, vars map[string]any,
 		for _, e := range out.Errors {
 			ge.Messages = append(ge.Messages, e.Message)
 			ge.Codes = append(ge.Codes, e.Extensions.Code)
+			path := make([]string, len(e.Path))
+			for i, p := range e.Path {
+				path[i] = fmt.Sprint(p)
+			}
+			ge.Paths = append(ge.Paths, path)
+		}
+		if reset, ok := graphQLRateLimit(ge, c.now()); ok {
+			return &retry.RateLimitedError{Reset: reset, Err: ge}
 		}
 		return ge
 	}
@@ -476,4 +489,29 @@ func (c *Client) graphql(ctx context.Context, query string, vars map[string]any,
 		return fmt.Errorf("graphql: unexpected data: %w", err)
 	}
 	return nil
+}
+
+// graphQLRateLimit tells whether an Analytics answer is a rate limit, and until when. Cloudflare
+// answers these with HTTP 200 and one of the messages its documentation lists
+// (developers.cloudflare.com/analytics/graphql-api/errors, "Rate limits exceeded"), or with
+// HTTP 429: "rate limiter budget depleted, try again after 5 minutes" (the user's 300 queries
+// per five minutes are spent), "quota exceeded, please repeat your request in the next minute",
+// and "limit reached, please try reduced time period". Like a REST 429 they make the data
+// stale, not failed.
+func graphQLRateLimit(e *GraphQLError, now time.Time) (time.Time, bool) {
+	if e.Status == http.StatusTooManyRequests {
+		return time.Time{}, true
+	}
+	for _, m := range e.Messages {
+		m = strings.ToLower(m)
+		switch {
+		case strings.Contains(m, "rate limiter budget depleted"):
+			return now.Add(5 * time.Minute).Truncate(time.Second), true
+		case strings.Contains(m, "quota exceeded"):
+			return now.Truncate(time.Minute).Add(time.Minute), true
+		case strings.Contains(m, "limit reached"):
+			return time.Time{}, true
+		}
+	}
+	return time.Time{}, false
 }

@@ -92,11 +92,17 @@ func (p *Probe) OK() bool { return p != nil && p.Err == "" }
 
 // HTTPStats are Cloudflare HTTP analytics for the product's hostname over one interval.
 type HTTPStats struct {
-	Requests int64   `json:"req"`
-	Status4x int64   `json:"4xx,omitempty"`
-	Status5x int64   `json:"5xx,omitempty"`
-	P50Ms    float64 `json:"p50,omitempty"`
-	P95Ms    float64 `json:"p95,omitempty"`
+	// From and To bound the interval [From, To) the figures cover. Cloudflare's analytics lag
+	// real time, so To is a few minutes before the snapshot's time, and the next snapshot's
+	// From is this To: no interval is lost or counted twice. Zero in snapshots written before
+	// the interval was recorded, which cover (previous snapshot, this snapshot].
+	From     time.Time `json:"from,omitzero"`
+	To       time.Time `json:"to,omitzero"`
+	Requests int64     `json:"req"`
+	Status4x int64     `json:"4xx,omitempty"`
+	Status5x int64     `json:"5xx,omitempty"`
+	P50Ms    float64   `json:"p50,omitempty"`
+	P95Ms    float64   `json:"p95,omitempty"`
 }
 
 // ErrorRate is the share of 5xx responses in percent, or -1 with no requests.
@@ -109,10 +115,13 @@ func (h *HTTPStats) ErrorRate() float64 {
 
 // WorkerStats are Cloudflare Workers figures over one interval. CPU times in microseconds.
 type WorkerStats struct {
-	Requests int64   `json:"req"`
-	Errors   int64   `json:"err,omitempty"`
-	CPUP50   float64 `json:"cpu50,omitempty"`
-	CPUP99   float64 `json:"cpu99,omitempty"`
+	// From and To bound the interval [From, To) the figures cover, as HTTPStats' do.
+	From     time.Time `json:"from,omitzero"`
+	To       time.Time `json:"to,omitzero"`
+	Requests int64     `json:"req"`
+	Errors   int64     `json:"err,omitempty"`
+	CPUP50   float64   `json:"cpu50,omitempty"`
+	CPUP99   float64   `json:"cpu99,omitempty"`
 }
 
 // Deployment outcomes.

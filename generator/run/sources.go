@@ -62,6 +62,7 @@ func sourceRegistry() []sourceConstructor {
 		{record.SourceCloudflare, func(d SourceDeps) (source.Source, error) {
 			o := cloudflare.OptionsFromEnv(d.Getenv)
 			o.Now, o.Sleep = d.Now, d.Sleep
+			o.Store = d.Store
 			return cloudflare.New(o, d.HTTP, d.Log.With("source", record.SourceCloudflare))
 		}},
 		{record.SourcePostHog, func(d SourceDeps) (source.Source, error) {

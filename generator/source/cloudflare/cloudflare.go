@@ -6,10 +6,8 @@ package cloudflare
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,6 +20,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/retry"
 	"github.com/portfolio-report/portfolio/generator/skip"
 	"github.com/portfolio-report/portfolio/generator/source"
+	"github.com/portfolio-report/portfolio/generator/store"
 )
 
 // Options configure the source. Only the token is secret.
@@ -29,11 +28,20 @@ type Options struct {
 	Token     string // CLOUDFLARE_API_TOKEN; empty: every product is skipped
 	AccountID string // CLOUDFLARE_ACCOUNT_ID, needed for Workers
 	BaseURL   string // CLOUDFLARE_API_BASE_URL, default cfapi.DefaultBaseURL
-	// Now is the end of every analytics range (the run's clock), so consecutive snapshots
-	// cover consecutive intervals. Default time.Now.
+	// Now is the run's clock; every analytics range ends Lag before it. Default time.Now.
 	Now func() time.Time
-	// FirstWindow is the range read when a product has no previous snapshot; default 15 min.
+	// Lag is how far behind Now every range ends, because Cloudflare's analytics arrive late;
+	// default 5 minutes, as Cloudflare's own Prometheus exporter reads.
+	Lag time.Duration
+	// Store holds the products' snapshots, where each range starts: at the end of the interval
+	// the last figures covered. nil: the previous snapshot's time (Collect's since) is used.
+	Store *store.Store
+	// FirstWindow is the range read when a product has no figures yet; default 15 min.
 	FirstWindow time.Duration
+	// MaxQueriesPerRequest is how many queries (dataset nodes under each zones or accounts
+	// scope) one GraphQL request may hold. Cloudflare limits it without publishing a number;
+	// default 50, enough for 200 products in 200 zones in one request.
+	MaxQueriesPerRequest int
 	// Budgets: requests per five minutes (REST 1200, GraphQL 300 per the docs), and how many a
 	// run may spend at once (default half of each).
 	RESTPerFiveMin, GraphQLPerFiveMin int
@@ -60,6 +68,12 @@ func (o *Options) defaults() {
 	if o.FirstWindow <= 0 {
 		o.FirstWindow = 15 * time.Minute
 	}
+	if o.Lag == 0 {
+		o.Lag = 5 * time.Minute
+	}
+	if o.MaxQueriesPerRequest <= 0 {
+		o.MaxQueriesPerRequest = 50
+	}
 	if o.RESTPerFiveMin <= 0 {
 		o.RESTPerFiveMin = 1200
 	}
@@ -77,19 +91,20 @@ func (o *Options) defaults() {
 	}
 }
 
-// Source collects Cloudflare data. It caches per run what products share (a zone's health
-// check list and dataset limits), so build one per run.
+// Source collects Cloudflare data. It keeps per run what Prepare asked for every product and
+// what products share (a zone's health check list), so build one per run.
 type Source struct {
-	opt  Options
-	api  *cfapi.Client // nil without a token
-	log  *slog.Logger
-	mu   sync.Mutex
-	hcs  map[string]*zoneOnce[[]cfapi.Healthcheck]
-	lims map[string]*zoneOnce[datasetLimits]
+	opt     Options
+	api     *cfapi.Client // nil without a token
+	log     *slog.Logger
+	mu      sync.Mutex
+	hcs     map[string]*zoneOnce[[]cfapi.Healthcheck]
+	answers map[string]*answer // by product id, from Prepare
 }
 
 var (
 	_ source.Source  = (*Source)(nil)
+	_ source.Batcher = (*Source)(nil)
 	_ source.Limited = (*Source)(nil)
 	_ source.Readier = (*Source)(nil)
 )
@@ -122,7 +137,7 @@ func New(o Options, client *http.Client, log *slog.Logger) (*Source, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Source{opt: o, log: log, hcs: map[string]*zoneOnce[[]cfapi.Healthcheck]{}, lims: map[string]*zoneOnce[datasetLimits]{}}
+	s := &Source{opt: o, log: log, hcs: map[string]*zoneOnce[[]cfapi.Healthcheck]{}, answers: map[string]*answer{}}
 	if o.Token == "" {
 		return s, nil
 	}
@@ -154,9 +169,10 @@ func (s *Source) Ready() error {
 	return nil
 }
 
-// Collect implements source.Source: HTTP analytics since the previous snapshot and the health
-// check status when the product has a zone, Workers figures when it names a worker. Whatever
-// part succeeds is returned even when another fails.
+// Collect implements source.Source: the product's HTTP analytics and Workers figures as
+// Prepare read them (or, when Prepare did not run, as it reads them for this product alone),
+// over the range since the last figures ended up to Lag before now, and the status of its
+// health check. Whatever part succeeds is returned even when another fails.
 func (s *Source) Collect(ctx context.Context, p config.Product, since time.Time) (source.Result, error) {
 	c := p.Cloudflare
 	if c.ZoneID == "" && c.Worker == "" {
@@ -165,26 +181,15 @@ func (s *Source) Collect(ctx context.Context, p config.Product, since time.Time)
 	if err := s.Ready(); err != nil {
 		return source.Result{}, err
 	}
-	end := s.opt.Now().UTC().Truncate(time.Second)
-	start := since.UTC()
-	if start.IsZero() || !start.Before(end) {
-		start = end.Add(-s.opt.FirstWindow)
-	}
+	a := s.answer(ctx, p, since)
 	var res source.Result
 	var errs []error
 	if c.ZoneID != "" {
-		host := c.Hostname
-		if host == "" {
-			if u, err := url.Parse(p.URL); err == nil {
-				host = u.Hostname()
-			}
-		}
-		if host != "" {
-			h, err := s.httpStats(ctx, c.ZoneID, host, start, end)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("http analytics for %s: %w", host, err))
+		if host := hostOf(p); host != "" {
+			if a.httpErr != nil {
+				errs = append(errs, fmt.Errorf("http analytics for %s: %w", host, a.httpErr))
 			} else {
-				res.Snapshot.HTTP = h
+				res.Snapshot.HTTP = a.http
 			}
 		}
 		if !p.HealthCheck.Disabled || c.HealthcheckID != "" {
@@ -197,21 +202,45 @@ func (s *Source) Collect(ctx context.Context, p config.Product, since time.Time)
 		}
 	}
 	if c.Worker != "" {
-		if s.opt.AccountID == "" {
+		switch {
+		case s.opt.AccountID == "":
 			errs = append(errs, fmt.Errorf("worker %s: %s not set", c.Worker, config.EnvCloudflareAccount))
-		} else {
-			w, err := s.workerStats(ctx, c.Worker, start, end)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("worker %s: %w", c.Worker, err))
-			} else {
-				res.Snapshot.Worker = w
-			}
+		case a.workerErr != nil:
+			errs = append(errs, fmt.Errorf("worker %s: %w", c.Worker, a.workerErr))
+		default:
+			res.Snapshot.Worker = a.worker
 		}
 	}
 	if len(errs) > 0 {
 		return res, &partError{errs}
 	}
 	return res, nil
+}
+
+// answer is what Prepare learned for the product; without Prepare, the product is asked
+// about alone.
+func (s *Source) answer(ctx context.Context, p config.Product, since time.Time) *answer {
+	s.mu.Lock()
+	a, ok := s.answers[p.ID]
+	s.mu.Unlock()
+	if ok {
+		return a
+	}
+	s.prepare(ctx, []config.Product{p}, map[string]time.Time{p.ID: since})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.answers[p.ID]
+}
+
+// hostOf is the hostname whose requests are the product's: cloudflare.hostname, else url's.
+func hostOf(p config.Product) string {
+	if h := p.Cloudflare.Hostname; h != "" {
+		return h
+	}
+	if u, err := url.Parse(p.URL); err == nil {
+		return u.Hostname()
+	}
+	return ""
 }
 
 // partError joins the errors of a product's parts on one line (errors.Join uses newlines,
@@ -284,173 +313,3 @@ func (s *Source) zoneHealthchecks(ctx context.Context, zone string) ([]cfapi.Hea
 		return all, nil
 	})
 }
-
-// ---- GraphQL analytics ----
-
-// datasetLimits are httpRequestsAdaptiveGroups' range limits for a zone.
-type datasetLimits struct {
-	MaxDuration  int  `json:"maxDuration"`  // seconds
-	NotOlderThan int  `json:"notOlderThan"` // seconds
-	Enabled      bool `json:"enabled"`
-}
-
-const settingsQuery = `query($zoneTag:string){viewer{zones(filter:{zoneTag:$zoneTag}){settings{httpRequestsAdaptiveGroups{enabled maxDuration notOlderThan maxPageSize}}}}}`
-
-func (s *Source) datasetLimits(ctx context.Context, zone string) (datasetLimits, error) {
-	s.mu.Lock()
-	z, ok := s.lims[zone]
-	if !ok {
-		z = &zoneOnce[datasetLimits]{}
-		s.lims[zone] = z
-	}
-	s.mu.Unlock()
-	return z.get(func() (datasetLimits, error) {
-		var out struct {
-			Viewer struct {
-				Zones []struct {
-					Settings struct {
-						HTTP *datasetLimits `json:"httpRequestsAdaptiveGroups"`
-					} `json:"settings"`
-				} `json:"zones"`
-			} `json:"viewer"`
-		}
-		if err := s.api.GraphQL(ctx, settingsQuery, map[string]any{"zoneTag": zone}, &out); err != nil {
-			return datasetLimits{}, fmt.Errorf("dataset limits: %w", err)
-		}
-		if len(out.Viewer.Zones) == 0 || out.Viewer.Zones[0].Settings.HTTP == nil {
-			return datasetLimits{}, fmt.Errorf("dataset limits: zone %s not found or not readable with this token", zone)
-		}
-		return *out.Viewer.Zones[0].Settings.HTTP, nil
-	})
-}
-
-const httpQuery = `query($zoneTag:string,$start:Time,$end:Time,$host:string){viewer{zones(filter:{zoneTag:$zoneTag}){
-total: httpRequestsAdaptiveGroups(limit:1, filter:{datetime_geq:$start,datetime_lt:$end,clientRequestHTTPHost:$host,requestSource:"eyeball"}){
-count quantiles{edgeTimeToFirstByteMsP50 edgeTimeToFirstByteMsP95}}
-byStatus: httpRequestsAdaptiveGroups(limit:100, orderBy:[count_DESC], filter:{datetime_geq:$start,datetime_lt:$end,clientRequestHTTPHost:$host,requestSource:"eyeball"}){
-count dimensions{edgeResponseStatus}}}}}`
-
-// httpStats reads the hostname's requests, 4xx, 5xx and edge TTFB p50/p95 over [start, end),
-// the range first cut to what the dataset allows (the most recent part is kept).
-func (s *Source) httpStats(ctx context.Context, zone, host string, start, end time.Time) (*record.HTTPStats, error) {
-	lim, err := s.datasetLimits(ctx, zone)
-	if err != nil {
-		return nil, err
-	}
-	if !lim.Enabled && lim.MaxDuration == 0 {
-		return nil, errors.New("httpRequestsAdaptiveGroups is not enabled for this zone")
-	}
-	start = capRange(start, end, time.Duration(lim.MaxDuration)*time.Second, time.Duration(lim.NotOlderThan)*time.Second)
-	var out struct {
-		Viewer struct {
-			Zones []struct {
-				Total []struct {
-					Count     int64 `json:"count"`
-					Quantiles struct {
-						P50 float64 `json:"edgeTimeToFirstByteMsP50"`
-						P95 float64 `json:"edgeTimeToFirstByteMsP95"`
-					} `json:"quantiles"`
-				} `json:"total"`
-				ByStatus []struct {
-					Count      int64 `json:"count"`
-					Dimensions struct {
-						Status int `json:"edgeResponseStatus"`
-					} `json:"dimensions"`
-				} `json:"byStatus"`
-			} `json:"zones"`
-		} `json:"viewer"`
-	}
-	vars := map[string]any{"zoneTag": zone, "host": host,
-		"start": start.Format(time.RFC3339), "end": end.Format(time.RFC3339)}
-	if err := s.api.GraphQL(ctx, httpQuery, vars, &out); err != nil {
-		return nil, err
-	}
-	if len(out.Viewer.Zones) == 0 {
-		return nil, fmt.Errorf("zone %s not found or not readable with this token", zone)
-	}
-	z := out.Viewer.Zones[0]
-	h := &record.HTTPStats{}
-	if len(z.Total) > 0 {
-		h.Requests = z.Total[0].Count
-		h.P50Ms = round1(z.Total[0].Quantiles.P50)
-		h.P95Ms = round1(z.Total[0].Quantiles.P95)
-	}
-	for _, g := range z.ByStatus {
-		switch g.Dimensions.Status / 100 {
-		case 4:
-			h.Status4x += g.Count
-		case 5:
-			h.Status5x += g.Count
-		}
-	}
-	return h, nil
-}
-
-const workersQuery = `query($accountTag:string!,$script:string,$start:Time,$end:Time){viewer{accounts(filter:{accountTag:$accountTag}){
-workersInvocationsAdaptive(limit:100, filter:{scriptName:$script,datetime_geq:$start,datetime_leq:$end}){
-sum{requests errors} quantiles{cpuTimeP50 cpuTimeP99} dimensions{scriptName}}}}}`
-
-// Workers data: at most a month per query, no older than three months (limits.mdx).
-const (
-	workersMaxDuration  = 30 * 24 * time.Hour
-	workersNotOlderThan = 90 * 24 * time.Hour
-)
-
-// workerStats reads the script's invocations, errors and CPU p50/p99 (µs) over the range.
-func (s *Source) workerStats(ctx context.Context, script string, start, end time.Time) (*record.WorkerStats, error) {
-	start = capRange(start, end, workersMaxDuration, workersNotOlderThan)
-	var out struct {
-		Viewer struct {
-			Accounts []struct {
-				Rows []struct {
-					Sum struct {
-						Requests int64 `json:"requests"`
-						Errors   int64 `json:"errors"`
-					} `json:"sum"`
-					Quantiles struct {
-						P50 float64 `json:"cpuTimeP50"`
-						P99 float64 `json:"cpuTimeP99"`
-					} `json:"quantiles"`
-				} `json:"workersInvocationsAdaptive"`
-			} `json:"accounts"`
-		} `json:"viewer"`
-	}
-	// The end is inclusive in this dataset; a second less keeps ranges from overlapping.
-	vars := map[string]any{"accountTag": s.opt.AccountID, "script": script,
-		"start": start.Format(time.RFC3339), "end": end.Add(-time.Second).Format(time.RFC3339)}
-	if err := s.api.GraphQL(ctx, workersQuery, vars, &out); err != nil {
-		return nil, err
-	}
-	if len(out.Viewer.Accounts) == 0 {
-		return nil, errors.New("account not found or not readable with this token")
-	}
-	w := &record.WorkerStats{}
-	// Grouped by scriptName only there is one row; should there be more, the quantiles are
-	// weighted by requests (p50) and the worst is kept (p99): an estimate, like the data.
-	var p50 float64
-	for _, r := range out.Viewer.Accounts[0].Rows {
-		w.Requests += r.Sum.Requests
-		w.Errors += r.Sum.Errors
-		p50 += r.Quantiles.P50 * float64(r.Sum.Requests)
-		w.CPUP99 = max(w.CPUP99, r.Quantiles.P99)
-	}
-	if w.Requests > 0 {
-		w.CPUP50 = round1(p50 / float64(w.Requests))
-	}
-	w.CPUP99 = round1(w.CPUP99)
-	return w, nil
-}
-
-// capRange moves start forward so that [start, end) is at most maxDur wide and starts no
-// earlier than notOlder before end (a minute of margin, as the API's clock runs on).
-func capRange(start, end time.Time, maxDur, notOlder time.Duration) time.Time {
-	if maxDur > 0 && end.Sub(start) > maxDur {
-		start = end.Add(-maxDur)
-	}
-	if notOlder > time.Minute && end.Sub(start) > notOlder-time.Minute {
-		start = end.Add(-(notOlder - time.Minute))
-	}
-	return start
-}
-
-func round1(f float64) float64 { return math.Round(f*10) / 10 }

@@ -14,8 +14,6 @@ import (
 	"time"
 
 	cf "github.com/cloudflare/cloudflare-go"
-	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/parser"
 )
 
 // CloudflarePrefix is where the Cloudflare fake mounts the v4 API, as the real one does.
@@ -34,6 +32,11 @@ type Cloudflare struct {
 	Latency time.Duration
 	// Now is the fake's clock for the dataset's notOlderThan limit; default time.Now.
 	Now func() time.Time
+	// Lag is how late analytics arrive: events younger than Lag are not in any answer yet.
+	Lag time.Duration
+	// MaxQueriesPerRequest, when set, refuses a GraphQL request with more queries (dataset
+	// nodes under each zones or accounts scope): Cloudflare limits them but publishes no number.
+	MaxQueriesPerRequest int
 
 	faults faults
 	calls  lockedList[string]
@@ -41,15 +44,24 @@ type Cloudflare struct {
 
 	mu       sync.Mutex
 	zones    map[string]*cloudflareZone
-	accounts map[string]map[string]CloudflareWorker // account → script → stats
+	accounts map[string]*cloudflareAccount
 	nextID   int
 }
 
 type cloudflareZone struct {
 	healthchecks []cf.Healthcheck
 	http         map[string]CloudflareHTTP
+	events       []cloudflareHTTPEvent
 	maxDuration  int // seconds
 	notOlderThan int // seconds
+	maxPageSize  int
+	denied       bool
+}
+
+type cloudflareAccount struct {
+	scripts map[string]CloudflareWorker
+	events  []cloudflareWorkerEvent
+	denied  bool
 }
 
 // CloudflareHTTP is what the fake reports for a hostname, whatever the time range.
@@ -76,7 +88,7 @@ func NewCloudflare(t testing.TB) *Cloudflare {
 	c := &Cloudflare{
 		Token:    "cf-test-token-0123456789",
 		zones:    map[string]*cloudflareZone{},
-		accounts: map[string]map[string]CloudflareWorker{},
+		accounts: map[string]*cloudflareAccount{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+CloudflarePrefix+"/graphql", c.graphql)
@@ -109,6 +121,9 @@ func NewCloudflare(t testing.TB) *Cloudflare {
 // Inject adds a fault.
 func (c *Cloudflare) Inject(f InjectedFault) { c.faults.add(f) }
 
+// ClearFaults removes every injected fault.
+func (c *Cloudflare) ClearFaults() { c.faults.clear() }
+
 // Calls lists the requests received, as "METHOD /path?query body" without the prefix.
 func (c *Cloudflare) Calls() []string { return c.calls.all() }
 
@@ -118,7 +133,7 @@ func (c *Cloudflare) GraphQLCalls() []CloudflareGraphQLCall { return c.gql.all()
 func (c *Cloudflare) zone(id string) *cloudflareZone {
 	z, ok := c.zones[id]
 	if !ok {
-		z = &cloudflareZone{http: map[string]CloudflareHTTP{}, maxDuration: 86400, notOlderThan: 2678400}
+		z = &cloudflareZone{http: map[string]CloudflareHTTP{}, maxDuration: 86400, notOlderThan: 2678400, maxPageSize: cloudflareMaxPageSize}
 		c.zones[id] = z
 	}
 	return z
@@ -163,14 +178,28 @@ func (c *Cloudflare) SetDatasetLimits(zone string, maxDuration, notOlderThan int
 	z.maxDuration, z.notOlderThan = maxDuration, notOlderThan
 }
 
+// SetMaxPageSize sets the zone's httpRequestsAdaptiveGroups maxPageSize (default 10000): a
+// query asking for more groups is refused, and the settings node says so.
+func (c *Cloudflare) SetMaxPageSize(zone string, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.zone(zone).maxPageSize = n
+}
+
 // SetWorker sets what the account reports for a Workers script.
 func (c *Cloudflare) SetWorker(account, script string, w CloudflareWorker) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.accounts[account] == nil {
-		c.accounts[account] = map[string]CloudflareWorker{}
+	c.account(account).scripts[script] = w
+}
+
+func (c *Cloudflare) account(id string) *cloudflareAccount {
+	a, ok := c.accounts[id]
+	if !ok {
+		a = &cloudflareAccount{scripts: map[string]CloudflareWorker{}}
+		c.accounts[id] = a
 	}
-	c.accounts[account][script] = w
+	return a
 }
 
 // The v4 envelope and its paging, shared by the Cloudflare, CloudflareHealthchecks and Pages
@@ -343,133 +372,4 @@ func (c *Cloudflare) deleteHealthcheck(w http.ResponseWriter, r *http.Request) {
 	}
 	z.healthchecks = slices.Delete(z.healthchecks, i, i+1)
 	cloudflareResult(w, map[string]string{"id": r.PathValue("id")})
-}
-
-func (c *Cloudflare) graphql(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Query     string         `json:"query"`
-		Variables map[string]any `json:"variables"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Query == "" {
-		cloudflareGraphQLError(w, http.StatusBadRequest, "failed to parse request body", "")
-		return
-	}
-	c.gql.add(CloudflareGraphQLCall{Query: req.Query, Variables: req.Variables})
-	str := func(k string) string { s, _ := req.Variables[k].(string); return s }
-	var data any
-	switch {
-	case strings.Contains(req.Query, "settings"):
-		c.mu.Lock()
-		z := c.zone(str("zoneTag"))
-		settings := map[string]any{"httpRequestsAdaptiveGroups": map[string]any{
-			"enabled": true, "maxDuration": z.maxDuration, "notOlderThan": z.notOlderThan, "maxPageSize": 10000}}
-		c.mu.Unlock()
-		data = map[string]any{"viewer": map[string]any{"zones": []any{map[string]any{"settings": settings}}}}
-	case strings.Contains(req.Query, "httpRequestsAdaptiveGroups"):
-		start, err1 := time.Parse(time.RFC3339, str("start"))
-		end, err2 := time.Parse(time.RFC3339, str("end"))
-		if err1 != nil || err2 != nil {
-			cloudflareGraphQLError(w, http.StatusBadRequest, "start and end must be ISO-8601 times", "")
-			return
-		}
-		c.mu.Lock()
-		z := c.zone(str("zoneTag"))
-		stats := z.http[str("host")]
-		maxDur, notOlder := z.maxDuration, z.notOlderThan
-		c.mu.Unlock()
-		if end.Sub(start) > time.Duration(maxDur)*time.Second {
-			cloudflareGraphQLError(w, http.StatusBadRequest, fmt.Sprintf("cannot request a time range wider than %ds", maxDur), "")
-			return
-		}
-		if nowOr(c.Now).Sub(start) > time.Duration(notOlder)*time.Second {
-			cloudflareGraphQLError(w, http.StatusBadRequest, fmt.Sprintf("cannot request data older than %ds", notOlder), "")
-			return
-		}
-		var total int64
-		byStatus := []any{}
-		codes := make([]int, 0, len(stats.ByStatus))
-		for code := range stats.ByStatus {
-			codes = append(codes, code)
-		}
-		slices.SortFunc(codes, func(a, b int) int { return int(stats.ByStatus[b] - stats.ByStatus[a]) })
-		for _, code := range codes {
-			n := stats.ByStatus[code]
-			total += n
-			byStatus = append(byStatus, map[string]any{"count": n, "dimensions": map[string]any{"edgeResponseStatus": code}})
-		}
-		totalRows := []any{}
-		if total > 0 {
-			totalRows = append(totalRows, map[string]any{
-				"count": total,
-				"avg":   map[string]any{"sampleInterval": 1, "edgeTimeToFirstByteMs": stats.P50Ms, "originResponseDurationMs": stats.OriginP50},
-				"quantiles": map[string]any{
-					"edgeTimeToFirstByteMsP50": stats.P50Ms, "edgeTimeToFirstByteMsP95": stats.P95Ms, "edgeTimeToFirstByteMsP99": stats.P95Ms,
-					"originResponseDurationMsP50": stats.OriginP50, "originResponseDurationMsP95": stats.OriginP95, "originResponseDurationMsP99": stats.OriginP95,
-				},
-			})
-		}
-		data = map[string]any{"viewer": map[string]any{"zones": []any{map[string]any{"total": totalRows, "byStatus": byStatus}}}}
-	case strings.Contains(req.Query, "workersInvocationsAdaptive"):
-		c.mu.Lock()
-		wk, ok := c.accounts[str("accountTag")][str("script")]
-		c.mu.Unlock()
-		rows := []any{}
-		if ok {
-			rows = append(rows, map[string]any{
-				"sum":        map[string]any{"requests": wk.Requests, "errors": wk.Errors, "subrequests": 0},
-				"quantiles":  map[string]any{"cpuTimeP50": wk.CPUP50, "cpuTimeP99": wk.CPUP99},
-				"dimensions": map[string]any{"scriptName": str("script")},
-			})
-		}
-		data = map[string]any{"viewer": map[string]any{"accounts": []any{map[string]any{"workersInvocationsAdaptive": rows}}}}
-	default:
-		cloudflareGraphQLError(w, http.StatusBadRequest, "unknown field in query", "")
-		return
-	}
-	selected, err := graphqlSelect(req.Query, data)
-	if err != nil {
-		cloudflareGraphQLError(w, http.StatusBadRequest, err.Error(), "")
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": selected, "errors": nil})
-}
-
-// graphqlSelect keeps of data what the query selects, as a GraphQL server answers: each
-// selected field under its alias, nothing that was not asked for. data is keyed by alias or by
-// field name; a selected field the fake has no value for is null.
-func graphqlSelect(query string, data any) (any, error) {
-	doc, err := parser.ParseQuery(&ast.Source{Input: query})
-	if err != nil {
-		return nil, err
-	}
-	if len(doc.Operations) != 1 {
-		return nil, fmt.Errorf("want one operation, got %d", len(doc.Operations))
-	}
-	return graphqlPick(doc.Operations[0].SelectionSet, data), nil
-}
-
-func graphqlPick(set ast.SelectionSet, v any) any {
-	switch x := v.(type) {
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = graphqlPick(set, e)
-		}
-		return out
-	case map[string]any:
-		out := map[string]any{}
-		for _, sel := range set {
-			f, ok := sel.(*ast.Field)
-			if !ok {
-				continue
-			}
-			val, ok := x[f.Alias]
-			if !ok {
-				val = x[f.Name]
-			}
-			out[f.Alias] = graphqlPick(f.SelectionSet, val)
-		}
-		return out
-	}
-	return v
 }

@@ -51,6 +51,12 @@ func (fs *faults) add(f InjectedFault) {
 	fs.list = append(fs.list, &f)
 }
 
+func (fs *faults) clear() {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.list = nil
+}
+
 func (fs *faults) match(key string) *InjectedFault {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()

@@ -55,6 +55,8 @@ type GitHub struct {
 	// onboard is what `portfolio init` and `doctor` need beyond the rest: the kind of token
 	// Token is and what it may do, and which owners are users (github_onboard.go).
 	onboard onboardState
+	// rotations counts RotateToken calls.
+	rotations int
 }
 
 // GitHubCall is one request the fake answered.
@@ -195,6 +197,19 @@ func (r *GitHubRepo) AddCommit(sha string, authored time.Time, parents ...string
 	r.Commits[sha] = GitHubCommit{SHA: sha, Parents: parents, Authored: authored, Message: "commit " + sha[:min(7, len(sha))]}
 }
 
+// RotateToken replaces the token with a new one, as GitHub Actions does every job (the job's
+// GITHUB_TOKEN is an installation token that expires with the job) and a GitHub App's
+// installation token every hour: the old token is refused from now on, and the ETags it was
+// given never match the new one's (docs/dora.md, "Collection cost and limits"). It returns the
+// new token.
+func (g *GitHub) RotateToken() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.rotations++
+	g.Token = fmt.Sprintf("ghs_fake_installation_token_%04d", g.rotations)
+	return g.Token
+}
+
 // Inject adds a fault (matched against "METHOD /path?query ").
 func (g *GitHub) Inject(f InjectedFault) { g.faults.add(f) }
 
@@ -257,7 +272,10 @@ func (g *GitHub) serve(w http.ResponseWriter, r *http.Request, mux http.Handler)
 		return
 	}
 	auth := r.Header.Get("Authorization")
-	if auth != "Bearer "+g.Token && auth != "token "+g.Token {
+	g.mu.Lock()
+	token := g.Token
+	g.mu.Unlock()
+	if auth != "Bearer "+token && auth != "token "+token {
 		githubError(rec, http.StatusUnauthorized, "Bad credentials")
 		return
 	}
@@ -348,7 +366,9 @@ func (g *GitHub) reply(w http.ResponseWriter, r *http.Request, v any, link strin
 		githubError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	sum := sha256.Sum256(append([]byte(r.URL.RawQuery+"\n"), body...))
+	// GitHub's ETags belong to the token that made the request: the same answer to another
+	// token has another ETag, and that token's If-None-Match never matches this one.
+	sum := sha256.Sum256(append([]byte(r.Header.Get("Authorization")+"\n"+r.URL.RawQuery+"\n"), body...))
 	tag := `W/"` + hex.EncodeToString(sum[:16]) + `"`
 	h := w.Header()
 	h.Set("ETag", tag)
