@@ -312,17 +312,34 @@ func (c *Client) Get(ctx context.Context, endpoint string, v any) error {
 	return nil
 }
 
-// maxPages bounds a list, should an API keep answering full pages.
-const maxPages = 1000
+// MaxPages bounds a paged list: an endpoint still answering full pages after it is broken
+// (Cloudflare's largest lists we read, a zone's health checks, are far shorter).
+const MaxPages = 1000
 
-// List reads every page of a list endpoint and returns its items in order. perPage is the page
-// size to ask for (0: the endpoint's default); query is added to each request. Paging stops at
-// an empty or short page, at total_pages or total_count when the endpoint gives them, or when
-// an id comes again (an API that ignores the page parameter).
+// PagingError is a list that does not end as Cloudflare's paging promises: more items than
+// its total_count, a page repeating an earlier one (the endpoint ignores page), more than
+// MaxPages pages, or an unpaged list cut short. The listing stops; nothing of it is used.
+type PagingError struct {
+	Endpoint string
+	Problem  string
+}
+
+func (e *PagingError) Error() string { return "listing " + e.Endpoint + ": " + e.Problem }
+
+// List reads every page of a list endpoint whose description defines page and per_page, and
+// returns its items in order. perPage is the page size to ask for (0: the endpoint's default);
+// query is added to each request. It relies only on what the descriptions promise: result_info
+// carries page, per_page, count and total_count (some endpoints add total_pages, which is not
+// needed). The list ends at an empty or short page or when total_count items are read; a page
+// repeating items already read, more items than total_count, or more than MaxPages pages is a
+// *PagingError.
 func (c *Client) List(ctx context.Context, endpoint, query string, perPage int) ([]json.RawMessage, error) {
 	var all []json.RawMessage
 	seen := map[string]bool{}
-	for page := 1; page <= maxPages; page++ {
+	for page := 1; ; page++ {
+		if page > MaxPages {
+			return nil, &PagingError{Endpoint: endpoint, Problem: fmt.Sprintf("more than %d pages", MaxPages)}
+		}
 		q := fmt.Sprintf("page=%d", page)
 		if perPage > 0 {
 			q += fmt.Sprintf("&per_page=%d", perPage)
@@ -334,43 +351,69 @@ func (c *Client) List(ctx context.Context, endpoint, query string, perPage int) 
 		if err != nil {
 			return nil, fmt.Errorf("page %d: %w", page, err)
 		}
-		var items []json.RawMessage
-		if len(res.Result) > 0 && string(res.Result) != "null" {
-			if err := json.Unmarshal(res.Result, &items); err != nil {
-				return nil, fmt.Errorf("page %d: decode: %w", page, err)
-			}
+		items, err := decodeItems(res)
+		if err != nil {
+			return nil, fmt.Errorf("page %d: %w", page, err)
 		}
-		repeated := false
 		for _, it := range items {
 			var id struct {
 				ID string `json:"id"`
 			}
-			json.Unmarshal(it, &id) // an item without an id is kept
+			json.Unmarshal(it, &id) // an item without an id cannot repeat
 			if id.ID != "" && seen[id.ID] {
-				repeated = true
-				continue
+				return nil, &PagingError{Endpoint: endpoint, Problem: fmt.Sprintf("page %d repeats %s of an earlier page: the endpoint does not advance", page, id.ID)}
 			}
 			seen[id.ID] = true
 			all = append(all, it)
 		}
-		size := perPage
 		info := res.Info
 		if info == nil {
 			info = &ResultInfo{}
 		}
+		if info.TotalCount > 0 && len(all) > info.TotalCount {
+			return nil, &PagingError{Endpoint: endpoint, Problem: fmt.Sprintf("%d items read, more than the total_count of %d", len(all), info.TotalCount)}
+		}
+		size := perPage
 		if info.PerPage > 0 {
 			size = info.PerPage
 		}
 		switch {
-		case repeated, len(items) == 0,
+		case len(items) == 0,
 			size > 0 && len(items) < size,
-			info.TotalPages > 0 && page >= info.TotalPages,
-			info.TotalCount > 0 && len(all) >= info.TotalCount,
+			info.TotalCount > 0 && len(all) == info.TotalCount,
 			res.Info == nil && perPage == 0: // not a paged list
 			return all, nil
 		}
 	}
-	return all, nil
+}
+
+// ListWhole reads a list endpoint whose description defines no paging (the notification
+// policies and webhook destinations: Cloudflare's own SDK reads them with one GET, "a list
+// of all"). A result_info saying the list holds more than the answer is a *PagingError: there
+// is no documented way to read the rest.
+func (c *Client) ListWhole(ctx context.Context, endpoint string) ([]json.RawMessage, error) {
+	res, err := c.Do(ctx, http.MethodGet, endpoint, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	items, err := decodeItems(res)
+	if err != nil {
+		return nil, err
+	}
+	if res.Info != nil && res.Info.TotalCount > len(items) {
+		return nil, &PagingError{Endpoint: endpoint, Problem: fmt.Sprintf("the answer holds %d of %d items and the endpoint documents no paging", len(items), res.Info.TotalCount)}
+	}
+	return items, nil
+}
+
+func decodeItems(res Response) ([]json.RawMessage, error) {
+	var items []json.RawMessage
+	if len(res.Result) > 0 && string(res.Result) != "null" {
+		if err := json.Unmarshal(res.Result, &items); err != nil {
+			return nil, fmt.Errorf("decode: %w", err)
+		}
+	}
+	return items, nil
 }
 
 // ListInto reads every page of a list endpoint into a slice of T.

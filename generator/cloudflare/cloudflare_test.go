@@ -165,6 +165,7 @@ func TestListReadsEveryPage(t *testing.T) {
 		ignorePage bool
 		wantItems  int
 		wantCalls  int
+		wantErr    string
 	}{
 		{name: "with total_pages", items: 57, info: full, perPage: 25, wantItems: 57, wantCalls: 3},
 		{name: "without total_pages (the health checks list)", items: 57, info: documented, perPage: 25, wantItems: 57, wantCalls: 3},
@@ -174,8 +175,13 @@ func TestListReadsEveryPage(t *testing.T) {
 		{name: "only paging fields: stop at the short page", items: 57, info: noCount, perPage: 25, wantItems: 57, wantCalls: 3},
 		{name: "no page size asked for: the server's", items: 57, info: noCount, perPage: 0, wantItems: 57, wantCalls: 3},
 		{name: "a server that sends fewer than asked for is not a short page", items: 57, info: noCount, perPage: 50, wantItems: 57, wantCalls: 3},
-		{name: "an API that ignores page is caught by a repeated id", items: 57, info: noCount, perPage: 25, ignorePage: true,
-			wantItems: 25, wantCalls: 2},
+		{name: "an API that ignores page: the repeated page stops the listing", items: 57, info: noCount, perPage: 25, ignorePage: true,
+			wantCalls: 2, wantErr: "listing /zones/z/healthchecks: page 2 repeats id0 of an earlier page: the endpoint does not advance"},
+		{name: "an API that ignores page, with total_count", items: 57, info: documented, perPage: 25, ignorePage: true,
+			wantCalls: 2, wantErr: "page 2 repeats id0"},
+		{name: "more items than total_count", items: 57, info: func(p, pp, c int) map[string]any {
+			return map[string]any{"page": p, "per_page": pp, "count": c, "total_count": 30}
+		}, perPage: 25, wantCalls: 2, wantErr: "50 items read, more than the total_count of 30"},
 		{name: "an empty list", items: 0, info: documented, perPage: 25, wantItems: 0, wantCalls: 1},
 	}
 	for _, tt := range tests {
@@ -183,11 +189,65 @@ func TestListReadsEveryPage(t *testing.T) {
 			url, calls := pages(t, tt.items, tt.info, tt.ignorePage)
 			c := cloudflare.New(cloudflare.Options{Token: token, BaseURL: url}, nil)
 			items, err := c.List(context.Background(), "/zones/z/healthchecks", "", tt.perPage)
-			if err != nil {
+			if tt.wantErr != "" {
+				var pe *cloudflare.PagingError
+				if !errors.As(err, &pe) || !strings.Contains(err.Error(), tt.wantErr) || items != nil {
+					t.Errorf("items %d, err %v, want a *PagingError %q and nothing listed", len(items), err, tt.wantErr)
+				}
+			} else if err != nil {
 				t.Fatal(err)
 			}
 			if len(items) != tt.wantItems || len(*calls) != tt.wantCalls {
 				t.Errorf("%d items in %d calls %v, want %d in %d", len(items), len(*calls), *calls, tt.wantItems, tt.wantCalls)
+			}
+		})
+	}
+}
+
+// TestListStopsAfterMaxPages: an endpoint that answers full pages of new items forever is
+// stopped with an error, not followed.
+func TestListStopsAfterMaxPages(t *testing.T) {
+	n := 0
+	url := server(t, func(w http.ResponseWriter, r *http.Request) {
+		n++
+		fmt.Fprintf(w, `{"success":true,"result":[{"id":"a%d"},{"id":"b%d"}],"result_info":{"page":%d,"per_page":2}}`, n, n, n)
+	})
+	_, err := cloudflare.New(cloudflare.Options{Token: token, BaseURL: url}, nil).List(context.Background(), "/x", "", 2)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("more than %d pages", cloudflare.MaxPages)) || n != cloudflare.MaxPages {
+		t.Errorf("err %v after %d requests", err, n)
+	}
+}
+
+// TestListWhole reads an endpoint that documents no paging with one plain GET, and refuses an
+// answer whose result_info says it holds only part of the list.
+func TestListWhole(t *testing.T) {
+	tests := []struct {
+		name, body, wantErr string
+		want                int
+	}{
+		{"the whole list", `{"success":true,"result":[{"id":"a"},{"id":"b"}],"result_info":{"page":1,"per_page":2,"count":2,"total_count":2}}`, "", 2},
+		{"without result_info", `{"success":true,"result":[{"id":"a"}]}`, "", 1},
+		{"an empty list", `{"success":true,"result":[]}`, "", 0},
+		{"cut short", `{"success":true,"result":[{"id":"a"}],"result_info":{"page":1,"per_page":1,"count":1,"total_count":30}}`,
+			"the answer holds 1 of 30 items and the endpoint documents no paging", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var queries []string
+			url := server(t, func(w http.ResponseWriter, r *http.Request) {
+				queries = append(queries, r.URL.RawQuery)
+				fmt.Fprint(w, tt.body)
+			})
+			items, err := cloudflare.New(cloudflare.Options{Token: token, BaseURL: url}, nil).ListWhole(context.Background(), "/accounts/a/alerting/v3/policies")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("err %v, want %q", err, tt.wantErr)
+				}
+			} else if err != nil || len(items) != tt.want {
+				t.Errorf("%d items, err %v; want %d", len(items), err, tt.want)
+			}
+			if !slices.Equal(queries, []string{""}) {
+				t.Errorf("queries %q, want one GET with no query parameter (none is documented)", queries)
 			}
 		})
 	}

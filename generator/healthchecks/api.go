@@ -123,7 +123,7 @@ type Remote struct {
 func (c *Client) Read(ctx context.Context, zones []string) (Remote, error) {
 	var r Remote
 	acct := "/accounts/" + url.PathEscape(c.account) + "/alerting/v3"
-	hooks, err := c.api.List(ctx, acct+"/destinations/webhooks", "", 0)
+	hooks, err := c.api.ListWhole(ctx, acct+"/destinations/webhooks")
 	if err != nil {
 		return r, fmt.Errorf("list webhook destinations: %w", err)
 	}
@@ -134,7 +134,7 @@ func (c *Client) Read(ctx context.Context, zones []string) (Remote, error) {
 		}
 		r.Webhooks = append(r.Webhooks, RemoteWebhook{ID: w.ID, Name: w.Name, Type: w.Type, URL: w.URL})
 	}
-	pols, err := c.api.List(ctx, acct+"/policies", "", 0)
+	pols, err := c.api.ListWhole(ctx, acct+"/policies")
 	if err != nil {
 		return r, fmt.Errorf("list notification policies: %w", err)
 	}
@@ -229,8 +229,8 @@ func (c *Client) replace(ctx context.Context, path string, body []byte) error {
 	return err
 }
 
-// remove DELETEs the object.
-func (c *Client) remove(ctx context.Context, path string) error {
-	_, err := c.do(ctx, http.MethodDelete, path, nil)
+// remove DELETEs the object, with body when its operation wants one.
+func (c *Client) remove(ctx context.Context, path string, body []byte) error {
+	_, err := c.do(ctx, http.MethodDelete, path, body)
 	return err
 }

@@ -71,11 +71,12 @@ func apply(ctx context.Context, c *Client, ch Change, slack string, checkIDs map
 			}
 			return ch.ID, c.replace(ctx, c.checkPath(ch.Zone, ch.ID), body)
 		case Delete:
-			return ch.ID, c.remove(ctx, c.checkPath(ch.Zone, ch.ID))
+			// The description marks this DELETE's JSON body required; it is empty.
+			return ch.ID, c.remove(ctx, c.checkPath(ch.Zone, ch.ID), []byte("{}"))
 		}
 	case KindPolicy:
 		if ch.Action == Delete {
-			return ch.ID, c.remove(ctx, c.policyPath(ch.ID))
+			return ch.ID, c.remove(ctx, c.policyPath(ch.ID), nil)
 		}
 		want := desiredPolicy(*ch.policy, ch.have, checkIDs[ch.Product], webhookID)
 		if want.filters["health_check_id"][0] == "" {
@@ -95,13 +96,13 @@ func apply(ctx context.Context, c *Client, ch Change, slack string, checkIDs map
 	case KindWebhook:
 		switch ch.Action {
 		case Create:
-			body, err := json.Marshal(map[string]string{"name": WebhookName, "url": slack})
+			body, err := json.Marshal(map[string]string{"name": WebhookNameFor(slack), "url": slack})
 			if err != nil {
 				return "", err
 			}
 			return c.create(ctx, c.webhookPath(""), body)
 		case Delete:
-			return ch.ID, c.remove(ctx, c.webhookPath(ch.ID))
+			return ch.ID, c.remove(ctx, c.webhookPath(ch.ID), nil)
 		}
 	}
 	return "", fmt.Errorf("cannot %s a %s", ch.Action, ch.Kind)

@@ -5,11 +5,14 @@
 //
 // Only objects this program manages are ever changed or deleted. A health check or policy is
 // managed when its description carries the marker (see Marker); the Slack webhook destination
-// is managed when its name is WebhookName. Everything else in the zone or account is left alone.
+// is managed when its name starts with WebhookName. Everything else in the zone or account is
+// left alone.
 package healthchecks
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -25,8 +28,25 @@ import (
 // The Cloudflare source finds a product's health check by this name.
 func Name(productID string) string { return cloudflare.HealthcheckName(productID) }
 
-// WebhookName is the name of the managed Cloudflare webhook destination that posts to Slack.
+// WebhookName starts the name of the managed Cloudflare webhook destination that posts to
+// Slack; WebhookNameFor completes it.
 const WebhookName = "portfolio-slack"
+
+// WebhookNameFor is the name of the destination that posts to slackURL: WebhookName and the
+// first 12 hex digits of the URL's SHA-256. Cloudflare never returns a destination's secret,
+// and whether it returns a Slack URL unmasked is not documented, so the plan compares the
+// name, which it does return: a rotated URL has another name. The digest tells nothing of the
+// URL (its secret path is ~140 random bits).
+func WebhookNameFor(slackURL string) string {
+	sum := sha256.Sum256([]byte(slackURL))
+	return WebhookName + " " + hex.EncodeToString(sum[:6])
+}
+
+// isWebhookName says whether a destination's name is a managed one: WebhookName alone (made
+// before the name carried the digest) or with a digest.
+func isWebhookName(name string) bool {
+	return name == WebhookName || strings.HasPrefix(name, WebhookName+" ")
+}
 
 // AlertType is the Cloudflare Notifications alert type for health check status changes
 // (cloudflare-go's newer SDK: AaaPoliciesAlertTypeHealthCheckStatusNotification).

@@ -620,7 +620,7 @@ func TestSlackWebhookDestination(t *testing.T) {
 	if strings.Contains(out, "secretXYZ") || strings.Contains(out, "hooks.slack.com") {
 		t.Errorf("plan shows the Slack URL:\n%s", out)
 	}
-	if !strings.Contains(out, "+ webhook_destination portfolio-slack") || !strings.Contains(out, "url:   (hidden, from $SLACK_WEBHOOK_URL)") {
+	if !strings.Contains(out, "+ webhook_destination "+healthchecks.WebhookNameFor(slackURL)) || !strings.Contains(out, "url:   (hidden, from $SLACK_WEBHOOK_URL)") {
 		t.Errorf("plan lacks the destination:\n%s", out)
 	}
 	if !regexp.MustCompile(`mechanisms\.webhooks:\s+\(known after apply\)`).MatchString(out) {
@@ -646,6 +646,18 @@ func TestSlackWebhookDestination(t *testing.T) {
 		}
 		w.slack = slackURL
 	})
+	t.Run("in sync whatever Cloudflare shows of the URL", func(t *testing.T) {
+		w.f.MaskWebhookURLs = true
+		defer func() { w.f.MaskWebhookURLs = false }()
+		if p := w.plan(); !p.InSync() {
+			t.Errorf("a masked URL reads as drift:\n%s", text(t, p))
+		}
+		before := len(w.f.Mutations())
+		w.mustApply()
+		if n := len(w.f.Mutations()) - before; n != 0 {
+			t.Errorf("apply in sync made %d changing calls", n)
+		}
+	})
 	t.Run("rotated URL replaces the destination", func(t *testing.T) {
 		old := hooks[0].ID
 		w.slack = slackURL + "rotated"
@@ -655,8 +667,8 @@ func TestSlackWebhookDestination(t *testing.T) {
 		for _, c := range p.Changes {
 			got = append(got, string(c.Action)+" "+string(c.Kind)+" "+c.Name)
 		}
-		want := []string{"create webhook_destination portfolio-slack", "update notification_policy portfolio-pay",
-			"update notification_policy portfolio-shop", "delete webhook_destination portfolio-slack"}
+		want := []string{"create webhook_destination " + healthchecks.WebhookNameFor(w.slack), "update notification_policy portfolio-pay",
+			"update notification_policy portfolio-shop", "delete webhook_destination " + healthchecks.WebhookNameFor(slackURL)}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("changes %v, want %v", got, want)
 		}
@@ -666,6 +678,24 @@ func TestSlackWebhookDestination(t *testing.T) {
 			t.Errorf("destinations after rotation %+v", hooks)
 		}
 		if p := w.plan(); !p.InSync() {
+			t.Errorf("not in sync:\n%s", text(t, p))
+		}
+	})
+	t.Run("a destination named before the digest is replaced once when its URL is not shown", func(t *testing.T) {
+		w2 := newWorld(t)
+		w2.cfg.NotificationChannels.Slack = &config.SlackChannel{WebhookURLEnv: "SLACK_WEBHOOK_URL"}
+		w2.slack = slackURL
+		legacy := w2.f.AddWebhook(healthchecks.WebhookName, slackURL)
+		if p := w2.plan(); p.Summary.Create != 4 || p.Summary.Delete != 0 {
+			t.Errorf("with its URL shown the old destination is kept: %+v\n%s", p.Summary, text(t, p))
+		}
+		w2.f.MaskWebhookURLs = true
+		w2.mustApply()
+		hooks := w2.f.Webhooks()
+		if len(hooks) != 1 || hooks[0].ID == legacy || hooks[0].Name != healthchecks.WebhookNameFor(slackURL) {
+			t.Errorf("destinations %+v, want the old one replaced by %s", hooks, healthchecks.WebhookNameFor(slackURL))
+		}
+		if p := w2.plan(); !p.InSync() {
 			t.Errorf("not in sync:\n%s", text(t, p))
 		}
 	})
@@ -715,14 +745,35 @@ func TestReadsEveryPage(t *testing.T) {
 	if p.Unmanaged.Healthchecks != 27 || p.Unmanaged.Policies != 27 {
 		t.Errorf("unmanaged %+v, want 27 each", p.Unmanaged)
 	}
-	var pages []string
+	// Health checks are paged (page, per_page); the policies are not: one plain GET.
+	var pages, policies []string
 	for _, c := range w.f.Calls() {
-		if strings.HasPrefix(c, "GET /accounts/") && strings.Contains(c, "/policies?") {
+		switch {
+		case strings.HasPrefix(c, "GET /zones/"+zoneA+"/healthchecks?"):
 			pages = append(pages, c)
+		case strings.HasPrefix(c, "GET /accounts/") && strings.Contains(c, "/policies"):
+			policies = append(policies, c)
 		}
 	}
 	if len(pages) < 2 {
-		t.Errorf("policies read in %d requests: %v", len(pages), pages)
+		t.Errorf("health checks read in %d requests: %v", len(pages), pages)
+	}
+	for _, c := range policies {
+		if strings.Contains(c, "?") {
+			t.Errorf("policies read with a query the endpoint does not define: %s", c)
+		}
+	}
+}
+
+// TestAListTheAPICutsIsAnError: were Cloudflare to answer part of the policies (result_info
+// counting more), plan must not take the rest for missing and re-create them.
+func TestAListTheAPICutsIsAnError(t *testing.T) {
+	w := newWorld(t)
+	w.mustApply()
+	w.f.NotificationListCap = 1
+	_, err := w.tryPlan()
+	if err == nil || !strings.Contains(err.Error(), "the answer holds 1 of 2 items and the endpoint documents no paging") {
+		t.Errorf("err = %v", err)
 	}
 }
 
@@ -735,7 +786,7 @@ func TestAPIErrors(t *testing.T) {
 	}{
 		{name: "success false in a 200", fault: fake.InjectedFault{Match: "GET /accounts", Status: 200,
 			Body: `{"success":false,"errors":[{"code":10000,"message":"Authentication error"}],"messages":[],"result":null}`},
-			wantErr: "list webhook destinations: page 1: API error: 10000 Authentication error"},
+			wantErr: "list webhook destinations: API error: 10000 Authentication error"},
 		{name: "rate limited beyond the wait", fault: fake.InjectedFault{Match: "GET /zones", Status: 429, RetryAfter: "300"},
 			wantErr: "list health checks of zone " + zoneA + ": page 1: rate limited until", rate: true},
 		{name: "malformed JSON", fault: fake.InjectedFault{Match: "GET /zones", Status: 200, Body: `{"success":tru`},

@@ -160,7 +160,7 @@ func (c Change) phase() int {
 func (p *Plan) planWebhook(d Desired, r Remote) {
 	var managed []RemoteWebhook
 	for _, w := range r.Webhooks {
-		if w.Name == WebhookName {
+		if isWebhookName(w.Name) {
 			managed = append(managed, w)
 		} else {
 			p.Unmanaged.Webhooks++
@@ -169,17 +169,33 @@ func (p *Plan) planWebhook(d Desired, r Remote) {
 	if !d.ManageWebhook {
 		return // the Slack URL is unknown here: keep whatever exists
 	}
-	slices.SortFunc(managed, func(a, b RemoteWebhook) int { return strings.Compare(a.ID, b.ID) })
+	// The destination to keep is the one named for the URL (WebhookNameFor): the comparison
+	// rests on what Cloudflare returns, the name, and never on the URL, which it may mask.
+	// One made before names carried the digest is kept only while Cloudflare shows its URL
+	// as the configured one.
+	name := ""
+	if d.Slack != "" {
+		name = WebhookNameFor(d.Slack)
+	}
+	named := func(w RemoteWebhook) int {
+		if w.Name == name {
+			return 0
+		}
+		return 1
+	}
+	slices.SortFunc(managed, func(a, b RemoteWebhook) int {
+		return cmp.Or(cmp.Compare(named(a), named(b)), strings.Compare(a.ID, b.ID))
+	})
 	for _, w := range managed {
-		if d.Slack != "" && p.webhookID == "" && w.URL == d.Slack {
+		if name != "" && p.webhookID == "" && (w.Name == name || w.Name == WebhookName && w.URL == d.Slack) {
 			p.webhookID = w.ID
 			continue
 		}
 		p.Changes = append(p.Changes, Change{Action: Delete, Kind: KindWebhook, Name: w.Name, ID: w.ID})
 	}
-	if d.Slack != "" && p.webhookID == "" {
-		p.Changes = append(p.Changes, Change{Action: Create, Kind: KindWebhook, Name: WebhookName, Fields: []Field{
-			{Name: "name", New: WebhookName},
+	if name != "" && p.webhookID == "" {
+		p.Changes = append(p.Changes, Change{Action: Create, Kind: KindWebhook, Name: name, Fields: []Field{
+			{Name: "name", New: name},
 			{Name: "url", New: "$" + d.SlackEnv, Secret: true},
 		}})
 	}

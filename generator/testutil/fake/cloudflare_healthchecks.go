@@ -31,6 +31,14 @@ type CloudflareHealthchecks struct {
 	// DefaultPerPage is the page size of a list that names none (default 25, as Cloudflare's
 	// description of the health checks list says).
 	DefaultPerPage int
+	// The notification policies and webhook destinations are not paged (their descriptions
+	// define no query parameter; Cloudflare's SDK reads "a list of all" with one GET): the
+	// lists are answered whole, whatever the query. NotificationListCap, when set, answers
+	// at most that many while result_info's total_count says how many there are.
+	NotificationListCap int
+	// MaskWebhookURLs answers webhook destinations with their URL masked, as Cloudflare may
+	// for a Slack destination (not documented either way): clients must not rely on it.
+	MaskWebhookURLs bool
 
 	faults faults
 	calls  lockedList[string]
@@ -540,7 +548,19 @@ func (c *CloudflareHealthchecks) listPolicies(w http.ResponseWriter, r *http.Req
 	c.mu.Lock()
 	all := hcCopyAll(c.policies)
 	c.mu.Unlock()
-	cloudflarePage(w, r, all, c.DefaultPerPage)
+	c.listWhole(w, all)
+}
+
+// listWhole answers a list the API does not page: every item, result_info counting them (or
+// cut to NotificationListCap).
+func (c *CloudflareHealthchecks) listWhole(w http.ResponseWriter, all []map[string]any) {
+	res := all
+	if c.NotificationListCap > 0 && len(res) > c.NotificationListCap {
+		res = res[:c.NotificationListCap]
+	}
+	res = append(make([]map[string]any, 0, len(res)), res...)
+	info := &cloudflareResultInfo{Page: 1, PerPage: max(len(res), 1), Count: len(res), TotalCount: len(all)}
+	writeJSON(w, http.StatusOK, cloudflareEnvelope(res, info, 0, ""))
 }
 
 func (c *CloudflareHealthchecks) getPolicy(w http.ResponseWriter, r *http.Request) {
@@ -601,7 +621,16 @@ func (c *CloudflareHealthchecks) listWebhooks(w http.ResponseWriter, r *http.Req
 	c.mu.Lock()
 	all := hcCopyAll(c.webhooks)
 	c.mu.Unlock()
-	cloudflarePage(w, r, all, c.DefaultPerPage)
+	if c.MaskWebhookURLs {
+		for _, m := range all {
+			if u, ok := m["url"].(string); ok {
+				if i := strings.Index(u, "/services/"); i >= 0 {
+					m["url"] = u[:i] + "/services/****"
+				}
+			}
+		}
+	}
+	c.listWhole(w, all)
 }
 
 func (c *CloudflareHealthchecks) createWebhook(w http.ResponseWriter, r *http.Request) {
