@@ -19,6 +19,7 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
+	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/retry"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
@@ -262,19 +263,23 @@ func (c *callback) record(id string, err error) {
 // exists (the annotations API has no idempotency key).
 func (s *Sender) annotate(ctx context.Context, e Event) error {
 	base := s.opt.Host + "/api/projects/" + url.PathEscape(s.opt.ProjectID) + "/annotations/"
-	var list struct {
-		Results []struct {
+	found := false
+	err := s.listAll(ctx, base+"?search="+url.QueryEscape(e.Annotation), func(raw json.RawMessage) error {
+		var a struct {
 			Content    string    `json:"content"`
 			DateMarker time.Time `json:"date_marker"`
-		} `json:"results"`
-	}
-	if err := doJSON(ctx, s.api, s.opt.PersonalKey, http.MethodGet, base+"?search="+url.QueryEscape(e.Annotation), nil, &list); err != nil {
+		}
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return err
+		}
+		found = found || a.Content == e.Annotation && a.DateMarker.Truncate(time.Second).Equal(e.Time.Truncate(time.Second))
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("list: %w", err)
 	}
-	for _, a := range list.Results {
-		if a.Content == e.Annotation && a.DateMarker.Truncate(time.Second).Equal(e.Time.Truncate(time.Second)) {
-			return nil
-		}
+	if found {
+		return nil
 	}
 	content := e.Annotation
 	if len(content) > 400 {
@@ -285,6 +290,51 @@ func (s *Sender) annotate(ctx context.Context, e Event) error {
 	var created json.RawMessage
 	if err := doJSON(ctx, s.api, s.opt.PersonalKey, http.MethodPost, base, body, &created); err != nil {
 		return fmt.Errorf("create: %w", err)
+	}
+	return nil
+}
+
+// maxListPages bounds a paged PostHog list.
+const maxListPages = 100
+
+// listAll reads every page of a PostHog list (Django REST framework's limit/offset paging:
+// {"count", "next", "previous", "results"}), following next, and hands each result to each.
+// A next link to another host than the first page's (the personal key would go with it), a
+// next link already followed, or more than maxListPages pages stops the listing with an error.
+func (s *Sender) listAll(ctx context.Context, first string, each func(json.RawMessage) error) error {
+	start, err := url.Parse(first)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for next, page := first, 1; next != ""; page++ {
+		if page > maxListPages {
+			return fmt.Errorf("more than %d pages", maxListPages)
+		}
+		if seen[next] {
+			return fmt.Errorf("page %d: the next link %s was followed already", page, redact.URL(next))
+		}
+		seen[next] = true
+		var list struct {
+			Next    *string           `json:"next"`
+			Results []json.RawMessage `json:"results"`
+		}
+		if err := doJSON(ctx, s.api, s.opt.PersonalKey, http.MethodGet, next, nil, &list); err != nil {
+			return fmt.Errorf("page %d: %w", page, err)
+		}
+		for _, r := range list.Results {
+			if err := each(r); err != nil {
+				return fmt.Errorf("page %d: decode: %w", page, err)
+			}
+		}
+		next = ""
+		if list.Next != nil && *list.Next != "" {
+			u, err := start.Parse(*list.Next)
+			if err != nil || u.Scheme != start.Scheme || u.Host != start.Host {
+				return fmt.Errorf("page %d: the next link %s leaves %s", page, redact.URL(*list.Next), start.Host)
+			}
+			next = u.String()
+		}
 	}
 	return nil
 }

@@ -114,6 +114,51 @@ func TestSendDoesNotDuplicateAnExistingAnnotation(t *testing.T) {
 	}
 }
 
+// TestSendReadsEveryPageOfAnnotations: PostHog pages its lists (limit/offset, next links); an
+// annotation made before is found on a later page, so none is made twice.
+func TestSendReadsEveryPageOfAnnotations(t *testing.T) {
+	f := fake.NewPostHog(t)
+	f.AnnotationsPerPage = 20
+	ev := events()[0]
+	for i := range 45 {
+		f.AddAnnotation(ev.Annotation, now.Add(-time.Duration(100+i)*time.Hour)) // the same text, other deployments
+	}
+	f.AddAnnotation(ev.Annotation, ev.Time)
+	s := posthog.NewSender(options(f), store.Open(t.TempDir()), f.Server.Client(), nil)
+	if err := s.Send(context.Background(), []posthog.Event{ev}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.Annotations()); n != 46 {
+		t.Errorf("annotations = %d, want 46: the one on page 3 was not found", n)
+	}
+}
+
+// TestSendStopsAPagingLoop: a next link already followed, or one to another host (where the
+// personal key would go), ends the listing with an error.
+func TestSendStopsAPagingLoop(t *testing.T) {
+	for _, tc := range []struct{ name, next, want string }{
+		{"a next link already followed", "", "was followed already"},
+		{"a next link to another host", "https://elsewhere.example.com/api/projects/1/annotations/?offset=20", "leaves"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := fake.NewPostHog(t)
+			next := tc.next
+			if next == "" {
+				next = f.URL + "/api/projects/" + f.ProjectID + "/annotations/?search=x"
+			}
+			f.Inject(fake.InjectedFault{Match: "GET /api/projects/", Body: `{"count":40,"next":"` + next + `","previous":null,"results":[]}`})
+			s := posthog.NewSender(options(f), store.Open(t.TempDir()), f.Server.Client(), nil)
+			err := s.Send(context.Background(), []posthog.Event{events()[0]})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+			if n := len(f.Annotations()); n != 0 {
+				t.Errorf("%d annotations made from a listing that did not end", n)
+			}
+		})
+	}
+}
+
 func TestSendDisabledOrOld(t *testing.T) {
 	f := fake.NewPostHog(t)
 	opt := options(f)

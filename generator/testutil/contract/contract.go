@@ -51,6 +51,11 @@ const (
 	GitHub = "github/openapi.json"
 	// PostHog is the HogQL query endpoint with PostHog's query types.
 	PostHog = "posthog/openapi.json"
+	// PostHogAnnotations is PostHog's own description of the annotations list and create.
+	PostHogAnnotations = "posthog/annotations.json"
+	// PostHogCapture is portfolio's transcription of the capture endpoint posthog-go calls
+	// (POST /batch/), which PostHog describes in prose only (not a vendor description).
+	PostHogCapture = "posthog/capture.json"
 	// PagerDuty is PagerDuty's Events API v2.
 	PagerDuty = "pagerduty/openapi.json"
 	// Slack is portfolio's transcription of Slack's incoming webhook documentation.
@@ -155,6 +160,14 @@ var descriptionFixes = map[string]func(doc *openapi3.T){
 					}
 				}
 			}
+		}
+		// The deployment logs are paged by a size query parameter the description omits:
+		// Cloudflare's own client, wrangler (packages/wrangler/src/api/pages/deploy.ts), reads
+		// a failed deployment's logs with ?size=10000000 and takes the last line as the reason.
+		if item := doc.Paths.Value("/accounts/{account_id}/pages/projects/{project_name}/deployments/{deployment_id}/history/logs"); item != nil && item.Get != nil {
+			size := openapi3.NewQueryParameter("size").WithSchema(openapi3.NewIntegerSchema().WithMin(1))
+			size.Description = "How many log entries to return (wrangler's; not in Cloudflare's description)."
+			item.Get.Parameters = append(item.Get.Parameters, &openapi3.ParameterRef{Value: size})
 		}
 		// A notification mechanism's id is "oneOf" a UUID or an e-mail address, both plain
 		// strings of which the UUID is limited to 36 characters: every UUID and every short

@@ -13,7 +13,7 @@ import (
 )
 
 func TestDescriptionsLoad(t *testing.T) {
-	for _, name := range []string{CloudflareV4, CloudflarePagesUpload, GitHub, PostHog, PagerDuty, Slack} {
+	for _, name := range []string{CloudflareV4, CloudflarePagesUpload, GitHub, PostHog, PostHogAnnotations, PostHogCapture, PagerDuty, Slack} {
 		s, err := LoadSpec(name)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)

@@ -88,9 +88,16 @@ func TestPostHogContract(t *testing.T) {
 	if err := s.Send(context.Background(), []posthog.Event{ev}); err != nil {
 		t.Fatal(err)
 	}
-	r := contract.Checker{APIs: []contract.API{{Name: "posthog", Base: f.URL, Specs: []string{contract.PostHog}}}, Known: knownDivergences}.Check(t, rec.Exchanges())
-	if r.Operations["posthog POST /api/projects/{project_id}/query/"] == 0 {
-		t.Error("no HogQL query was validated")
+	r := contract.Checker{APIs: []contract.API{posthogAPI(f.URL)}, Known: knownDivergences}.Check(t, rec.Exchanges())
+	for _, op := range []string{"POST /api/projects/{project_id}/query/", "GET /api/projects/{project_id}/annotations/",
+		"POST /api/projects/{project_id}/annotations/", "POST /batch/"} {
+		if r.Operations["posthog "+op] == 0 {
+			t.Errorf("no %s was validated", op)
+		}
 	}
 	t.Logf("%d exchanges:\n%s", r.Exchanges, r.Summary())
+}
+
+func posthogAPI(base string) contract.API {
+	return contract.API{Name: "posthog", Base: base, Specs: []string{contract.PostHog, contract.PostHogAnnotations, contract.PostHogCapture}}
 }

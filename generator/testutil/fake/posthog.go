@@ -34,6 +34,9 @@ type PostHog struct {
 	ProjectKey  string // POSTHOG_API_KEY, checked on /batch/
 	ProjectID   string
 	Latency     time.Duration
+	// AnnotationsPerPage is the most annotations a list answers at once (default 100); more
+	// come on the pages its next links name.
+	AnnotationsPerPage int
 
 	faults  faults
 	calls   lockedList[string]
@@ -61,14 +64,29 @@ type PostHogEvent struct {
 	Properties map[string]any `json:"properties"`
 }
 
-// PostHogAnnotation is an annotation as the API stores it.
+// PostHogAnnotation is an annotation as the API answers it (PostHog's Annotation schema,
+// docs/contracts.md): the read-only fields the schema requires come with every answer.
 type PostHogAnnotation struct {
-	ID           int       `json:"id"`
-	Content      string    `json:"content"`
-	DateMarker   time.Time `json:"date_marker"`
-	Scope        string    `json:"scope"`
-	CreationType string    `json:"creation_type"`
-	Deleted      bool      `json:"deleted"`
+	ID             int              `json:"id"`
+	Content        string           `json:"content"`
+	DateMarker     time.Time        `json:"date_marker"`
+	Scope          string           `json:"scope"`
+	CreationType   string           `json:"creation_type"`
+	Deleted        bool             `json:"deleted"`
+	DashboardItem  *int             `json:"dashboard_item"`
+	InsightShortID *string          `json:"insight_short_id"`
+	InsightName    *string          `json:"insight_name"`
+	CreatedBy      PostHogUserBasic `json:"created_by"`
+	CreatedAt      time.Time        `json:"created_at"`
+	UpdatedAt      time.Time        `json:"updated_at"`
+}
+
+// PostHogUserBasic is the user an annotation was made by (the personal key's owner).
+type PostHogUserBasic struct {
+	ID        int    `json:"id"`
+	UUID      string `json:"uuid"`
+	Email     string `json:"email"`
+	FirstName string `json:"first_name"`
 }
 
 // NewPostHog starts the fake; it stops when the test ends.
@@ -114,6 +132,15 @@ func (p *PostHog) SetDay(filter, day string, d PostHogDay) {
 		p.days[filter] = map[string]PostHogDay{}
 	}
 	p.days[filter][day] = d
+}
+
+// AddAnnotation stores an annotation as if made earlier (scope project, made by a user).
+func (p *PostHog) AddAnnotation(content string, at time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.annotations = append(p.annotations, PostHogAnnotation{ID: len(p.annotations) + 1, Content: content, DateMarker: at,
+		Scope: "project", CreationType: "USR", CreatedAt: at, UpdatedAt: at,
+		CreatedBy: PostHogUserBasic{ID: 1, UUID: "0190b0a5-7d6e-7c3a-9f1e-2b3c4d5e6f70", Email: "ops@example.com"}})
 }
 
 // Queries lists the HogQL of every query that reached the handler.
@@ -223,7 +250,8 @@ func (p *PostHog) listAnnotations(w http.ResponseWriter, r *http.Request) {
 	if !p.personal(w, r) {
 		return
 	}
-	search := r.URL.Query().Get("search")
+	q := r.URL.Query()
+	search := q.Get("search")
 	p.mu.Lock()
 	res := []PostHogAnnotation{}
 	for _, a := range p.annotations {
@@ -231,8 +259,37 @@ func (p *PostHog) listAnnotations(w http.ResponseWriter, r *http.Request) {
 			res = append(res, a)
 		}
 	}
+	per := p.AnnotationsPerPage
 	p.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"count": len(res), "next": nil, "previous": nil, "results": res})
+	// Django REST framework's limit/offset paging, as PostHog's lists answer.
+	if per <= 0 {
+		per = 100
+	}
+	limit, offset := per, 0
+	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 {
+		limit = min(n, per)
+	}
+	if n, err := strconv.Atoi(q.Get("offset")); err == nil && n >= 0 {
+		offset = n
+	}
+	page := res[min(offset, len(res)):min(offset+limit, len(res))]
+	link := func(off int) any {
+		if off < 0 || off >= len(res) {
+			return nil
+		}
+		u := *r.URL
+		u.Scheme, u.Host = "http", r.Host
+		qq := u.Query()
+		qq.Set("limit", strconv.Itoa(limit))
+		qq.Set("offset", strconv.Itoa(off))
+		u.RawQuery = qq.Encode()
+		return u.String()
+	}
+	var prev any
+	if offset > 0 {
+		prev = link(max(offset-limit, 0))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"count": len(res), "next": link(offset + limit), "previous": prev, "results": page})
 }
 
 func (p *PostHog) createAnnotation(w http.ResponseWriter, r *http.Request) {
@@ -249,6 +306,9 @@ func (p *PostHog) createAnnotation(w http.ResponseWriter, r *http.Request) {
 	}
 	p.mu.Lock()
 	a.ID = len(p.annotations) + 1
+	a.CreatedBy = PostHogUserBasic{ID: 1, UUID: "0190b0a5-7d6e-7c3a-9f1e-2b3c4d5e6f70", Email: "ops@example.com", FirstName: "Ops"}
+	a.CreatedAt = time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC)
+	a.UpdatedAt = a.CreatedAt
 	p.annotations = append(p.annotations, a)
 	p.mu.Unlock()
 	writeJSON(w, http.StatusCreated, a)
