@@ -14,7 +14,9 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/portfolio-report/portfolio/generator/config"
@@ -71,15 +73,20 @@ func (o *Options) defaults() {
 	}
 }
 
-// Source reads daily analytics per product.
+// Source reads daily analytics per product. It keeps per run what Prepare's query answered,
+// so build one per run.
 type Source struct {
 	opt    Options
 	client *http.Client
 	log    *slog.Logger
+
+	mu      sync.Mutex
+	answers map[string]*answer // by "property=value"
 }
 
 var (
 	_ source.Source  = (*Source)(nil)
+	_ source.Batcher = (*Source)(nil)
 	_ source.Limited = (*Source)(nil)
 	_ source.Readier = (*Source)(nil)
 )
@@ -93,7 +100,7 @@ func New(o Options, client *http.Client, log *slog.Logger) *Source {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Source{opt: o, client: apiClient(o, client), log: log}
+	return &Source{opt: o, client: apiClient(o, client), log: log, answers: map[string]*answer{}}
 }
 
 // apiClient wraps client in PostHog's retry policy and budget (2400 requests an hour, 240 a
@@ -128,37 +135,102 @@ var (
 	validEvent   = regexp.MustCompile(`^[A-Za-z0-9$][A-Za-z0-9_$ .:/-]{0,99}$`)
 )
 
-// Query builds the product's daily HogQL query for the Days days ending with now's UTC day.
-// It returns an error when a configured value is outside the allow-list.
-func Query(p config.PostHog, now time.Time) (string, error) {
-	var filter string
+// filterOf is the product's filter, checked against the allow-lists: the property
+// (properties.$host or properties.product) and its value.
+func filterOf(p config.PostHog) (prop, value string, err error) {
 	switch {
 	case p.Host != "":
 		if !validHost.MatchString(p.Host) {
-			return "", fmt.Errorf("posthog.host %q: want a host name like app.example.com", p.Host)
+			return "", "", fmt.Errorf("posthog.host %q: want a host name like app.example.com", p.Host)
 		}
-		filter = "properties.$host = '" + p.Host + "'"
+		return propHost, p.Host, nil
 	case p.Product != "":
 		if !validProduct.MatchString(p.Product) {
-			return "", fmt.Errorf("posthog.product %q: want letters, digits, _ . -", p.Product)
+			return "", "", fmt.Errorf("posthog.product %q: want letters, digits, _ . -", p.Product)
 		}
-		filter = "properties.product = '" + p.Product + "'"
-	default:
-		return "", skip.Because("no posthog.host or posthog.product configured")
+		return propProduct, p.Product, nil
 	}
-	cols := []string{"toDate(toTimeZone(timestamp, 'UTC')) AS day", "count(DISTINCT person_id) AS dau",
-		"countIf(event = '$pageview') AS pageviews"}
+	return "", "", skip.Because("no posthog.host or posthog.product configured")
+}
+
+// The properties a product's events are found by.
+const (
+	propHost    = "properties.$host"
+	propProduct = "properties.product"
+)
+
+// maxRows is the most rows one HogQL query may return (PostHog's query API: 50,000 with an
+// explicit LIMIT, posthog.com/docs/api/queries); the products are split over several
+// queries only beyond maxRows / Days keys.
+const maxRows = 50000
+
+// batch is one query's question: the hosts and product names it groups by, and the key event
+// columns k0, k1, … it counts.
+type batch struct {
+	hosts, products []string
+	events          []string
+}
+
+func (b batch) keys() int { return len(b.hosts) + len(b.products) }
+
+// sql is the batch's HogQL: for each host (properties.$host) and product name
+// (properties.product), its DAU, pageviews and key events per UTC day over the Days days
+// ending with now's. A product filtered by host and one filtered by name may see the same
+// event; each grouping is its own SELECT, joined with UNION ALL, so both count it.
+func (b batch) sql(now time.Time) string {
+	end := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
+	start := end.AddDate(0, 0, -Days)
+	const day = "2006-01-02"
+	cols := []string{"by", "key", "day", "dau", "pageviews"}
+	for i := range b.events {
+		cols = append(cols, fmt.Sprintf("k%d", i))
+	}
+	part := func(by, prop string, values []string) string {
+		exprs := []string{"'" + by + "' AS by", prop + " AS key", "toDate(toTimeZone(timestamp, 'UTC')) AS day",
+			"count(DISTINCT person_id) AS dau", "countIf(event = '$pageview') AS pageviews"}
+		for i, e := range b.events {
+			exprs = append(exprs, fmt.Sprintf("countIf(event = '%s') AS k%d", e, i))
+		}
+		quoted := make([]string, len(values))
+		for i, v := range values {
+			quoted[i] = "'" + v + "'"
+		}
+		return fmt.Sprintf("SELECT %s FROM events WHERE timestamp >= toDateTime('%s 00:00:00', 'UTC') AND timestamp < toDateTime('%s 00:00:00', 'UTC') AND %s IN (%s) GROUP BY key, day",
+			strings.Join(exprs, ", "), start.Format(day), end.Format(day), prop, strings.Join(quoted, ", "))
+	}
+	var parts []string
+	if len(b.hosts) > 0 {
+		parts = append(parts, part("host", propHost, b.hosts))
+	}
+	if len(b.products) > 0 {
+		parts = append(parts, part("product", propProduct, b.products))
+	}
+	limit := b.keys() * Days
+	if len(parts) == 1 {
+		return fmt.Sprintf("%s ORDER BY key, day LIMIT %d", parts[0], limit)
+	}
+	return fmt.Sprintf("SELECT %s FROM (%s) ORDER BY by, key, day LIMIT %d", strings.Join(cols, ", "), strings.Join(parts, " UNION ALL "), limit)
+}
+
+// Query is the HogQL that reads one product's daily figures (a batch of one), or the error
+// of a configured value outside the allow-list.
+func Query(p config.PostHog, now time.Time) (string, error) {
+	prop, value, err := filterOf(p)
+	if err != nil {
+		return "", err
+	}
 	for i, e := range p.KeyEvents {
 		if !validEvent.MatchString(e) {
 			return "", fmt.Errorf("posthog.key_events[%d] %q: want letters, digits, spaces, _ $ . : / -", i, e)
 		}
-		cols = append(cols, fmt.Sprintf("countIf(event = '%s') AS k%d", e, i))
 	}
-	end := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
-	start := end.AddDate(0, 0, -Days)
-	const day = "2006-01-02"
-	return fmt.Sprintf("SELECT %s FROM events WHERE %s AND timestamp >= toDateTime('%s 00:00:00', 'UTC') AND timestamp < toDateTime('%s 00:00:00', 'UTC') GROUP BY day ORDER BY day LIMIT 100",
-		strings.Join(cols, ", "), filter, start.Format(day), end.Format(day)), nil
+	b := batch{events: p.KeyEvents}
+	if prop == propHost {
+		b.hosts = []string{value}
+	} else {
+		b.products = []string{value}
+	}
+	return b.sql(now), nil
 }
 
 // Ready implements source.Readier: queries need the host, a personal API key and the project.
@@ -175,8 +247,98 @@ func (s *Source) Ready() error {
 	return nil
 }
 
+// Prepare implements source.Batcher: one HogQL query for every product's figures, grouped by
+// host and product name, so a run costs one query whatever the number of products (PostHog
+// throttles HogQL queries to 120 an hour for some projects and by default on self-hosted
+// instances; at a 15-minute cadence a run may spend 30). Collect reads the answer.
+func (s *Source) Prepare(ctx context.Context, ps []config.Product, _ map[string]time.Time) error {
+	if s.Ready() != nil {
+		return nil
+	}
+	s.prepare(ctx, ps)
+	return nil
+}
+
+// answer is what the batched query said of one filter value (by "host" or "product").
+type answer struct {
+	days map[string]dayFigures // by YYYY-MM-DD
+	err  error
+}
+
+type dayFigures struct {
+	dau, pageviews int64
+	events         map[string]int64
+}
+
+func (s *Source) prepare(ctx context.Context, ps []config.Product) {
+	now := s.opt.Now()
+	var hosts, products, events []string
+	for _, p := range ps {
+		prop, value, err := filterOf(p.PostHog)
+		if err != nil {
+			continue // Collect says why
+		}
+		bad := false
+		for _, e := range p.PostHog.KeyEvents {
+			bad = bad || !validEvent.MatchString(e)
+		}
+		if bad {
+			continue
+		}
+		if prop == propHost && !slices.Contains(hosts, value) {
+			hosts = append(hosts, value)
+		}
+		if prop == propProduct && !slices.Contains(products, value) {
+			products = append(products, value)
+		}
+		for _, e := range p.PostHog.KeyEvents {
+			if !slices.Contains(events, e) {
+				events = append(events, e)
+			}
+		}
+	}
+	slices.Sort(hosts)
+	slices.Sort(products)
+	slices.Sort(events)
+	answers := map[string]*answer{}
+	// One query holds at most maxRows / Days keys: the products are split beyond that.
+	per := maxRows / Days
+	for len(hosts)+len(products) > 0 {
+		b := batch{events: events}
+		n := min(len(hosts), per)
+		b.hosts, hosts = hosts[:n], hosts[n:]
+		m := min(len(products), per-n)
+		b.products, products = products[:m], products[m:]
+		figures, err := s.runBatch(ctx, b, now)
+		if err != nil && errors.Is(err, context.DeadlineExceeded) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			err = fmt.Errorf("timed out: %w", err)
+		}
+		for _, h := range b.hosts {
+			answers[propHost+"="+h] = &answer{days: figures["host\x00"+h], err: err}
+		}
+		for _, p := range b.products {
+			answers[propProduct+"="+p] = &answer{days: figures["product\x00"+p], err: err}
+		}
+	}
+	s.mu.Lock()
+	for k, a := range answers {
+		s.answers[k] = a
+	}
+	s.mu.Unlock()
+}
+
+// runBatch sends one batch and returns its figures by "by\x00key", then day.
+func (s *Source) runBatch(ctx context.Context, b batch, now time.Time) (map[string]map[string]dayFigures, error) {
+	resp, err := s.query(ctx, b.sql(now), fmt.Sprintf("portfolio daily (%d hosts, %d products)", len(b.hosts), len(b.products)))
+	if err != nil {
+		return nil, err
+	}
+	return parseBatch(resp, b)
+}
+
 // Collect implements source.Source: DAU, pageviews and key events for each of the last Days
-// days (days without events are zero). since is unused: the same days are read every run.
+// days (days without events are zero), from the batched query Prepare made (or, without
+// Prepare, from a query of its own). since is unused: the same days are read every run.
 func (s *Source) Collect(ctx context.Context, p config.Product, _ time.Time) (source.Result, error) {
 	if p.PostHog.Host == "" && p.PostHog.Product == "" {
 		return source.Result{}, skip.Because("no posthog.host or posthog.product configured")
@@ -185,31 +347,34 @@ func (s *Source) Collect(ctx context.Context, p config.Product, _ time.Time) (so
 		return source.Result{}, err
 	}
 	now := s.opt.Now()
-	sql, err := Query(p.PostHog, now)
-	if err != nil {
+	if _, err := Query(p.PostHog, now); err != nil {
 		return source.Result{}, fmt.Errorf("posthog: %w", err)
 	}
-	resp, err := s.query(ctx, sql, "portfolio daily "+p.ID)
-	if err != nil {
-		return source.Result{}, fmt.Errorf("posthog: %w", err)
+	prop, value, _ := filterOf(p.PostHog)
+	key := prop + "=" + value
+	s.mu.Lock()
+	a, ok := s.answers[key]
+	s.mu.Unlock()
+	if !ok {
+		s.prepare(ctx, []config.Product{p})
+		s.mu.Lock()
+		a = s.answers[key]
+		s.mu.Unlock()
 	}
-	days, err := parseDays(resp, p.PostHog.KeyEvents)
-	if err != nil {
-		return source.Result{}, fmt.Errorf("posthog: %w", err)
+	if a.err != nil {
+		return source.Result{}, fmt.Errorf("posthog: %w", a.err)
 	}
 	// Every day of the range, zero when PostHog has no row for it.
 	end := now.UTC().Truncate(24 * time.Hour)
 	var out []record.AnalyticsDay
 	for d := end.AddDate(0, 0, -(Days - 1)); !d.After(end); d = d.AddDate(0, 0, 1) {
-		key := d.Format("2006-01-02")
-		day, ok := days[key]
-		if !ok {
-			day = record.AnalyticsDay{Day: key}
-			if len(p.PostHog.KeyEvents) > 0 {
-				day.Events = map[string]int64{}
-				for _, e := range p.PostHog.KeyEvents {
-					day.Events[e] = 0
-				}
+		k := d.Format("2006-01-02")
+		f := a.days[k]
+		day := record.AnalyticsDay{Day: k, DAU: f.dau, Pageviews: f.pageviews}
+		if len(p.PostHog.KeyEvents) > 0 {
+			day.Events = map[string]int64{}
+			for _, e := range p.PostHog.KeyEvents {
+				day.Events[e] = f.events[e]
 			}
 		}
 		out = append(out, day)
@@ -290,36 +455,41 @@ func doJSON(ctx context.Context, client *http.Client, key, method, endpoint stri
 	return nil
 }
 
-// parseDays maps the rows by the column names the query gave them.
-func parseDays(r *queryResponse, keyEvents []string) (map[string]record.AnalyticsDay, error) {
+// parseBatch maps the rows by the column names the query gave them: by, key, day, dau,
+// pageviews and k0, k1, … for the batch's key events.
+func parseBatch(r *queryResponse, b batch) (map[string]map[string]dayFigures, error) {
 	col := map[string]int{}
 	for i, c := range r.Columns {
 		col[c] = i
 	}
-	for _, c := range []string{"day", "dau", "pageviews"} {
+	need := []string{"by", "key", "day", "dau", "pageviews"}
+	for i := range b.events {
+		need = append(need, fmt.Sprintf("k%d", i))
+	}
+	for _, c := range need {
 		if _, ok := col[c]; !ok {
 			return nil, fmt.Errorf("answer lacks column %q (columns %v)", c, r.Columns)
 		}
 	}
-	out := map[string]record.AnalyticsDay{}
+	out := map[string]map[string]dayFigures{}
 	for n, row := range r.Results {
 		cell := func(name string) (json.RawMessage, error) {
-			i, ok := col[name]
-			if !ok || i >= len(row) {
+			i := col[name]
+			if i >= len(row) {
 				return nil, fmt.Errorf("row %d lacks column %q", n, name)
 			}
 			return row[i], nil
 		}
-		var d record.AnalyticsDay
-		raw, err := cell("day")
-		if err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal(raw, &d.Day); err != nil {
-			return nil, fmt.Errorf("row %d: day: %w", n, err)
-		}
-		if _, err := time.Parse("2006-01-02", d.Day); err != nil {
-			return nil, fmt.Errorf("row %d: day %q: want YYYY-MM-DD", n, d.Day)
+		text := func(name string) (string, error) {
+			raw, err := cell(name)
+			if err != nil {
+				return "", err
+			}
+			var v string
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return "", fmt.Errorf("row %d: %s: %w", n, name, err)
+			}
+			return v, nil
 		}
 		num := func(name string) (int64, error) {
 			raw, err := cell(name)
@@ -332,21 +502,39 @@ func parseDays(r *queryResponse, keyEvents []string) (map[string]record.Analytic
 			}
 			return v, nil
 		}
-		if d.DAU, err = num("dau"); err != nil {
+		by, err := text("by")
+		if err != nil {
 			return nil, err
 		}
-		if d.Pageviews, err = num("pageviews"); err != nil {
+		key, err := text("key")
+		if err != nil {
 			return nil, err
 		}
-		if len(keyEvents) > 0 {
-			d.Events = map[string]int64{}
-			for i, e := range keyEvents {
-				if d.Events[e], err = num(fmt.Sprintf("k%d", i)); err != nil {
-					return nil, err
-				}
+		day, err := text("day")
+		if err != nil {
+			return nil, err
+		}
+		if _, err := time.Parse("2006-01-02", day); err != nil {
+			return nil, fmt.Errorf("row %d: day %q: want YYYY-MM-DD", n, day)
+		}
+		var f dayFigures
+		if f.dau, err = num("dau"); err != nil {
+			return nil, err
+		}
+		if f.pageviews, err = num("pageviews"); err != nil {
+			return nil, err
+		}
+		f.events = map[string]int64{}
+		for i, e := range b.events {
+			if f.events[e], err = num(fmt.Sprintf("k%d", i)); err != nil {
+				return nil, err
 			}
 		}
-		out[d.Day] = d
+		k := by + "\x00" + key
+		if out[k] == nil {
+			out[k] = map[string]dayFigures{}
+		}
+		out[k][day] = f
 	}
 	return out, nil
 }

@@ -23,9 +23,10 @@ const PostHogPrefix = "/posthog"
 // (POST /api/projects/{id}/query/, trailing slash required), annotations, and the capture
 // endpoint posthog-go's batches go to (POST /batch/).
 //
-// The fake cannot run SQL. It answers the daily query portfolio sends: it reads the filter
-// (properties.$host or properties.product), the day range and the countIf(event = '…') key
-// event columns from the SQL, and returns the rows of the days it holds for that filter.
+// The fake cannot run SQL. It answers the daily query portfolio sends: it reads the filters
+// (properties.$host IN (…), properties.product IN (…)), the day range, the countIf(event =
+// '…') key event columns and the LIMIT from the SQL, and returns the rows of the days it holds
+// for each host and product name.
 type PostHog struct {
 	Server *httptest.Server
 	// URL is the host to configure (POSTHOG_HOST), prefix included.
@@ -181,11 +182,17 @@ func (p *PostHog) personal(w http.ResponseWriter, r *http.Request) bool {
 }
 
 var (
-	posthogFilter = regexp.MustCompile(`properties\.(\$host|product) = '([^'\\]*)'`)
+	posthogFilter = regexp.MustCompile(`properties\.(\$host|product) IN \(([^)]*)\)`)
+	posthogValue  = regexp.MustCompile(`'([^'\\]*)'`)
 	posthogRange  = regexp.MustCompile(`timestamp >= toDateTime\('(\d{4}-\d\d-\d\d) 00:00:00', 'UTC'\) AND timestamp < toDateTime\('(\d{4}-\d\d-\d\d) 00:00:00', 'UTC'\)`)
-	posthogKeyCol = regexp.MustCompile(`countIf\(event = '([^'\\]*)'\) AS k\d+`)
+	posthogKeyCol = regexp.MustCompile(`countIf\(event = '([^'\\]*)'\) AS k(\d+)`)
+	posthogLimit  = regexp.MustCompile(`LIMIT (\d+)$`)
 )
 
+// query answers the daily query portfolio sends: for each host (properties.$host IN (…)) and
+// product name (properties.product IN (…)) it names, the rows of the days the fake holds in
+// the query's range, with the key event columns the query counts; LIMIT cuts the rows and
+// sets hasMore, as PostHog does.
 func (p *PostHog) query(w http.ResponseWriter, r *http.Request) {
 	if !p.personal(w, r) {
 		return
@@ -207,41 +214,63 @@ func (p *PostHog) query(w http.ResponseWriter, r *http.Request) {
 	if p.answerHosts(w, sql) {
 		return
 	}
-	fm := posthogFilter.FindStringSubmatch(sql)
+	filters := posthogFilter.FindAllStringSubmatch(sql, -1)
 	rm := posthogRange.FindStringSubmatch(sql)
-	if fm == nil || rm == nil {
+	if len(filters) == 0 || rm == nil {
 		posthogError(w, http.StatusBadRequest, "validation_error", "query_error", "the fake understands only portfolio's daily query")
 		return
 	}
 	from, _ := time.Parse("2006-01-02", rm[1])
 	to, _ := time.Parse("2006-01-02", rm[2])
-	var keys []string
+	keys := map[int]string{}
 	for _, m := range posthogKeyCol.FindAllStringSubmatch(sql, -1) {
-		keys = append(keys, m[1])
+		n, _ := strconv.Atoi(m[2])
+		keys[n] = m[1]
 	}
-	columns := []string{"day", "dau", "pageviews"}
-	types := []string{"Date", "UInt64", "UInt64"}
-	for i := range keys {
+	columns := []string{"by", "key", "day", "dau", "pageviews"}
+	types := []string{"String", "String", "Date", "UInt64", "UInt64"}
+	for i := range len(keys) {
 		columns = append(columns, fmt.Sprintf("k%d", i))
 		types = append(types, "UInt64")
 	}
+	limit := 100 // PostHog's default
+	if m := posthogLimit.FindStringSubmatch(sql); m != nil {
+		limit, _ = strconv.Atoi(m[1])
+	}
 	p.mu.Lock()
-	days := p.days[fm[2]]
 	rows := [][]any{}
-	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
-		day, ok := days[d.Format("2006-01-02")]
-		if !ok {
-			continue
+	for _, f := range filters {
+		by := "host"
+		if f[1] == "product" {
+			by = "product"
 		}
-		row := []any{d.Format("2006-01-02"), day.DAU, day.Pageviews}
-		for _, k := range keys {
-			row = append(row, day.Events[k])
+		var values []string
+		for _, v := range posthogValue.FindAllStringSubmatch(f[2], -1) {
+			values = append(values, v[1])
 		}
-		rows = append(rows, row)
+		slices.Sort(values)
+		for _, v := range values {
+			days := p.days[v]
+			for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
+				day, ok := days[d.Format("2006-01-02")]
+				if !ok {
+					continue
+				}
+				row := []any{by, v, d.Format("2006-01-02"), day.DAU, day.Pageviews}
+				for i := range len(keys) {
+					row = append(row, day.Events[keys[i]])
+				}
+				rows = append(rows, row)
+			}
+		}
 	}
 	p.mu.Unlock()
+	hasMore := len(rows) > limit
+	if hasMore {
+		rows = rows[:limit]
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"results": rows, "columns": columns, "types": types, "hasMore": false, "limit": 100, "offset": 0,
+		"results": rows, "columns": columns, "types": types, "hasMore": hasMore, "limit": limit, "offset": 0,
 		"hogql": sql, "timings": []map[string]any{{"k": "./query", "t": 0.01}},
 	}) // HogQLQueryResponse: no field beyond PostHog's type (is_cached belongs to the cached variant)
 }
