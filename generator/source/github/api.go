@@ -27,7 +27,7 @@ func (c *collector) getJSON(ctx context.Context, key, path string, q url.Values,
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	tag, conditional := c.st.ETags[key]
+	tag, conditional := c.etags[key]
 	conditional = conditional && key != "" && tag.URL == u && tag.ETag != ""
 	resp, err := c.do(ctx, func() (*gh.Response, error) {
 		req, err := c.s.client.NewRequest(http.MethodGet, u, nil)
@@ -46,9 +46,9 @@ func (c *collector) getJSON(ctx context.Context, key, path string, q url.Values,
 		return resp, err
 	}
 	if et := resp.Header.Get("ETag"); et != "" {
-		c.st.ETags[key] = etag{URL: u, ETag: et}
+		c.etags[key] = etag{URL: u, ETag: et}
 	} else {
-		delete(c.st.ETags, key)
+		delete(c.etags, key)
 	}
 	return resp, nil
 }
@@ -150,4 +150,53 @@ func (c *collector) wrap(step string, err error) error {
 func isRateLimited(err error) bool {
 	var rl *source.RateLimitedError
 	return errors.As(err, &rl)
+}
+
+// maxPages bounds every listing: 100 pages of 100 (GitHub answers at most 1,000 results for a
+// filtered workflow-run listing; a repository with more incident issues or deployment
+// statuses than 10,000 is beyond what a collection should read in a run).
+const maxPages = 100
+
+// PagingError is a listing that does not end as GitHub's paging promises: a next link to a
+// page already read, more pages than the listing's total allows, or more than maxPages. The
+// listing stops; the product's GitHub data of the run is an error.
+type PagingError struct {
+	What    string
+	Problem string
+}
+
+func (e *PagingError) Error() string { return "listing " + e.What + ": " + e.Problem }
+
+// pager follows a listing's Link headers (go-github's Response.NextPage) and ends it.
+type pager struct {
+	what  string
+	seen  map[int]bool
+	limit int // the most pages the listing's total allows; 0: no total
+}
+
+// total records the listing's total (workflow runs' total_count, compare's total_commits).
+func (p *pager) total(items, perPage int) {
+	if items >= 0 && perPage > 0 {
+		p.limit = max((items+perPage-1)/perPage, 1)
+	}
+}
+
+// next returns the page after page, 0 at the end, or a *PagingError.
+func (p *pager) next(page int, resp *gh.Response) (int, error) {
+	if p.seen == nil {
+		p.seen = map[int]bool{}
+	}
+	p.seen[page] = true
+	n := resp.NextPage
+	switch {
+	case n == 0:
+		return 0, nil
+	case p.seen[n]:
+		return 0, &PagingError{What: p.what, Problem: fmt.Sprintf("page %d links to page %d, already read", page, n)}
+	case p.limit > 0 && len(p.seen) >= p.limit:
+		return 0, &PagingError{What: p.what, Problem: fmt.Sprintf("page %d links to another page, more than its total allows (%d)", page, p.limit)}
+	case len(p.seen) >= maxPages:
+		return 0, &PagingError{What: p.what, Problem: fmt.Sprintf("more than %d pages", maxPages)}
+	}
+	return n, nil
 }

@@ -71,6 +71,7 @@ func (c *collector) changes(ctx context.Context) error {
 func (c *collector) compare(ctx context.Context, base, head string) ([]record.Change, error) {
 	out := []record.Change{}
 	total := -1
+	pg := pager{what: "compare " + short(base) + "..." + short(head)}
 	for page := 1; ; {
 		var cmp *gh.CommitsComparison
 		resp, err := c.do(ctx, func() (*gh.Response, error) {
@@ -84,14 +85,17 @@ func (c *collector) compare(ctx context.Context, base, head string) ([]record.Ch
 		}
 		if total < 0 {
 			total = cmp.GetTotalCommits()
+			pg.total(total, 100)
 		}
 		for _, rc := range cmp.Commits {
 			out = append(out, change(rc))
 		}
-		if resp.NextPage == 0 {
+		if page, err = pg.next(page, resp); err != nil {
+			return nil, err
+		}
+		if page == 0 {
 			break
 		}
-		page = resp.NextPage
 	}
 	if total >= 0 && total != len(out) {
 		c.log.Warn("github: compare listed another number of commits than total_commits", "base", base, "head", head, "listed", len(out), "total_commits", total)

@@ -22,6 +22,8 @@ type collector struct {
 	log         *slog.Logger
 
 	st      state
+	read    string          // stateDigest of the state as read
+	etags   map[string]etag // by purpose ("repo", "runs", "issues", "deployments", "statuses:<id>")
 	oldDeps []record.Deployment
 	oldIncs []record.Incident
 	oldAt   map[string]int // index in oldDeps by ID

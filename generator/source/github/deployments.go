@@ -43,6 +43,7 @@ func (c *collector) deployments(ctx context.Context) error {
 	listed := false
 	newest := c.st.DeploymentsFrom
 	judged := map[string]string{}
+	pg := pager{what: "deployments"}
 	for page := 1; ; {
 		q := url.Values{"environment": {c.p.Deploy.Environment}, "per_page": {"100"}}
 		key := "deployments"
@@ -84,10 +85,15 @@ func (c *collector) deployments(ctx context.Context) error {
 			}
 			delete(waiting, d.GetID())
 		}
-		if !more || resp.NextPage == 0 {
+		if !more {
 			break
 		}
-		page = resp.NextPage
+		if page, err = pg.next(page, resp); err != nil {
+			return c.wrap("list deployments", err)
+		}
+		if page == 0 {
+			break
+		}
 	}
 	if listed {
 		c.st.Judged = judged
@@ -115,11 +121,11 @@ func (c *collector) deployments(ctx context.Context) error {
 		case ok:
 			c.putDeployment(rec)
 			c.st.Judged[id] = d.GetUpdatedAt().UTC().Format(time.RFC3339)
-			delete(c.st.ETags, "statuses:"+id)
+			delete(c.etags, "statuses:"+id)
 		case d.GetCreatedAt().After(c.now.AddDate(0, 0, -c.s.opt.HistoryDays)):
 			c.st.Waiting = append(c.st.Waiting, d.GetID())
 		default:
-			delete(c.st.ETags, "statuses:"+id) // too old to wait for
+			delete(c.etags, "statuses:"+id) // too old to wait for
 		}
 	}
 	if first {
@@ -128,7 +134,7 @@ func (c *collector) deployments(ctx context.Context) error {
 				break
 			}
 			rec, ok, err := c.judge(ctx, d)
-			delete(c.st.ETags, "statuses:"+strconv.FormatInt(d.GetID(), 10))
+			delete(c.etags, "statuses:"+strconv.FormatInt(d.GetID(), 10))
 			if err != nil {
 				return err
 			}
@@ -165,6 +171,7 @@ func (c *collector) judge(ctx context.Context, d *gh.Deployment) (record.Deploym
 	id := strconv.FormatInt(d.GetID(), 10)
 	path := fmt.Sprintf("repos/%s/%s/deployments/%s/statuses", url.PathEscape(c.owner), url.PathEscape(c.repo), id)
 	var statuses []*gh.DeploymentStatus
+	pg := pager{what: "statuses of deployment " + id}
 	for page := 1; ; {
 		q := url.Values{"per_page": {"100"}}
 		key := "statuses:" + id
@@ -181,10 +188,12 @@ func (c *collector) judge(ctx context.Context, d *gh.Deployment) (record.Deploym
 			return record.Deployment{}, false, c.wrap("list statuses of deployment "+id, err)
 		}
 		statuses = append(statuses, list...)
-		if resp.NextPage == 0 {
+		if page, err = pg.next(page, resp); err != nil {
+			return record.Deployment{}, false, c.wrap("list statuses of deployment "+id, err)
+		}
+		if page == 0 {
 			break
 		}
-		page = resp.NextPage
 	}
 	rec, ok := judgeStatuses(d, statuses)
 	return rec, ok, nil

@@ -201,6 +201,9 @@ func TestCompareAllPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(res.Deployments) != 2 {
+		t.Fatalf("deployments:\n%s\nerr %v", deps(res), err)
+	}
 	if n := len(res.Deployments[1].Changes); n != 229 {
 		t.Errorf("%d changes, want 229 (three pages of compare)", n)
 	}
@@ -437,11 +440,17 @@ func TestSecondCollectSeesNewWork(t *testing.T) {
 	if got := deps(source.Result{Deployments: stored}); !strings.Contains(got, "run:2 success@0404 06-30T12:01 changes:[0303 0404]") {
 		t.Errorf("stored:\n%s", got)
 	}
-	// And the third run is quiet again.
+	// The incident moved the issues cursor: the third run asks with the new since once, and
+	// the fourth is quiet again.
 	g.ResetCalls()
 	collectLoop(t, src, st, now.Add(30*time.Minute), p)
+	if n := g.Counted(); n > 1 {
+		t.Errorf("third collect: %d counted requests, want at most 1", n)
+	}
+	g.ResetCalls()
+	collectLoop(t, src, st, now.Add(45*time.Minute), p)
 	if n := g.Counted(); n != 0 {
-		t.Errorf("third collect: %d counted requests, want 0", n)
+		t.Errorf("fourth collect: %d counted requests, want 0", n)
 	}
 }
 

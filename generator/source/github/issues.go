@@ -35,30 +35,36 @@ func ParseCausedBy(body string) string {
 
 // incidents collects the issues labelled incidents.label, open and closed (pull requests, which
 // the issues endpoint also lists, are left out). The first collection lists them all; every
-// run then lists those updated since the start of the UTC day before the last listing, a URL
-// that stays the same all day, so the conditional request is a 304 when nothing changed.
+// run then lists those updated since the day before the latest update seen (GitHub's since:
+// "only results last updated after the given time"). The cursor moves only when an incident
+// issue changes, so the request, and its ETag, stay the same while nothing happens.
 func (c *collector) incidents(ctx context.Context) error {
-	if c.st.IssuesListed == nil {
+	if !c.st.IssuesAllListed {
 		if err := c.listIssues(ctx, "", nil); err != nil {
 			return err
 		}
+		c.st.IssuesAllListed = true
+		if c.st.IssuesUpdated == nil {
+			return nil // no incident yet: the next runs list all again, as cheap
+		}
+		// The listing of the next runs, once now, for its ETag.
 	}
-	base := c.now.Add(-24 * time.Hour)
-	if l := c.st.IssuesListed; l != nil && l.Before(base) {
-		base = *l
+	var since *time.Time
+	if u := c.st.IssuesUpdated; u != nil {
+		t := dayStart(*u).AddDate(0, 0, -1)
+		since = &t
 	}
-	since := dayStart(base)
-	if err := c.listIssues(ctx, "issues", &since); err != nil && !errors.Is(err, errNotModified) {
+	if err := c.listIssues(ctx, "issues", since); err != nil && !errors.Is(err, errNotModified) {
 		return err
 	}
-	c.st.IssuesListed = &c.now
 	return nil
 }
 
 // listIssues lists the incident issues updated since (nil: all), all pages; key names the
-// first page's ETag ("" for none).
+// first page's ETag ("" for none). It moves IssuesUpdated to the latest update listed.
 func (c *collector) listIssues(ctx context.Context, key string, since *time.Time) error {
 	path := fmt.Sprintf("repos/%s/%s/issues", url.PathEscape(c.owner), url.PathEscape(c.repo))
+	pg := pager{what: "incident issues"}
 	for page := 1; ; {
 		q := url.Values{"labels": {c.p.Incidents.Label}, "state": {"all"}, "sort": {"updated"}, "direction": {"asc"}, "per_page": {"100"}}
 		if since != nil {
@@ -81,12 +87,17 @@ func (c *collector) listIssues(ctx context.Context, key string, since *time.Time
 			if is.IsPullRequest() {
 				continue
 			}
+			if u := is.GetUpdatedAt().UTC(); c.st.IssuesUpdated == nil || u.After(*c.st.IssuesUpdated) {
+				c.st.IssuesUpdated = &u
+			}
 			c.putIncident(incidentOf(is))
 		}
-		if resp.NextPage == 0 {
+		if page, err = pg.next(page, resp); err != nil {
+			return c.wrap("list incident issues", err)
+		}
+		if page == 0 {
 			return nil
 		}
-		page = resp.NextPage
 	}
 }
 

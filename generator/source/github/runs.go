@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -17,10 +18,16 @@ import (
 const maxListed = 1000
 
 // branch returns deploy.branch, or the repository's default branch (a conditional request;
-// the answer is kept in the state).
+// the answer is kept in the state). A known default branch is asked for again only by the runs
+// in the first quarter of each UTC hour: a renamed default branch is seen within the hour, and
+// the other runs of a 15-minute schedule spend no request on it (a rule of the clock, so
+// nothing is stored for it).
 func (c *collector) branch(ctx context.Context) (string, error) {
 	if c.p.Deploy.Branch != "" {
 		return c.p.Deploy.Branch, nil
+	}
+	if c.st.DefaultBranch != "" && c.now.Minute() >= 15 {
+		return c.st.DefaultBranch, nil
 	}
 	var repo gh.Repository
 	_, err := c.getJSON(ctx, "repo", fmt.Sprintf("repos/%s/%s", url.PathEscape(c.owner), url.PathEscape(c.repo)), nil, &repo)
@@ -28,7 +35,7 @@ func (c *collector) branch(ctx context.Context) (string, error) {
 	case errors.Is(err, errNotModified) && c.st.DefaultBranch != "":
 		return c.st.DefaultBranch, nil
 	case errors.Is(err, errNotModified):
-		delete(c.st.ETags, "repo") // a 304 without a remembered branch: ask again unconditionally
+		delete(c.etags, "repo") // a 304 without a remembered branch: ask again unconditionally
 		return c.branch(ctx)
 	case err != nil:
 		return "", c.wrap("get repository", err)
@@ -41,9 +48,10 @@ func (c *collector) branch(ctx context.Context) (string, error) {
 }
 
 // runs collects the deploy workflow's runs on the deploy branch (dora-definitions.md,
-// "workflow_runs"). Every run lists runs created since RunsFrom, a UTC day start at most
-// RecheckDays back, or earlier to keep an unfinished run in view; the first page is
-// conditional, so when nothing changed the listing costs a 304.
+// "workflow_runs"). Every run lists the runs created since a UTC day start at most RecheckDays
+// back, or earlier to keep an unfinished run or the newest run seen in view (GitHub's created
+// filter, so the listing is one page whatever the history); the first page is conditional,
+// so with a token that keeps its ETags a listing where nothing changed costs a 304.
 func (c *collector) runs(ctx context.Context) error {
 	wf := c.p.Deploy.Workflow
 	if wf == "" {
@@ -53,7 +61,7 @@ func (c *collector) runs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	first := c.st.RunsFrom == nil
+	first := !c.st.RunsListed
 	from := c.runsFrom()
 	var runs []*gh.WorkflowRun
 	if first {
@@ -66,22 +74,33 @@ func (c *collector) runs(ctx context.Context) error {
 				return c.wrap("list runs", err)
 			}
 			runs = older
+			// The recheck range starts at the newest run of the history when that is older,
+			// as it will in the next runs: list it so, for the same URL and ETag.
+			c.noteNewest(older, branch)
+			from = c.runsFrom()
 		}
 	}
 	newer, err := c.listRuns(ctx, wf, branch, from, time.Time{}, true)
 	if errors.Is(err, errNotModified) {
-		c.st.RunsFrom = &from
 		return nil
 	}
 	if err != nil {
 		return c.wrap("list runs", err)
 	}
-	runs = append(newer, runs...)
+	// The first run's two listings may overlap: each run once, as the newer listing has it.
+	seen := map[int64]bool{}
+	runs = slices.DeleteFunc(append(newer, runs...), func(r *gh.WorkflowRun) bool {
+		dup := seen[r.GetID()]
+		seen[r.GetID()] = true
+		return dup
+	})
+	c.noteNewest(runs, branch)
 	var pending []pendingRun
 	for _, r := range runs {
 		if r.GetHeadBranch() != branch {
 			continue // the API filters by branch; this guards against a listing that did not
 		}
+
 		d, state := judgeRun(r)
 		switch state {
 		case runPending:
@@ -105,14 +124,28 @@ func (c *collector) runs(ctx context.Context) error {
 		c.st.PredecessorDone = true
 	}
 	c.st.Pending = pending
-	c.st.RunsFrom = &from
+	c.st.RunsListed = true
 	return nil
 }
 
-// runsFrom is the created date the recheck listing starts at.
+// noteNewest moves NewestRun to the newest of runs on branch.
+func (c *collector) noteNewest(runs []*gh.WorkflowRun, branch string) {
+	for _, r := range runs {
+		if created := r.GetCreatedAt().UTC(); r.GetHeadBranch() == branch && (c.st.NewestRun == nil || created.After(*c.st.NewestRun)) {
+			c.st.NewestRun = &created
+		}
+	}
+}
+
+// runsFrom is the created date the recheck listing starts at: RecheckDays back, or the day of
+// the newest run seen or of an unfinished one when earlier, never before the history. It
+// follows from the clock and the state, so it is not stored.
 func (c *collector) runsFrom() time.Time {
 	earliest := dayStart(c.now.AddDate(0, 0, -c.s.opt.HistoryDays))
 	from := dayStart(c.now.AddDate(0, 0, -c.s.opt.RecheckDays))
+	if n := c.st.NewestRun; n != nil && n.Before(from) {
+		from = dayStart(*n)
+	}
 	for _, p := range c.st.Pending {
 		if p.Created.Before(from) {
 			from = p.Created
@@ -139,6 +172,7 @@ func (c *collector) listRuns(ctx context.Context, wf, branch string, from, to ti
 	}
 	path := fmt.Sprintf("repos/%s/%s/actions/workflows/%s/runs", url.PathEscape(c.owner), url.PathEscape(c.repo), url.PathEscape(wf))
 	var out []*gh.WorkflowRun
+	pg := pager{what: "workflow runs"}
 	for page := 1; ; {
 		q := url.Values{"branch": {branch}, "created": {created}, "per_page": {"100"}}
 		if page > 1 {
@@ -174,10 +208,15 @@ func (c *collector) listRuns(ctx context.Context, wf, branch string, from, to ti
 			}
 		}
 		out = append(out, list.WorkflowRuns...)
-		if resp.NextPage == 0 {
+		if page == 1 {
+			pg.total(min(list.GetTotalCount(), maxListed), 100)
+		}
+		if page, err = pg.next(page, resp); err != nil {
+			return nil, err
+		}
+		if page == 0 {
 			return out, nil
 		}
-		page = resp.NextPage
 	}
 }
 

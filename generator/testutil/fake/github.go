@@ -57,6 +57,8 @@ type GitHub struct {
 	onboard onboardState
 	// rotations counts RotateToken calls.
 	rotations int
+	// brokenPaging is BreakPaging's rules: match → mode.
+	brokenPaging map[string]string
 }
 
 // GitHubCall is one request the fake answered.
@@ -313,7 +315,63 @@ func (g *GitHub) serve(w http.ResponseWriter, r *http.Request, mux http.Handler)
 	if g.faults.answer(rec, r, key, githubFaultBody) {
 		return
 	}
+	g.mu.Lock()
+	mode := ""
+	for match, m := range g.brokenPaging {
+		if strings.Contains(key, match) {
+			mode = m
+		}
+	}
+	g.mu.Unlock()
+	if mode != "" {
+		mux.ServeHTTP(&brokenLinks{ResponseWriter: rec, r: r, mode: mode}, r)
+		return
+	}
 	mux.ServeHTTP(rec, r)
+}
+
+// BreakPaging makes the Link headers of listings whose "METHOD /path?query" contains match
+// misbehave: "loop" points next back at page 1; "endless" always names a next page.
+func (g *GitHub) BreakPaging(match, mode string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.brokenPaging == nil {
+		g.brokenPaging = map[string]string{}
+	}
+	g.brokenPaging[match] = mode
+}
+
+// brokenLinks rewrites the Link header as BreakPaging says.
+type brokenLinks struct {
+	http.ResponseWriter
+	r       *http.Request
+	mode    string
+	written bool
+}
+
+func (b *brokenLinks) WriteHeader(code int) {
+	if b.written {
+		return
+	}
+	b.written = true
+	page, _ := strconv.Atoi(b.r.URL.Query().Get("page"))
+	page = max(page, 1)
+	next := 1
+	if b.mode == "endless" {
+		next = page + 1
+	}
+	u := *b.r.URL
+	u.Scheme, u.Host = "http", b.r.Host
+	q := u.Query()
+	q.Set("page", strconv.Itoa(next))
+	u.RawQuery = q.Encode()
+	b.Header().Set("Link", fmt.Sprintf("<%s>; rel=\"next\"", u.String()))
+	b.ResponseWriter.WriteHeader(code)
+}
+
+func (b *brokenLinks) Write(p []byte) (int, error) {
+	b.WriteHeader(http.StatusOK)
+	return b.ResponseWriter.Write(p)
 }
 
 func githubFaultBody(status int) string {
