@@ -29,8 +29,18 @@ import (
 	cf "github.com/cloudflare/cloudflare-go"
 	"golang.org/x/time/rate"
 
+	"github.com/portfolio-report/portfolio/generator/httpbody"
 	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/retry"
+)
+
+// The largest answers read, by API: a REST answer at most 32 MiB (a Pages deployment's logs,
+// read whole as wrangler reads them, are the largest; a page of 50 health checks is ~50 KB), a
+// GraphQL answer 16 MiB (10,000 groups, maxPageSize, of a few hundred bytes each). Longer
+// answers are errors, not cut.
+const (
+	MaxRESTBody    = 32 << 20
+	MaxGraphQLBody = 16 << 20
 )
 
 // DefaultBaseURL is the v4 API; CLOUDFLARE_API_BASE_URL replaces it (tests point it at a fake).
@@ -70,6 +80,8 @@ type Options struct {
 	UserAgent     string           // default "portfolio"
 	Redactor      *redact.Redactor // redacts every error; nil: URL credentials only
 	Now           func() time.Time // for Retry-After dates and rate-limit resets; default time.Now
+	// MaxREST and MaxGraphQL cap an answer's size; default MaxRESTBody and MaxGraphQLBody.
+	MaxREST, MaxGraphQL int64
 }
 
 // Client calls the Cloudflare API with one token. It is safe for concurrent use.
@@ -82,6 +94,8 @@ type Client struct {
 	red      *redact.Redactor
 	now      func() time.Time
 	requests *atomic.Int64 // shared with WithToken's copies
+	maxREST  int64
+	maxGQL   int64
 }
 
 // New returns a client; httpClient's transport and timeout carry the requests (nil:
@@ -99,8 +113,14 @@ func New(o Options, httpClient *http.Client) *Client {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.MaxREST <= 0 {
+		o.MaxREST = MaxRESTBody
+	}
+	if o.MaxGraphQL <= 0 {
+		o.MaxGraphQL = MaxGraphQLBody
+	}
 	c := &Client{token: o.Token, base: strings.TrimRight(o.BaseURL, "/"), ua: o.UserAgent, red: o.Redactor,
-		now: o.Now, requests: &atomic.Int64{}}
+		now: o.Now, requests: &atomic.Int64{}, maxREST: o.MaxREST, maxGQL: o.MaxGraphQL}
 	base := httpClient.Transport
 	if base == nil {
 		base = http.DefaultTransport
@@ -252,17 +272,17 @@ func (c *Client) do(ctx context.Context, method, endpoint string, body []byte, h
 		return Response{}, transportError(err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
-	if err != nil {
-		return Response{}, &APIError{Status: resp.StatusCode, Err: fmt.Errorf("read: %w", err)}
-	}
 	var env struct {
 		Success    bool              `json:"success"`
 		Errors     []cf.ResponseInfo `json:"errors"`
 		Result     json.RawMessage   `json:"result"`
 		ResultInfo *ResultInfo       `json:"result_info"`
 	}
-	jerr := json.Unmarshal(data, &env)
+	jerr := httpbody.DecodeJSON(resp.Body, c.maxREST, &env)
+	var tl *httpbody.TooLargeError
+	if errors.As(jerr, &tl) {
+		return Response{}, &APIError{Status: resp.StatusCode, Err: fmt.Errorf("read: %w", jerr)}
+	}
 	if resp.StatusCode < 400 && jerr == nil && env.Success {
 		return Response{Result: env.Result, Info: env.ResultInfo}, nil
 	}
@@ -488,10 +508,6 @@ func (c *Client) graphql(ctx context.Context, query string, vars map[string]any,
 		return fmt.Errorf("graphql: %w", err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return fmt.Errorf("graphql: read: %w", err)
-	}
 	var out struct {
 		Data   json.RawMessage `json:"data"`
 		Errors []struct {
@@ -502,7 +518,11 @@ func (c *Client) graphql(ctx context.Context, query string, vars map[string]any,
 			} `json:"extensions"`
 		} `json:"errors"`
 	}
-	jerr := json.Unmarshal(data, &out)
+	jerr := httpbody.DecodeJSON(resp.Body, c.maxGQL, &out)
+	var tl *httpbody.TooLargeError
+	if errors.As(jerr, &tl) {
+		return fmt.Errorf("graphql: read: %w", jerr)
+	}
 	if len(out.Errors) > 0 {
 		ge := &GraphQLError{Status: resp.StatusCode}
 		for _, e := range out.Errors {

@@ -335,3 +335,28 @@ func TestGraphQL(t *testing.T) {
 		})
 	}
 }
+
+// TestAnswersLongerThanTheCapAreErrors: a REST or GraphQL answer past its cap stops reading
+// with an error naming the cap, rather than cut JSON or a huge read.
+func TestAnswersLongerThanTheCapAreErrors(t *testing.T) {
+	url := server(t, func(w http.ResponseWriter, r *http.Request) {
+		n := 2 << 20
+		fmt.Fprint(w, `{"success":true,"data":{"x":"`)
+		chunk := strings.Repeat("x", 1<<16)
+		for i := 0; i <= n/len(chunk); i++ {
+			if _, err := fmt.Fprint(w, chunk); err != nil {
+				return // the client stopped reading
+			}
+		}
+		fmt.Fprint(w, `"}}`)
+	})
+	// The caps are 32 and 16 MiB; the test lowers them, as a slow machine would take seconds.
+	c := cloudflare.New(cloudflare.Options{Token: token, BaseURL: url, MaxREST: 1 << 20, MaxGraphQL: 1 << 20}, nil)
+	if _, err := c.Do(context.Background(), http.MethodGet, "/x", nil, nil); err == nil || !strings.Contains(err.Error(), "larger than 1 MiB") {
+		t.Errorf("REST: %v", err)
+	}
+	var out any
+	if err := c.GraphQL(context.Background(), "query{viewer{x}}", nil, &out); err == nil || !strings.Contains(err.Error(), "larger than 1 MiB") {
+		t.Errorf("GraphQL: %v", err)
+	}
+}

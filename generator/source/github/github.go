@@ -19,6 +19,7 @@ import (
 	gh "github.com/google/go-github/v60/github"
 
 	"github.com/portfolio-report/portfolio/generator/config"
+	"github.com/portfolio-report/portfolio/generator/httpbody"
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/retry"
@@ -26,6 +27,10 @@ import (
 	"github.com/portfolio-report/portfolio/generator/source"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
+
+// MaxBody is the largest answer read from GitHub: a compare page (100 commits and up to 300
+// files with their patches) is the largest, a few MiB; a longer answer is an error, not cut.
+const MaxBody = 32 << 20
 
 // DefaultBaseURL is the public API.
 const DefaultBaseURL = "https://api.github.com/"
@@ -51,6 +56,8 @@ type Options struct {
 	Concurrency int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// MaxAnswer caps an answer's size; default MaxBody.
+	MaxAnswer int64
 }
 
 // OptionsFromEnv reads GITHUB_API_URL and GITHUB_TOKEN.
@@ -80,6 +87,9 @@ func (o *Options) defaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.MaxAnswer <= 0 {
+		o.MaxAnswer = MaxBody
+	}
 }
 
 // Source collects GitHub data. One client is shared by all products, so that once GitHub says
@@ -106,7 +116,12 @@ func New(opts Options, st *store.Store, httpClient *http.Client, log *slog.Logge
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Source{opt: opts, store: st, log: log}
-	c := gh.NewClient(httpClient)
+	if httpClient == nil {
+		httpClient = http.DefaultClient
+	}
+	capped := *httpClient
+	capped.Transport = &httpbody.Transport{Base: httpClient.Transport, Limit: opts.MaxAnswer}
+	c := gh.NewClient(&capped)
 	if opts.Token != "" {
 		c = c.WithAuthToken(opts.Token)
 	}

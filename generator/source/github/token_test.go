@@ -2,6 +2,7 @@ package github_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -147,5 +148,19 @@ func TestListingsEnd(t *testing.T) {
 				t.Errorf("%d requests: the listing was followed too far", n)
 			}
 		})
+	}
+}
+
+// TestAnAnswerLongerThanTheCapIsAnError: GitHub answers are capped (32 MiB; 1 MiB here), so a
+// runaway body fails the product's collection instead of filling memory.
+func TestAnAnswerLongerThanTheCapIsAnError(t *testing.T) {
+	g := fake.NewGitHub(t)
+	g.Update(repoName, busyRepo)
+	g.Inject(fake.InjectedFault{Match: "/issues", Body: `[{"number":1,"title":"` + strings.Repeat("x", 2<<20) + `"}]`})
+	src := github.New(github.Options{BaseURL: g.URL, Token: g.Token, Now: func() time.Time { return now }, Sleep: shortSleep,
+		MaxAnswer: 1 << 20}, nil, g.Server.Client(), nil)
+	_, err := src.Collect(context.Background(), product(), time.Time{})
+	if err == nil || !strings.Contains(err.Error(), "larger than 1 MiB") {
+		t.Errorf("err = %v", err)
 	}
 }

@@ -80,3 +80,16 @@ func TestQueriesSplitOnlyBeyondPostHogsRowLimit(t *testing.T) {
 		t.Errorf("%d queries, want 2", n)
 	}
 }
+
+// TestAnAnswerLongerThanTheCapIsAnError: PostHog answers are capped (32 MiB; 1 MiB here) and
+// decoded as they stream: a longer one is an error naming the cap, nothing is stored.
+func TestAnAnswerLongerThanTheCapIsAnError(t *testing.T) {
+	f := fake.NewPostHog(t)
+	f.Inject(fake.InjectedFault{Match: "/query/", Body: `{"results":[["` + strings.Repeat("x", 2<<20) + `"]]}`})
+	o := options(f)
+	o.MaxAnswer = 1 << 20
+	_, err := posthog.New(o, f.Server.Client(), nil).Collect(context.Background(), shop(), time.Time{})
+	if err == nil || !strings.Contains(err.Error(), "larger than 1 MiB") {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/portfolio-report/portfolio/generator/config"
+	"github.com/portfolio-report/portfolio/generator/httpbody"
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/retry"
 	"github.com/portfolio-report/portfolio/generator/skip"
@@ -43,6 +44,8 @@ type Options struct {
 	Concurrency int
 	// Sleep waits between retries (retry.PostHog); default retry.Sleep.
 	Sleep retry.Sleeper
+	// MaxAnswer caps an answer's size; default MaxBody.
+	MaxAnswer int64
 }
 
 // Env names beyond config's standard ones.
@@ -70,6 +73,9 @@ func (o *Options) defaults() {
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 3
+	}
+	if o.MaxAnswer <= 0 {
+		o.MaxAnswer = MaxBody
 	}
 }
 
@@ -417,10 +423,10 @@ func (s *Source) query(ctx context.Context, sql, name string) (*queryResponse, e
 // do sends a request with the personal key and decodes a 2xx JSON answer into v. Other
 // answers become errors carrying DRF's detail; a 429 is a *source.RateLimitedError.
 func (s *Source) do(ctx context.Context, method, endpoint string, body []byte, v any) error {
-	return doJSON(ctx, s.client, s.opt.PersonalKey, method, endpoint, body, v)
+	return doJSON(ctx, s.client, s.opt.PersonalKey, s.opt.MaxAnswer, method, endpoint, body, v)
 }
 
-func doJSON(ctx context.Context, client *http.Client, key, method, endpoint string, body []byte, v any) error {
+func doJSON(ctx context.Context, client *http.Client, key string, limit int64, method, endpoint string, body []byte, v any) error {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -437,23 +443,28 @@ func doJSON(ctx context.Context, client *http.Client, key, method, endpoint stri
 		return retry.RequestError(err) // a *source.RateLimitedError stays one
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return fmt.Errorf("read: %w", err)
-	}
 	if resp.StatusCode/100 != 2 {
 		var drf struct {
 			Detail string `json:"detail"`
 			Code   string `json:"code"`
 		}
-		json.Unmarshal(data, &drf) // not DRF's shape: the status alone says it
+		httpbody.DecodeJSON(resp.Body, 64<<10, &drf) // not DRF's shape: the status alone says it
 		return &APIError{Status: resp.StatusCode, Detail: drf.Detail, Code: drf.Code}
 	}
-	if err := json.Unmarshal(data, v); err != nil {
+	if err := httpbody.DecodeJSON(resp.Body, limit, v); err != nil {
+		var tl *httpbody.TooLargeError
+		if errors.As(err, &tl) {
+			return fmt.Errorf("read: %w", err)
+		}
 		return fmt.Errorf("malformed answer: %w", err)
 	}
 	return nil
 }
+
+// MaxBody is the largest answer read from PostHog: a HogQL answer of 50,000 rows (the most a
+// query returns) with a dozen key event columns is ~10 MiB; 32 MiB leaves room. A longer
+// answer is an error, not cut.
+const MaxBody = 32 << 20
 
 // parseBatch maps the rows by the column names the query gave them: by, key, day, dau,
 // pageviews and k0, k1, … for the batch's key events.

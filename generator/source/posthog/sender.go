@@ -288,7 +288,7 @@ func (s *Sender) annotate(ctx context.Context, e Event) error {
 	body, _ := json.Marshal(map[string]any{"content": content, "date_marker": e.Time.UTC().Format(time.RFC3339),
 		"scope": "project", "creation_type": "GIT"})
 	var created json.RawMessage
-	if err := doJSON(ctx, s.api, s.opt.PersonalKey, http.MethodPost, base, body, &created); err != nil {
+	if err := doJSON(ctx, s.api, s.opt.PersonalKey, s.opt.MaxAnswer, http.MethodPost, base, body, &created); err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
 	return nil
@@ -319,7 +319,7 @@ func (s *Sender) listAll(ctx context.Context, first string, each func(json.RawMe
 			Next    *string           `json:"next"`
 			Results []json.RawMessage `json:"results"`
 		}
-		if err := doJSON(ctx, s.api, s.opt.PersonalKey, http.MethodGet, next, nil, &list); err != nil {
+		if err := doJSON(ctx, s.api, s.opt.PersonalKey, s.opt.MaxAnswer, http.MethodGet, next, nil, &list); err != nil {
 			return fmt.Errorf("page %d: %w", page, err)
 		}
 		for _, r := range list.Results {
