@@ -164,3 +164,20 @@ func TestAnAnswerLongerThanTheCapIsAnError(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestIssuesWithOptionalFieldsAbsent: an issue whose body, closed_at and state_reason are
+// null, with a field the source does not know, is an open incident with no body.
+func TestIssuesWithOptionalFieldsAbsent(t *testing.T) {
+	g, src, _ := setup(t)
+	g.Update(repoName, func(r *fake.GitHubRepo) { chain(r, 2, daysAgo(300)) })
+	g.Inject(fake.InjectedFault{Match: "/issues", Body: `[{"id":1,"node_id":"I_1","number":5,"title":"Checkout down","state":"open",` +
+		`"labels":[{"name":"incident"}],"body":null,"closed_at":null,"state_reason":null,"html_url":"https://github.com/acme/shop/issues/5",` +
+		`"created_at":"2026-06-29T10:00:00Z","updated_at":"2026-06-29T11:00:00Z","sub_issues_summary":{"total":0},"x_future":{"a":1}}]`})
+	res, err := src.Collect(context.Background(), product(), time.Time{})
+	if err != nil || len(res.Incidents) != 1 {
+		t.Fatalf("incidents %+v, err %v", res.Incidents, err)
+	}
+	if in := res.Incidents[0]; in.Number != 5 || in.ClosedAt != nil || in.Body != "" || in.StateReason != "" {
+		t.Errorf("incident %+v", in)
+	}
+}

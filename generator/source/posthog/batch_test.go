@@ -93,3 +93,32 @@ func TestAnAnswerLongerThanTheCapIsAnError(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestDocumentedShapesOfTheQueryAnswer: HogQLQueryResponse fields the source does not read
+// (clickhouse, explain, modifiers, query_status, types absent) are passed over; an "error"
+// inside an HTTP 200 is the query's failure, and nothing is stored from it.
+func TestDocumentedShapesOfTheQueryAnswer(t *testing.T) {
+	tests := []struct {
+		name, body, wantErr string
+	}{
+		{"fields not read", `{"results":[["host","shop.example.com","2026-06-30",3,4,1,0]],"columns":["by","key","day","dau","pageviews","k0","k1"],` +
+			`"clickhouse":"SELECT 1","explain":[],"modifiers":{},"query_status":null,"hasMore":false}`, ""},
+		{"an error in a 200", `{"results":[],"columns":[],"error":"Query exceeded the memory limit"}`, "posthog: query: Query exceeded the memory limit"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := fake.NewPostHog(t)
+			f.Inject(fake.InjectedFault{Match: "/query/", Body: tc.body})
+			res, err := posthog.New(options(f), f.Server.Client(), nil).Collect(context.Background(), shop(), time.Time{})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || len(res.Analytics) != 0 {
+					t.Errorf("analytics %d days, err %v; want %q", len(res.Analytics), err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || res.Analytics[6].DAU != 3 || res.Analytics[6].Events["$autocapture"] != 1 { // k0: the key events sorted
+				t.Errorf("analytics %+v, err %v", res.Analytics, err)
+			}
+		})
+	}
+}
