@@ -47,9 +47,30 @@ func TestCloudflareSourceContract(t *testing.T) {
 	f.AddHealthcheck("zone1", cf.Healthcheck{Name: "portfolio-api", Address: "api.example.com", Status: "unhealthy", FailureReason: "HTTP timeout"})
 	f.SetWorker("acc123", "api-worker", fake.CloudflareWorker{Requests: 500, Errors: 3, CPUP50: 206.44, CPUP99: 1500})
 	p := config.Product{ID: "api", URL: "https://api.example.com", Cloudflare: config.Cloudflare{ZoneID: "zone1", Worker: "api-worker"}}
-	res, err := src.Collect(context.Background(), p, now.Add(-15*time.Minute))
+	// Eleven more products in zones of their own, some with a longer range (a failed run
+	// before): the batched queries hold two zones scopes and two ranges each.
+	ps := []config.Product{p}
+	since := map[string]time.Time{"api": now.Add(-15 * time.Minute)}
+	for i := range 11 {
+		id := fmt.Sprintf("p%02d", i)
+		zone := fmt.Sprintf("zone-%02d", i)
+		f.SetHTTP(zone, id+".example.com", fake.CloudflareHTTP{ByStatus: map[int]int64{200: 10, 502: 1}})
+		f.SetWorker("acc123", id+"-worker", fake.CloudflareWorker{Requests: 5})
+		ps = append(ps, config.Product{ID: id, URL: "https://" + id + ".example.com", HealthCheck: config.HealthCheck{Disabled: true},
+			Cloudflare: config.Cloudflare{ZoneID: zone, Worker: id + "-worker"}})
+		since[id] = now.Add(-time.Duration(15+15*(i%2)) * time.Minute)
+	}
+	if err := src.Prepare(context.Background(), ps, since); err != nil {
+		t.Fatal(err)
+	}
+	res, err := src.Collect(context.Background(), p, since["api"])
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, q := range ps[1:] {
+		if r, err := src.Collect(context.Background(), q, since[q.ID]); err != nil || r.Snapshot.HTTP == nil || r.Snapshot.HTTP.Status5x != 1 || r.Snapshot.Worker == nil {
+			t.Errorf("%s: %+v, %v", q.ID, r.Snapshot, err)
+		}
 	}
 	// The product's check is on page 2, and the fake's result_info holds only what the
 	// description promises (no total_pages): the list is read whole by that alone.
@@ -58,7 +79,7 @@ func TestCloudflareSourceContract(t *testing.T) {
 	}
 	r := contract.Checker{APIs: []contract.API{cloudflareAPI(f.URL)}, Known: knownDivergences}.Check(t, rec.Exchanges())
 	if n := r.Operations["cloudflare POST graphql"]; n != 3 {
-		t.Errorf("%d GraphQL queries checked, want the settings, HTTP and Workers queries", n)
+		t.Errorf("%d GraphQL queries checked, want the settings, HTTP and Workers queries for all 12 products", n)
 	}
 	t.Logf("%d exchanges:\n%s", r.Exchanges, r.Summary())
 }
