@@ -13,6 +13,8 @@ import (
 	"time"
 
 	gh "github.com/google/go-github/v60/github"
+
+	"github.com/portfolio-report/portfolio/generator/paging"
 )
 
 // listRepos reads the organisation's repositories (or a user's, when the name is a user's),
@@ -55,6 +57,7 @@ func listOwner(ctx context.Context, o Options, user bool) ([]repo, error) {
 	api := o.GitHub.API()
 	var out []repo
 	page := 1
+	pg := paging.Pages{What: "repositories of " + o.Org}
 	for {
 		var list []*gh.Repository
 		var resp *gh.Response
@@ -74,10 +77,14 @@ func listOwner(ctx context.Context, o Options, user bool) ([]repo, error) {
 		for _, r := range list {
 			out = append(out, repoOf(r))
 		}
-		if resp.NextPage == 0 {
+		next, err := pg.Next(page, resp.NextPage)
+		if err != nil {
+			return nil, err
+		}
+		if next == 0 {
 			return out, nil
 		}
-		page = resp.NextPage
+		page = next
 	}
 }
 
@@ -137,6 +144,7 @@ func (g *productGuess) guessDeploy(ctx context.Context, o Options, r repo) {
 
 	var workflows []*gh.Workflow
 	var wfErr error
+	wfPages := paging.Pages{What: "workflows of " + r.full}
 	for page := 1; ; {
 		var list *gh.Workflows
 		var resp *gh.Response
@@ -149,10 +157,9 @@ func (g *productGuess) guessDeploy(ctx context.Context, o Options, r repo) {
 			break
 		}
 		workflows = append(workflows, list.Workflows...)
-		if resp.NextPage == 0 {
+		if page, wfErr = wfPages.Next(page, resp.NextPage); wfErr != nil || page == 0 {
 			break
 		}
-		page = resp.NextPage
 	}
 	var counted []workflowRuns
 	var idle []string
@@ -320,6 +327,7 @@ var incidentWord = regexp.MustCompile(`(?i)incident|outage`)
 func (g *productGuess) guessLabel(ctx context.Context, o Options, r repo) {
 	api := o.GitHub.API()
 	var names []string
+	pg := paging.Pages{What: "labels of " + r.full}
 	for page := 1; ; {
 		var labels []*gh.Label
 		var resp *gh.Response
@@ -335,10 +343,15 @@ func (g *productGuess) guessLabel(ctx context.Context, o Options, r repo) {
 		for _, l := range labels {
 			names = append(names, l.GetName())
 		}
-		if resp.NextPage == 0 {
+		next, err := pg.Next(page, resp.NextPage)
+		if err != nil {
+			g.say("incidents.label", "could not read the labels (%v): the default label incident is used", err)
+			return
+		}
+		if next == 0 {
 			break
 		}
-		page = resp.NextPage
+		page = next
 	}
 	if i := slices.IndexFunc(names, func(n string) bool { return strings.EqualFold(n, "incident") }); i >= 0 {
 		if names[i] != "incident" {

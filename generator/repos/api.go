@@ -15,6 +15,7 @@ import (
 	"github.com/sourcegraph/conc/pool"
 
 	"github.com/portfolio-report/portfolio/generator/config"
+	"github.com/portfolio-report/portfolio/generator/paging"
 	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/retry"
 )
@@ -275,6 +276,7 @@ func (c *Client) readRepo(ctx context.Context, want Repo) *RemoteRepo {
 func (c *Client) listLabels(ctx context.Context, owner, name, full string) ([]RemoteLabel, error) {
 	var out []RemoteLabel
 	opts := &gh.ListOptions{PerPage: 100}
+	pg := paging.Pages{What: "labels of " + full}
 	for {
 		var page []*gh.Label
 		var resp *gh.Response
@@ -292,10 +294,14 @@ func (c *Client) listLabels(ctx context.Context, owner, name, full string) ([]Re
 		for _, l := range page {
 			out = append(out, RemoteLabel{Name: l.GetName(), Color: l.GetColor(), Description: l.GetDescription()})
 		}
-		if resp.NextPage == 0 {
+		next, err := pg.Next(max(opts.Page, 1), resp.NextPage)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", full, err)
+		}
+		if next == 0 {
 			return out, nil
 		}
-		opts.Page = resp.NextPage
+		opts.Page = next
 	}
 }
 

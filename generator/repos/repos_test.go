@@ -476,3 +476,21 @@ func TestNeedsToken(t *testing.T) {
 
 // noSleep stands for the waits between retries: tests do not really sleep.
 func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+
+// TestALabelListingThatDoesNotEndIsAProblem: a next link back to a page already read ends the
+// listing with a problem for that repository, not a loop and not a plan from half a list.
+func TestALabelListingThatDoesNotEndIsAProblem(t *testing.T) {
+	w := newWorld(t, `{"products": [{"id": "a", "repository": "acme/shop"}]}`)
+	w.f.BreakPaging("/repos/acme/shop/labels", "loop")
+	p := w.plan()
+	if len(p.Problems) != 1 || !strings.Contains(p.Problems[0].Message, "page 1 links to page 1, already read") {
+		t.Errorf("problems %+v", p.Problems)
+	}
+	if len(p.Changes) != 0 {
+		for _, c := range p.Changes {
+			if strings.Contains(c.Repository, "acme/shop") && c.Kind == "label" {
+				t.Errorf("a label change planned from a listing that did not end: %+v", c)
+			}
+		}
+	}
+}

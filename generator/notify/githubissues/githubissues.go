@@ -22,6 +22,7 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/alert"
 	"github.com/portfolio-report/portfolio/generator/notify"
+	"github.com/portfolio-report/portfolio/generator/paging"
 	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/retry"
 )
@@ -150,7 +151,10 @@ func (g *Notifier) find(ctx context.Context, fingerprint string) (int, string, e
 	marker := Marker(fingerprint)
 	opts := &gh.IssueListByRepoOptions{State: "open", Labels: []string{LabelIncident},
 		Sort: "created", Direction: "desc", ListOptions: gh.ListOptions{PerPage: 100}}
-	for page := 0; page < 20; page++ {
+	// Every page: an issue not found is one to open, so a listing cut short would open a
+	// second issue for the same alert; one that does not end is an error.
+	pg := paging.Pages{What: "open incident issues", Max: 20}
+	for {
 		issues, resp, err := g.client.Issues.ListByRepo(ctx, g.owner, g.repo, opts)
 		if err != nil {
 			return 0, "", g.wrap("list open incident issues", err)
@@ -160,12 +164,15 @@ func (g *Notifier) find(ctx context.Context, fingerprint string) (int, string, e
 				return is.GetNumber(), is.GetHTMLURL(), nil
 			}
 		}
-		if resp.NextPage == 0 {
-			break
+		next, err := pg.Next(max(opts.Page, 1), resp.NextPage)
+		if err != nil {
+			return 0, "", g.wrap("list open incident issues", err)
 		}
-		opts.Page = resp.NextPage
+		if next == 0 {
+			return 0, "", nil
+		}
+		opts.Page = next
 	}
-	return 0, "", nil
 }
 
 func (g *Notifier) open(ctx context.Context, n alert.Notification) (notify.Receipt, error) {

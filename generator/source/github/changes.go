@@ -8,6 +8,7 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 
+	"github.com/portfolio-report/portfolio/generator/paging"
 	"github.com/portfolio-report/portfolio/generator/record"
 )
 
@@ -71,7 +72,7 @@ func (c *collector) changes(ctx context.Context) error {
 func (c *collector) compare(ctx context.Context, base, head string) ([]record.Change, error) {
 	out := []record.Change{}
 	total := -1
-	pg := pager{what: "compare " + short(base) + "..." + short(head)}
+	pg := paging.Pages{What: "compare " + short(base) + "..." + short(head)}
 	for page := 1; ; {
 		var cmp *gh.CommitsComparison
 		resp, err := c.do(ctx, func() (*gh.Response, error) {
@@ -85,12 +86,12 @@ func (c *collector) compare(ctx context.Context, base, head string) ([]record.Ch
 		}
 		if total < 0 {
 			total = cmp.GetTotalCommits()
-			pg.total(total, 100)
+			pg.Total(total, 100)
 		}
 		for _, rc := range cmp.Commits {
 			out = append(out, change(rc))
 		}
-		if page, err = pg.next(page, resp); err != nil {
+		if page, err = pg.Next(page, resp.NextPage); err != nil {
 			return nil, err
 		}
 		if page == 0 {

@@ -11,6 +11,7 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 
+	"github.com/portfolio-report/portfolio/generator/paging"
 	"github.com/portfolio-report/portfolio/generator/record"
 )
 
@@ -43,7 +44,7 @@ func (c *collector) deployments(ctx context.Context) error {
 	listed := false
 	newest := c.st.DeploymentsFrom
 	judged := map[string]string{}
-	pg := pager{what: "deployments"}
+	pg := paging.Pages{What: "deployments"}
 	for page := 1; ; {
 		q := url.Values{"environment": {c.p.Deploy.Environment}, "per_page": {"100"}}
 		key := "deployments"
@@ -88,7 +89,7 @@ func (c *collector) deployments(ctx context.Context) error {
 		if !more {
 			break
 		}
-		if page, err = pg.next(page, resp); err != nil {
+		if page, err = pg.Next(page, resp.NextPage); err != nil {
 			return c.wrap("list deployments", err)
 		}
 		if page == 0 {
@@ -171,7 +172,7 @@ func (c *collector) judge(ctx context.Context, d *gh.Deployment) (record.Deploym
 	id := strconv.FormatInt(d.GetID(), 10)
 	path := fmt.Sprintf("repos/%s/%s/deployments/%s/statuses", url.PathEscape(c.owner), url.PathEscape(c.repo), id)
 	var statuses []*gh.DeploymentStatus
-	pg := pager{what: "statuses of deployment " + id}
+	pg := paging.Pages{What: "statuses of deployment " + id}
 	for page := 1; ; {
 		q := url.Values{"per_page": {"100"}}
 		key := "statuses:" + id
@@ -188,7 +189,7 @@ func (c *collector) judge(ctx context.Context, d *gh.Deployment) (record.Deploym
 			return record.Deployment{}, false, c.wrap("list statuses of deployment "+id, err)
 		}
 		statuses = append(statuses, list...)
-		if page, err = pg.next(page, resp); err != nil {
+		if page, err = pg.Next(page, resp.NextPage); err != nil {
 			return record.Deployment{}, false, c.wrap("list statuses of deployment "+id, err)
 		}
 		if page == 0 {

@@ -14,6 +14,7 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 
+	"github.com/portfolio-report/portfolio/generator/paging"
 	"github.com/portfolio-report/portfolio/generator/record"
 )
 
@@ -64,7 +65,7 @@ func (c *collector) incidents(ctx context.Context) error {
 // first page's ETag ("" for none). It moves IssuesUpdated to the latest update listed.
 func (c *collector) listIssues(ctx context.Context, key string, since *time.Time) error {
 	path := fmt.Sprintf("repos/%s/%s/issues", url.PathEscape(c.owner), url.PathEscape(c.repo))
-	pg := pager{what: "incident issues"}
+	pg := paging.Pages{What: "incident issues"}
 	for page := 1; ; {
 		q := url.Values{"labels": {c.p.Incidents.Label}, "state": {"all"}, "sort": {"updated"}, "direction": {"asc"}, "per_page": {"100"}}
 		if since != nil {
@@ -92,7 +93,7 @@ func (c *collector) listIssues(ctx context.Context, key string, since *time.Time
 			}
 			c.putIncident(incidentOf(is))
 		}
-		if page, err = pg.next(page, resp); err != nil {
+		if page, err = pg.Next(page, resp.NextPage); err != nil {
 			return c.wrap("list incident issues", err)
 		}
 		if page == 0 {

@@ -11,6 +11,7 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 
+	"github.com/portfolio-report/portfolio/generator/paging"
 	"github.com/portfolio-report/portfolio/generator/record"
 )
 
@@ -172,7 +173,7 @@ func (c *collector) listRuns(ctx context.Context, wf, branch string, from, to ti
 	}
 	path := fmt.Sprintf("repos/%s/%s/actions/workflows/%s/runs", url.PathEscape(c.owner), url.PathEscape(c.repo), url.PathEscape(wf))
 	var out []*gh.WorkflowRun
-	pg := pager{what: "workflow runs"}
+	pg := paging.Pages{What: "workflow runs"}
 	for page := 1; ; {
 		q := url.Values{"branch": {branch}, "created": {created}, "per_page": {"100"}}
 		if page > 1 {
@@ -209,9 +210,9 @@ func (c *collector) listRuns(ctx context.Context, wf, branch string, from, to ti
 		}
 		out = append(out, list.WorkflowRuns...)
 		if page == 1 {
-			pg.total(min(list.GetTotalCount(), maxListed), 100)
+			pg.Total(min(list.GetTotalCount(), maxListed), 100)
 		}
-		if page, err = pg.next(page, resp); err != nil {
+		if page, err = pg.Next(page, resp.NextPage); err != nil {
 			return nil, err
 		}
 		if page == 0 {
