@@ -241,9 +241,9 @@ func zoneErrors(err error, byAlias map[string]scope) map[string]error {
 }
 
 // batched runs the query of the scopes a request holds; a failure that names zones is kept
-// for those zones and the query runs once more without them. It returns the answer, or the
-// error of the whole request, and the zones that failed on their own.
-func (s *Source) batched(ctx context.Context, scs []scope, run func(context.Context, []scope) (json.RawMessage, error)) (json.RawMessage, error, map[string]error) {
+// for those zones and the query runs once more without them. It returns the answer, the zones
+// that failed on their own, and the error of the whole request.
+func (s *Source) batched(ctx context.Context, scs []scope, run func(context.Context, []scope) (json.RawMessage, error)) (json.RawMessage, map[string]error, error) {
 	failed := map[string]error{}
 	for attempt := 0; ; attempt++ {
 		byAlias := map[string]scope{}
@@ -252,11 +252,11 @@ func (s *Source) batched(ctx context.Context, scs []scope, run func(context.Cont
 		}
 		data, err := run(ctx, scs)
 		if err == nil {
-			return data, nil, failed
+			return data, failed, nil
 		}
 		zerrs := zoneErrors(err, byAlias)
 		if len(zerrs) == 0 || attempt > 0 {
-			return nil, err, failed
+			return nil, failed, err
 		}
 		for z, e := range zerrs {
 			failed[z] = e
@@ -269,7 +269,7 @@ func (s *Source) batched(ctx context.Context, scs []scope, run func(context.Cont
 			}
 		}
 		if len(rest) == 0 {
-			return nil, nil, failed
+			return nil, failed, nil
 		}
 		scs = rest
 	}
@@ -302,7 +302,7 @@ func (s *Source) settings(ctx context.Context, zones []string) (map[string]datas
 	lims := map[string]datasetLimits{}
 	errs := map[string]error{}
 	for _, req := range packs(scopes(zones, "s"), s.opt.MaxQueriesPerRequest, func(scope) int { return 1 }) {
-		data, err, failed := s.batched(ctx, req, func(ctx context.Context, scs []scope) (json.RawMessage, error) {
+		data, failed, err := s.batched(ctx, req, func(ctx context.Context, scs []scope) (json.RawMessage, error) {
 			var q strings.Builder
 			vars := map[string]any{}
 			q.WriteString("query(")
@@ -462,7 +462,7 @@ type httpGroup struct {
 func (s *Source) httpQuery(ctx context.Context, req []scope, byZone map[string][]want, windows func(scope) []time.Time,
 	lims map[string]datasetLimits, end time.Time, answers map[string]*answer) map[string]error {
 	results := map[string]map[string]json.RawMessage{} // zone → node alias → rows
-	data, err, failed := s.batched(ctx, req, func(ctx context.Context, scs []scope) (json.RawMessage, error) {
+	data, failed, err := s.batched(ctx, req, func(ctx context.Context, scs []scope) (json.RawMessage, error) {
 		var decl, body strings.Builder
 		vars := map[string]any{"end": end.Format(time.RFC3339)}
 		decl.WriteString("$end:Time")
