@@ -33,30 +33,32 @@ func TestRedirectToAnotherOriginDropsCredentials(t *testing.T) {
 		status int
 		client func() *http.Client
 		setup  func(r *http.Request)
+		// location is where the redirect points on the other origin.
+		location string
 	}{
 		{"Authorization set once, 302", http.StatusFound, func() *http.Client { return httpclient.Wrap(nil, time.Second) },
-			func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+secret) }},
+			func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+secret) }, "/moved"},
 		{"a token added by a RoundTripper above, 301", http.StatusMovedPermanently, func() *http.Client {
 			c := httpclient.Wrap(&http.Client{}, time.Second)
 			c.Transport = addToken{c.Transport}
 			return c
-		}, func(r *http.Request) {}},
+		}, func(r *http.Request) {}, "/moved"},
 		{"API-key headers and cookies, 307 without a body", http.StatusTemporaryRedirect, func() *http.Client { return httpclient.Wrap(nil, time.Second) },
 			func(r *http.Request) {
 				r.Header.Set("X-Api-Key", secret)
 				r.Header.Set("X-Auth-Key", secret)
 				r.Header.Set("Cookie", "session="+secret)
-			}},
-		{"a token in the query", http.StatusFound, func() *http.Client { return httpclient.Wrap(nil, time.Second) },
-			func(r *http.Request) { r.URL.RawQuery = "page=2&access_token=" + secret + "&api_key=" + secret }},
+			}, "/moved"},
+		{"a token the Location repeats in the query", http.StatusFound, func() *http.Client { return httpclient.Wrap(nil, time.Second) },
+			func(r *http.Request) {}, "/moved?page=2&access_token=" + secret + "&api_key=" + secret},
 		{"the transport alone (posthog-go builds its own client)", http.StatusFound, func() *http.Client {
 			return &http.Client{Transport: addToken{httpclient.Transport(nil)}}
-		}, func(r *http.Request) {}},
+		}, func(r *http.Request) {}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := fake.NewRecorder(t)
-			redir := fake.NewRedirector(t, tt.status, rec.URL)
+			redir := fake.NewRedirector(t, tt.status, rec.URL+tt.location)
 			// The path is a webhook's: the Referer net/http adds would carry it to the other origin.
 			req, _ := http.NewRequest(http.MethodGet, redir.URL+"/services/T0001/B0002/hookpath", nil)
 			req.Header.Set("Accept", "application/json")
@@ -112,7 +114,7 @@ func TestRedirectThatResendsABodyToAnotherOriginIsRefused(t *testing.T) {
 		for _, name := range []string{"Wrap", "Transport"} {
 			t.Run(name+" "+http.StatusText(status), func(t *testing.T) {
 				rec := fake.NewRecorder(t)
-				redir := fake.NewRedirector(t, status, rec.URL)
+				redir := fake.NewRedirector(t, status, rec.URL+"/batch/")
 				c := httpclient.Wrap(nil, time.Second)
 				if name == "Transport" {
 					c = &http.Client{Transport: httpclient.Transport(nil)}
@@ -139,7 +141,7 @@ func TestRedirectThatResendsABodyToAnotherOriginIsRefused(t *testing.T) {
 
 func TestPOSTRedirectedAsGETLosesItsBodyAndCredentials(t *testing.T) {
 	rec := fake.NewRecorder(t)
-	redir := fake.NewRedirector(t, http.StatusFound, rec.URL)
+	redir := fake.NewRedirector(t, http.StatusFound, rec.URL+"/v2/enqueue")
 	req, _ := http.NewRequest(http.MethodPost, redir.URL+"/v2/enqueue", strings.NewReader(`{"routing_key":"`+secret+`"}`))
 	req.Header.Set("Authorization", "Token "+secret)
 	resp, err := httpclient.Wrap(nil, time.Second).Do(req)

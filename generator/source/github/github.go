@@ -19,6 +19,7 @@ import (
 	gh "github.com/google/go-github/v60/github"
 
 	"github.com/portfolio-report/portfolio/generator/config"
+	"github.com/portfolio-report/portfolio/generator/httpclient"
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/retry"
@@ -99,14 +100,15 @@ var (
 	_ source.Readier = (*Source)(nil)
 )
 
-// New returns the source. httpClient may be nil (http.DefaultClient).
+// New returns the source. httpClient may be nil; without a timeout it gets one of a minute,
+// and its credentials stay with their origin (httpclient.Wrap).
 func New(opts Options, st *store.Store, httpClient *http.Client, log *slog.Logger) *Source {
 	opts.defaults()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Source{opt: opts, store: st, log: log}
-	c := gh.NewClient(httpClient)
+	c := gh.NewClient(httpclient.Wrap(httpClient, time.Minute))
 	if opts.Token != "" {
 		c = c.WithAuthToken(opts.Token)
 	}

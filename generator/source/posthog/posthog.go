@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/portfolio-report/portfolio/generator/config"
+	"github.com/portfolio-report/portfolio/generator/httpclient"
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/retry"
 	"github.com/portfolio-report/portfolio/generator/skip"
@@ -87,9 +88,7 @@ var (
 // New returns the source; client's transport carries the requests.
 func New(o Options, client *http.Client, log *slog.Logger) *Source {
 	o.defaults()
-	if client == nil {
-		client = http.DefaultClient
-	}
+	client = httpclient.Wrap(client, time.Minute)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -265,6 +264,7 @@ func doJSON(ctx context.Context, client *http.Client, key, method, endpoint stri
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "portfolio")
 	resp, err := client.Do(req)

@@ -82,12 +82,12 @@ func (r *Recorder) Requests() []Received {
 }
 
 // NewRedirector starts a server that answers every request with status (301, 302, 307, 308)
-// and a Location on target with the same path and query: a redirect to another origin when
-// target is another server. It is closed when the test ends.
-func NewRedirector(t testing.TB, status int, target string) *httptest.Server {
+// and the Location location: a redirect to another origin when location is another server's.
+// It is closed when the test ends.
+func NewRedirector(t testing.TB, status int, location string) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		io.Copy(io.Discard, req.Body)
-		w.Header().Set("Location", strings.TrimRight(target, "/")+req.URL.RequestURI())
+		w.Header().Set("Location", location)
 		w.WriteHeader(status)
 	}))
 	t.Cleanup(srv.Close)
