@@ -3,7 +3,9 @@ package httpclient_test
 import (
 	"context"
 	"encoding/base64"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -149,5 +151,27 @@ func TestEveryClientKeepsItsCredentialsToItsOrigin(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestEveryClientSaysItGotHTML answers every client with a login page (HTTP 200, text/html), as
+// a proxy or single sign-on in front of an API does: each says so, not "invalid character '<'".
+func TestEveryClientSaysItGotHTML(t *testing.T) {
+	page := "<!doctype html><html><head><title>Sign in to Corp</title></head><body><form></form></body></html>"
+	for _, cc := range clientCases() {
+		t.Run(cc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				io.WriteString(w, page)
+			}))
+			defer srv.Close()
+			err := cc.call(t, srv.URL)
+			if err == nil || !strings.Contains(err.Error(), "got HTML (a login page or proxy?)") {
+				t.Errorf("err = %v, want it to say it got HTML", err)
+			}
+			if err != nil && strings.Contains(err.Error(), "invalid character") {
+				t.Errorf("err = %v: a JSON syntax error", err)
+			}
+		})
 	}
 }

@@ -117,11 +117,11 @@ type HTMLError struct {
 }
 
 func (e *HTMLError) Error() string {
-	s := fmt.Sprintf("got HTML (a login page or proxy?) from %s, HTTP %d, where an API answer was expected", e.Host, e.Status)
+	s := fmt.Sprintf("got HTML (a login page or proxy?) from %s (HTTP %d", e.Host, e.Status)
 	if e.Title != "" {
-		s += fmt.Sprintf(" (page title %q)", e.Title)
+		s += fmt.Sprintf(", title %q", e.Title)
 	}
-	return s + "; check the base URL and any proxy in between"
+	return s + ") where the API's answer was expected"
 }
 
 // Origin is u's scheme://host:port, with the scheme's default port written out, so

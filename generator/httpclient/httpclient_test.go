@@ -229,7 +229,7 @@ func TestHTMLWhereAnAPIAnswerWasExpected(t *testing.T) {
 				t.Fatalf("err = %v, want an *HTMLError", err)
 			}
 			msg := err.Error()
-			if !strings.Contains(msg, "got HTML (a login page or proxy?)") || !strings.Contains(msg, `"Sign in · Corp SSO"`) {
+			if !strings.Contains(msg, "got HTML (a login page or proxy?)") || !strings.Contains(msg, `title "Sign in · Corp SSO"`) {
 				t.Errorf("message = %q, want what it got and the page title", msg)
 			}
 		})
