@@ -139,3 +139,30 @@ func TestLockWaitsForTheHolder(t *testing.T) {
 	}
 	second()
 }
+
+// TestLockSaysWhoHoldsItWhileWaiting: a run stuck behind another says at once whom it waits
+// for, and when it gives up, says so with the holder again.
+func TestLockSaysWhoHoldsItWhileWaiting(t *testing.T) {
+	st := Open(t.TempDir())
+	release, err := st.Lock(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	var logBuf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logBuf, nil))
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err = st.Lock(ctx, log)
+	host, _ := os.Hostname()
+	holder := fmt.Sprintf("pid %d on %s since ", os.Getpid(), host)
+	if err == nil || !strings.Contains(err.Error(), "gave up after waiting") || !strings.Contains(err.Error(), holder) {
+		t.Errorf("err = %v, want it to give up naming %q", err, holder)
+	}
+	logged := logBuf.String()
+	for _, want := range []string{`msg="waiting for the data lock: another run is writing"`, `held_by="` + holder, "gives_up_in="} {
+		if !strings.Contains(logged, want) {
+			t.Errorf("log lacks %q:\n%s", want, logged)
+		}
+	}
+}
