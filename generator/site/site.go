@@ -121,6 +121,16 @@ func newBuild(opts Options) (*build, error) {
 	if u, err := url.Parse(opts.Config.Site.BaseURL); err == nil {
 		b.base = strings.TrimRight(u.Path, "/")
 	}
+	// config.Load refuses both; a config built in code is checked here, before a product's id
+	// becomes a path and the base path a line of _headers.
+	if config.UnsafeURLText(opts.Config.Site.BaseURL) || strings.ContainsAny(b.base, " \t") {
+		return nil, fmt.Errorf("site: site.base_url %q holds a control character, an encoded line break or a space: it would break _headers", opts.Config.Site.BaseURL)
+	}
+	for _, p := range opts.Config.Products {
+		if !config.ValidProductID(p.ID) {
+			return nil, fmt.Errorf("site: product id %.70q: want a lowercase slug of at most %d characters (it names files and folders)", p.ID, config.MaxProductIDLength)
+		}
+	}
 	return b, nil
 }
 

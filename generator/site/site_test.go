@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/site"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
@@ -154,6 +155,16 @@ func TestBuildRefuses(t *testing.T) {
 		{"no now", func(t *testing.T, out string) site.Options {
 			return site.Options{Config: cfg, Store: st, Out: out}
 		}, "no now"},
+		{"a product id too long for a file name", func(t *testing.T, out string) site.Options {
+			c := *cfg
+			c.Products = append([]config.Product{{ID: strings.Repeat("a", 300), Name: "Long"}}, cfg.Products...)
+			return site.Options{Config: &c, Store: st, Out: out, Now: now}
+		}, "want a lowercase slug of at most 63 characters"},
+		{"a base URL that would add a line to _headers", func(t *testing.T, out string) site.Options {
+			c := *cfg
+			c.Site.BaseURL = "https://status.example.com/x%0d%0aAccess-Control-Allow-Origin:%20*"
+			return site.Options{Config: &c, Store: st, Out: out, Now: now}
+		}, "would break _headers"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
