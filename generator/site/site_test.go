@@ -461,3 +461,28 @@ func TestProductWithoutData(t *testing.T) {
 		t.Errorf("a product without a group is not listed under Other")
 	}
 }
+
+// TestBuildRemovesLeftoversOfAKilledBuild: a build killed before its swap leaves its new site and
+// possibly the previous one moved aside; the next build removes both, but not a folder of a
+// build still running in another process.
+func TestBuildRemovesLeftoversOfAKilledBuild(t *testing.T) {
+	cfg, st := fixture(t, 2)
+	parent := t.TempDir()
+	out := filepath.Join(parent, "public")
+	dead := []string{".public.new-2147483000-123", ".public.new-2147483000-123.old", ".public.new-123"}
+	for _, d := range append(dead, ".public.new-1-999") { // pid 1 is alive
+		os.MkdirAll(filepath.Join(parent, d), 0o755)
+		os.WriteFile(filepath.Join(parent, d, "index.html"), []byte("old"), 0o644)
+	}
+	if _, err := site.Build(context.Background(), site.Options{Config: cfg, Store: st, Out: out, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(parent)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if got := strings.Join(names, " "); got != ".public.new-1-999 public" {
+		t.Errorf("beside the site: %s, want only public and the live build's folder", got)
+	}
+}

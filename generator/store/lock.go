@@ -89,6 +89,9 @@ func (s *Store) Lock(ctx context.Context, log *slog.Logger) (func() error, error
 				"content", strings.TrimSpace(string(data[:min(len(data), 200)])))
 		}
 	}
+	if n := s.removeTempFiles(); n > 0 {
+		log.Info("removed temporary files an interrupted run left in the data folder", "files", n)
+	}
 	host, _ := os.Hostname()
 	info, _ := json.Marshal(LockInfo{PID: os.Getpid(), Host: host, Started: time.Now().UTC()})
 	// Written in place, not renamed over: the OS lock is on this file.
@@ -104,4 +107,28 @@ func (s *Store) Lock(ctx context.Context, log *slog.Logger) (func() error, error
 		}
 		return fl.Unlock()
 	}, nil
+}
+
+// removeTempFiles deletes the temporary files of atomic writes (".<name>.tmp-*") that a run
+// killed halfway left in the data folder, and returns how many. Its caller holds the lock, so no
+// write is in flight.
+func (s *Store) removeTempFiles() int {
+	n := 0
+	_ = filepath.WalkDir(s.dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil // an unreadable folder is someone else's problem to report
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if path != s.dir && strings.HasPrefix(name, ".") {
+				return filepath.SkipDir // .git and the like
+			}
+			return nil
+		}
+		if strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-") && os.Remove(path) == nil {
+			n++
+		}
+		return nil
+	})
+	return n
 }

@@ -166,3 +166,42 @@ func TestLockSaysWhoHoldsItWhileWaiting(t *testing.T) {
 		}
 	}
 }
+
+// TestLockRemovesTempFilesLeftByAKill: a run killed during an atomic write leaves its temporary
+// file; the next run removes it when it takes the lock, and nothing else.
+func TestLockRemovesTempFilesLeftByAKill(t *testing.T) {
+	dir := t.TempDir()
+	st := Open(dir)
+	leftovers := []string{
+		filepath.Join(dir, "products", "shop", ".incidents.json.tmp-123456"),
+		filepath.Join(dir, ".alerts.json.tmp-99"),
+	}
+	kept := []string{
+		filepath.Join(dir, "products", "shop", "incidents.json"),
+		filepath.Join(dir, "snapshots", "shop-2026-06.jsonl"),
+		filepath.Join(dir, ".git", "objects", ".pack.tmp-1"), // not ours
+	}
+	for _, p := range append(leftovers, kept...) {
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("{}"), 0o644)
+	}
+	var logBuf bytes.Buffer
+	release, err := st.Lock(context.Background(), slog.New(slog.NewTextHandler(&logBuf, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	for _, p := range leftovers {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left in place", p)
+		}
+	}
+	for _, p := range kept {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s removed: %v", p, err)
+		}
+	}
+	if !strings.Contains(logBuf.String(), "files=2") {
+		t.Errorf("log does not say what was removed:\n%s", logBuf.String())
+	}
+}
