@@ -169,7 +169,15 @@ func (s *Sender) capture(ctx context.Context, events []Event) ([]string, error) 
 	}
 	byUUID := map[string]string{}
 	cb := &callback{ok: map[string]bool{}, failed: map[string]error{}, all: make(chan struct{}), want: len(events)}
-	policy := retry.PostHog() // posthog-go waits by itself: only the numbers are ours
+	policy := retry.PostHog() // posthog-go retries by itself: the numbers and the wait are ours
+	sleep := s.opt.Sleep
+	if sleep == nil {
+		sleep = retry.Sleep
+	}
+	// The wait between posthog-go's tries happens here, through the run's Sleeper (tests do
+	// not wait), and ends when Send stops waiting; posthog-go then waits no more.
+	waitCtx, stopWaits := context.WithCancel(ctx)
+	defer stopWaits()
 	client, err := ph.NewWithConfig(s.opt.ProjectKey, ph.Config{
 		Endpoint:  s.opt.CaptureHost,
 		Transport: acceptJSON{s.raw.Transport}, // posthog-go's own client has a 10 s timeout
@@ -178,7 +186,8 @@ func (s *Sender) capture(ctx context.Context, events []Event) ([]string, error) 
 		Callback:  cb,
 		Logger:    slogLogger{s.log},
 		RetryAfter: func(attempt int) time.Duration {
-			return min(policy.Backoff<<attempt, policy.MaxWait)
+			_ = sleep(waitCtx, min(policy.Backoff<<attempt, policy.MaxWait))
+			return 0
 		},
 	})
 	if err != nil {
@@ -202,6 +211,7 @@ func (s *Sender) capture(ctx context.Context, events []Event) ([]string, error) 
 	case <-wait.C:
 	}
 	wait.Stop()
+	stopWaits()
 	client.Close()
 	cb.mu.Lock()
 	defer cb.mu.Unlock()

@@ -5,15 +5,18 @@ package fake
 // back in an error body (as some APIs and most proxies do), for the leak tests.
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Received is one request as a Recorder saw it.
@@ -94,25 +97,122 @@ func NewRedirector(t testing.TB, status int, location string) *httptest.Server {
 	return srv
 }
 
-// NewEcho starts a server that answers every request with status and a body echoing it: the
-// method, path and query, every header (Authorization included) and the body, as JSON fields
-// an API might use for errors ("message", "detail", "error") and as plain text after them. It
-// is closed when the test ends.
-func NewEcho(t testing.TB, status int) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+// Echo answers every request with an error status and a body that echoes the request: the
+// method, path and query, every header (Authorization included) and the body, as the JSON
+// fields APIs use for errors ("message", "detail", "error", "errors") and as text, the way a
+// debugging proxy or a careless API does, after a filler whose length changes with every
+// request. It records the paths it was asked for.
+type Echo struct {
+	*httptest.Server
+	// NumericCodes shapes "errors" as Cloudflare's ({"code": 10000, "message": …}) instead of
+	// GitHub's ({"resource", "field", "code": "custom", "message"}): each client decodes only
+	// its own.
+	NumericCodes bool
+
+	mu    sync.Mutex
+	paths []string
+}
+
+// NewEcho starts an Echo answering status, closed when the test ends.
+func NewEcho(t testing.TB, status int) *Echo {
+	e := &Echo{}
+	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
 		rec := Received{Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery, Header: req.Header, Body: string(body)}
-		echo := rec.String()
+		e.mu.Lock()
+		e.paths = append(e.paths, req.Method+" "+req.URL.Path)
+		numeric, n := e.NumericCodes, len(e.paths)
+		e.mu.Unlock()
+		// A filler of a different length each time moves the secrets across the places where
+		// clients cut long messages short.
+		echo := strings.Repeat("x", n*13%151) + " " + rec.String()
+		errs := []map[string]any{{"resource": "Echo", "field": "request", "code": "custom", "message": echo}}
+		if numeric {
+			errs = []map[string]any{{"code": 10000, "message": echo}}
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(map[string]any{
 			"message": "echo: " + echo,
 			"detail":  echo,
 			"error":   echo,
-			"errors":  []map[string]any{{"code": 10000, "message": echo}},
+			"errors":  errs,
 			"success": false,
 		})
 	}))
-	t.Cleanup(srv.Close)
-	return srv
+	t.Cleanup(e.Close)
+	return e
+}
+
+// Paths are the "METHOD /path" of the requests so far.
+func (e *Echo) Paths() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.paths...)
+}
+
+// NewSMTPEcho starts an SMTP server that offers AUTH PLAIN and LOGIN without TLS and refuses
+// every login with a 535 that echoes what the client sent (the base64 credentials), and
+// returns its host:port. It stops when the test ends.
+func NewSMTPEcho(t testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go smtpEcho(c)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func smtpEcho(c net.Conn) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	r := bufio.NewReader(c)
+	say := func(s string) { io.WriteString(c, s+"\r\n") }
+	say("220 echo.test ESMTP")
+	var login []string
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		line = strings.TrimRight(line, "\r\n")
+		cmd := strings.ToUpper(strings.Fields(line + " x")[0])
+		switch {
+		case login != nil:
+			login = append(login, line)
+			if len(login) == 2 {
+				say("334 UGFzc3dvcmQ6")
+				continue
+			}
+			say("535 5.7.8 login refused for " + strings.Join(login[1:], " "))
+			login = nil
+		case cmd == "EHLO" || cmd == "HELO":
+			say("250-echo.test")
+			say("250 AUTH PLAIN LOGIN")
+		case cmd == "AUTH" && strings.Contains(strings.ToUpper(line), "LOGIN"):
+			login = []string{line}
+			if f := strings.Fields(line); len(f) == 3 {
+				login = append(login, f[2])
+				say("334 UGFzc3dvcmQ6")
+				continue
+			}
+			say("334 VXNlcm5hbWU6")
+		case cmd == "AUTH":
+			say("535 5.7.8 authentication failed: " + line)
+		case cmd == "QUIT":
+			say("221 bye")
+			return
+		default:
+			say("250 ok")
+		}
+	}
 }
