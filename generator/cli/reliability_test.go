@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -82,5 +84,26 @@ func TestLockTimeout(t *testing.T) {
 	}
 	if _, ok, _ := store.Open(w.data).LastSnapshot("shop"); ok {
 		t.Error("collected without the lock")
+	}
+}
+
+// TestRunDeadlineStillBuilds: at the deadline run records the hanging source, then alerts and
+// builds the site as usual.
+func TestRunDeadlineStillBuilds(t *testing.T) {
+	w := newCollectWorld(t)
+	w.gh.Inject(fake.InjectedFault{Hang: true})
+	out := filepath.Join(w.dir, "public")
+	var stdout, stderr bytes.Buffer
+	args := []string{"run", "--config", w.config, "--data", w.data, "--out", out, "--now", collectNow, "--deadline", "400ms"}
+	code := (&Command{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return w.env[k] }, Sleep: noSleep}).Main(args)
+	if code != ExitSourcesFailed {
+		t.Fatalf("exit %d, want 3:\n%s%s", code, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "1 timed out") || !strings.Contains(stdout.String(), "build              ok") {
+		t.Errorf("summary:\n%s", stdout.String())
+	}
+	page, err := os.ReadFile(filepath.Join(out, "products", "shop", "index.html"))
+	if err != nil || !strings.Contains(string(page), "timed_out") {
+		t.Errorf("the shop page does not show GitHub as timed out (%v)", err)
 	}
 }
