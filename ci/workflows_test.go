@@ -4,14 +4,19 @@ package ci
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rhysd/actionlint"
+
+	"github.com/portfolio-report/portfolio/generator/cli"
 )
 
 const root = ".."
@@ -413,4 +418,97 @@ func TestShellcheckCatchesMistakes(t *testing.T) {
 		}
 	}
 	t.Errorf("shellcheck did not report the unquoted $dir (SC2086); actionlint said: %v", errs)
+}
+
+// TestCollectingStepsStopInTimeToKeepTheData checks that every step that collects (portfolio run
+// without --skip collect, portfolio collect) ends before its job does: its timeout-minutes is
+// above its --deadline (collecting stops there; at least a minute is left for alerting,
+// building and publishing), the job's is above the step's (setup comes first), and each later
+// step that keeps the data (commit, pack, upload) runs even when the collecting step failed or
+// timed out.
+func TestCollectingStepsStopInTimeToKeepTheData(t *testing.T) {
+	deadlineFlag := regexp.MustCompile(`--deadline[ =]"?([0-9a-z.]+)`)
+	found := 0
+	for _, f := range workflowFiles(t) {
+		name := filepath.Base(f)
+		w := parse(t, name)
+		for id, job := range w.Jobs {
+			for k, s := range job.Steps {
+				r, ok := s.Exec.(*actionlint.ExecRun)
+				if !ok || r.Run == nil || !collects(r.Run.Value, s) {
+					continue
+				}
+				found++
+				where := fmt.Sprintf("%s: job %s, step %q", name, id, stepName(s))
+				deadline := cli.DefaultDeadline
+				if m := deadlineFlag.FindStringSubmatch(r.Run.Value); m != nil {
+					d, err := time.ParseDuration(m[1])
+					if err != nil {
+						t.Fatalf("%s: --deadline %s: %v", where, m[1], err)
+					}
+					deadline = d
+				}
+				if s.TimeoutMinutes == nil {
+					t.Errorf("%s: collects until --deadline %s but has no timeout-minutes of its own", where, deadline)
+					continue
+				}
+				step := time.Duration(s.TimeoutMinutes.Value * float64(time.Minute))
+				if step < deadline+time.Minute {
+					t.Errorf("%s: timeout-minutes %v leaves less than a minute after --deadline %s", where, s.TimeoutMinutes.Value, deadline)
+				}
+				if job.TimeoutMinutes == nil || job.TimeoutMinutes.Value < s.TimeoutMinutes.Value+1 {
+					t.Errorf("%s: the job's timeout-minutes must leave a minute for setup beyond the step's %v", where, s.TimeoutMinutes.Value)
+				}
+				for _, later := range job.Steps[k+1:] {
+					if keepsData(later) && (later.If == nil || !strings.Contains(later.If.Value, "!cancelled()") && !strings.Contains(later.If.Value, "always()")) {
+						t.Errorf("%s: step %q keeps the data, so it needs if: ${{ !cancelled() }} to run after a failed or timed-out collect", where, stepName(later))
+					}
+				}
+			}
+		}
+	}
+	if found < 2 {
+		t.Errorf("found %d collecting steps, want report.yml's and the sharded collect", found)
+	}
+}
+
+// collects says whether a step's script runs portfolio so that it collects.
+func collects(script string, s *actionlint.Step) bool {
+	if strings.Contains(script, `portfolio" collect`) {
+		return true
+	}
+	if !strings.Contains(script, `portfolio" run`) {
+		return false
+	}
+	if !strings.Contains(script, "--skip") {
+		return true
+	}
+	if s.Env != nil { // --skip "$SKIP": every value it can take
+		for _, v := range s.Env.Vars {
+			if v.Name.Value == "SKIP" && strings.Count(v.Value.Value, "collect") >= 2 {
+				return false
+			}
+		}
+	}
+	return !strings.Contains(script, "--skip collect")
+}
+
+func keepsData(s *actionlint.Step) bool {
+	if a, ok := s.Exec.(*actionlint.ExecAction); ok && a.Uses != nil {
+		return strings.Contains(a.Uses.Value, "commit-data") || strings.Contains(a.Uses.Value, "upload-artifact")
+	}
+	if r, ok := s.Exec.(*actionlint.ExecRun); ok && r.Run != nil {
+		return strings.Contains(r.Run.Value, "tar ") || strings.Contains(r.Run.Value, "git commit") || strings.Contains(r.Run.Value, "git push")
+	}
+	return false
+}
+
+func stepName(s *actionlint.Step) string {
+	if s.Name != nil {
+		return s.Name.Value
+	}
+	if a, ok := s.Exec.(*actionlint.ExecAction); ok && a.Uses != nil {
+		return a.Uses.Value
+	}
+	return "(unnamed)"
 }

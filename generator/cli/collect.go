@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -12,6 +13,7 @@ import (
 func (a *app) collectCommand() *cobra.Command {
 	var shardFlag string
 	var only []string
+	var deadline func() (time.Time, error)
 	cmd := &cobra.Command{
 		Use:   "collect",
 		Short: "Collect every source for every product and append a snapshot per product to --data",
@@ -19,8 +21,13 @@ func (a *app) collectCommand() *cobra.Command {
 within each API's rate limits, and appends one snapshot per product to the data folder.
 
 A source that fails, times out or is rate limited is recorded as such in the snapshot
-and never stops the others. Exit codes: 0 all configured sources succeeded, 3 some
-failed (their data is stale), 1 the data folder could not be written, 2 bad usage.
+and never stops the others. Each product's snapshot is appended as soon as its sources
+have finished. At --deadline (counted from the start, default 10m) every source still
+running is recorded as timed_out and everything collected is written.
+
+Exit codes: 0 all configured sources succeeded, 3 some failed or timed out (their data is
+stale), 1 the data folder could not be written or its lock not taken in --lock-timeout,
+2 bad usage.
 
 --shard i/n collects only the products whose position in portfolio.json (counting from 0)
 is i-1 modulo n, and touches only their files, so n jobs can collect in parallel.
@@ -40,6 +47,9 @@ Credentials come from the environment only; see docs/collect.md.`,
 			}
 			o := a.runOptions(cfg)
 			o.Shard, o.Sources = shard, only
+			if o.Deadline, err = deadline(); err != nil {
+				return err
+			}
 			sum, err := run.Collect(cmd.Context(), o)
 			if err != nil {
 				return withCode(ExitFailure, usage("--source", err))
@@ -51,6 +61,7 @@ Credentials come from the environment only; see docs/collect.md.`,
 			return nil
 		},
 	}
+	deadline = a.deadlineFlag(cmd)
 	cmd.Flags().StringVar(&shardFlag, "shard", "", "collect only shard i of n of the products, like 2/4")
 	cmd.Flags().StringSliceVar(&only, "source", nil, "collect only these sources (repeatable or comma-separated): "+
 		"default all")

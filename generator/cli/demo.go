@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,9 +15,6 @@ import (
 	"github.com/portfolio-report/portfolio/generator/demo"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
-
-// demoLockWait is how long demo waits for another run to release the data folder.
-const demoLockWait = 30 * time.Second
 
 func (a *app) demoCommand() *cobra.Command {
 	var products, days int
@@ -66,7 +62,7 @@ write into a data folder that holds other data unless --force is given.`,
 			}
 
 			st := a.store()
-			ctx, cancel := context.WithTimeout(cmd.Context(), demoLockWait)
+			ctx, cancel := a.lockContext(cmd.Context())
 			defer cancel()
 			unlock, err := st.Lock(ctx, a.log)
 			if err != nil {

@@ -151,7 +151,9 @@ func (a *app) writeInit(cmd *cobra.Command, data []byte, products int, force boo
 	}
 	fmt.Fprintf(a.stderr, "\nWrote %s (%d %s).\n", a.configPath, products, validatePlural(products, "product", "products"))
 	if !keepDemo {
-		removed, err := initconfig.ClearDemoData(cmd.Context(), a.dataDir, a.log)
+		lctx, cancel := a.lockContext(cmd.Context())
+		defer cancel()
+		removed, err := initconfig.ClearDemoData(lctx, a.dataDir, a.log)
 		if err != nil {
 			return withCode(ExitFailure, err)
 		}

@@ -69,12 +69,16 @@ type app struct {
 	getenv         func(string) string
 	sleep          retry.Sleeper
 
-	configPath string
-	dataDir    string
-	outDir     string
-	nowFlag    string
-	quiet      bool
-	logFormat  string
+	configPath  string
+	dataDir     string
+	outDir      string
+	nowFlag     string
+	quiet       bool
+	logFormat   string
+	lockTimeout time.Duration
+
+	// started is when the command began: --deadline counts from it.
+	started time.Time
 
 	now time.Time
 	// demoClock says now is the demo data's as-of time (no --now was given).
@@ -85,9 +89,16 @@ type app struct {
 	redactor *redact.Redactor
 }
 
+// DefaultDeadline is --deadline's default: collecting stops after it, so that the scheduled job
+// (report.yml's timeout-minutes leaves room for the steps after it) always commits its data.
+const DefaultDeadline = 10 * time.Minute
+
+// DefaultLockTimeout is --lock-timeout's default.
+const DefaultLockTimeout = 5 * time.Minute
+
 // Main parses args, runs the subcommand and returns the process exit code.
 func (c *Command) Main(args []string) int {
-	a := &app{stdout: c.Stdout, stderr: c.Stderr, getenv: c.Getenv, sleep: c.Sleep}
+	a := &app{stdout: c.Stdout, stderr: c.Stderr, getenv: c.Getenv, sleep: c.Sleep, started: time.Now()}
 	if a.getenv == nil {
 		a.getenv = os.Getenv
 	}
@@ -142,6 +153,7 @@ func (a *app) rootCommand() *cobra.Command {
 	f.StringVar(&a.nowFlag, "now", "", "the clock for everything, RFC 3339 (default: the current time)")
 	f.BoolVar(&a.quiet, "quiet", false, "log warnings and errors only")
 	f.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
+	f.DurationVar(&a.lockTimeout, "lock-timeout", DefaultLockTimeout, "how long to wait for the data lock another run holds before giving up (exit 1); 0 waits as long as it takes")
 	for _, sub := range []func() *cobra.Command{
 		a.runCommand, a.collectCommand, a.buildCommand, a.doraCommand, a.alertCommand,
 		a.publishCommand, a.serveCommand, a.validateCommand, a.demoCommand, a.versionCommand,
@@ -182,6 +194,9 @@ func (a *app) setup() error {
 	default:
 		return withCode(ExitUsage, fmt.Errorf("--log-format: want text or json, got %q", a.logFormat))
 	}
+	if a.lockTimeout < 0 {
+		return withCode(ExitUsage, fmt.Errorf("--lock-timeout: want a duration like 5m (0: wait as long as it takes), got %s", a.lockTimeout))
+	}
 	if a.nowFlag == "" {
 		a.now = time.Now().UTC().Truncate(time.Second)
 		// Demo data describes a fixed moment: show it as of then, not as hours of staleness.
@@ -216,6 +231,27 @@ func (a *app) runOptions(cfg *config.Config) run.Options {
 	return run.Options{
 		Config: cfg, Store: a.store(), Out: a.outDir, FS: portfolio.Files,
 		Now: a.now, Getenv: a.getenv, Sleep: a.sleep, Redactor: a.redactor, Log: a.log, Progress: a.progress,
+		LockTimeout: a.lockTimeout,
+	}
+}
+
+// lockContext bounds ctx by --lock-timeout, for taking the data lock.
+func (a *app) lockContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if a.lockTimeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, a.lockTimeout)
+}
+
+// deadlineFlag adds --deadline to cmd; the returned function gives the moment collecting stops.
+func (a *app) deadlineFlag(cmd *cobra.Command) func() (time.Time, error) {
+	var d time.Duration
+	cmd.Flags().DurationVar(&d, "deadline", DefaultDeadline, "stop collecting this long after the start: unfinished sources are recorded as timed_out (exit 3) and what was collected is written")
+	return func() (time.Time, error) {
+		if d <= 0 {
+			return time.Time{}, withCode(ExitUsage, fmt.Errorf("--deadline: want a positive duration like 10m, got %s", d))
+		}
+		return a.started.Add(d), nil
 	}
 }
 

@@ -15,9 +15,10 @@ import (
 
 func (a *app) runCommand() *cobra.Command {
 	var (
-		dryRun bool
-		skip   []string
-		branch string
+		dryRun   bool
+		skip     []string
+		branch   string
+		deadline func() (time.Time, error)
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -26,7 +27,10 @@ func (a *app) runCommand() *cobra.Command {
 alerts and notify, build the site into --out, and publish it to Cloudflare Pages.
 
 A source without credentials is skipped with its reason; one that fails is recorded as
-failed in its snapshot and the run goes on (exit 3). When --data holds the demo history
+failed in its snapshot and the run goes on (exit 3). Collecting stops at --deadline
+(counted from the start, default 10m): every source still running is recorded as
+timed_out (exit 3), what was collected is written, and the run goes on to alert, build and
+publish. When --data holds the demo history
 written by 'portfolio demo', nothing is collected and no alert state is written: the run
 builds the site from the committed example data and leaves data/ untouched.
 
@@ -42,6 +46,9 @@ Exit codes: 0 ok, 1 a step failed, 2 bad usage or config, 3 finished but some so
 			}
 			o := a.runOptions(cfg)
 			o.DryRun, o.Skip, o.Publish.Branch = dryRun, skip, branch
+			if o.Deadline, err = deadline(); err != nil {
+				return err
+			}
 			rep, err := run.Run(cmd.Context(), o)
 			if err != nil {
 				return withCode(ExitFailure, usage("--skip", err))
@@ -56,6 +63,7 @@ Exit codes: 0 ok, 1 a step failed, 2 bad usage or config, 3 finished but some so
 			return nil
 		},
 	}
+	deadline = a.deadlineFlag(cmd)
 	f := cmd.Flags()
 	f.BoolVar(&dryRun, "dry-run", false, "send no notification, save no alert state, publish nothing")
 	f.StringSliceVar(&skip, "skip", nil, "steps to leave out: "+strings.Join(run.Steps(), ","))

@@ -40,7 +40,7 @@ func TestValidate(t *testing.T) {
 		{name: "one product", args: []string{"validate", "--config", one}, code: ExitOK,
 			stdout: one + ": ok (1 product)\n"},
 		{name: "every problem, sorted, then a count", args: []string{"validate", "--config", bad}, code: ExitUsage,
-			stderr: bad + `:2:10: products[0].id: want a lowercase slug like payments-api, got "Shop"
+			stderr: bad + `:2:10: products[0].id: want a lowercase slug of at most 63 characters like payments-api, got "Shop"
 ` + bad + `:2:58: products[0].alerting_config.uptime_threshold: want a number from 0 to 100, got "high"
 ` + bad + `:3:22: products[1].url: want an absolute http(s) URL like https://shop.example.com, got "nope"
 ` + bad + `:4:59: notification_channels.slack.webhook_url_env: want the name of an environment variable like SLACK_WEBHOOK_URL, got a literal value (not shown: it may be a secret; put it in the environment and name the variable here)

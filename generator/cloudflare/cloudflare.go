@@ -30,6 +30,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/portfolio-report/portfolio/generator/httpbody"
+	"github.com/portfolio-report/portfolio/generator/httpclient"
 	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/retry"
 )
@@ -98,12 +99,10 @@ type Client struct {
 	maxGQL   int64
 }
 
-// New returns a client; httpClient's transport and timeout carry the requests (nil:
-// http.DefaultClient's).
+// New returns a client; httpClient's transport and timeout carry the requests (nil or without
+// a timeout: one of a minute), kept to their origin by httpclient.Wrap.
 func New(o Options, httpClient *http.Client) *Client {
-	if httpClient == nil {
-		httpClient = &http.Client{}
-	}
+	httpClient = httpclient.Wrap(httpClient, time.Minute)
 	if o.BaseURL == "" {
 		o.BaseURL = DefaultBaseURL
 	}
@@ -301,6 +300,7 @@ func (c *Client) do(ctx context.Context, method, endpoint string, body []byte, h
 func (c *Client) authorize(req *http.Request) {
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("User-Agent", c.ua)
+	req.Header.Set("Accept", "application/json")
 	if req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -28,6 +28,8 @@ func (c *Config) checks() []issue {
 	}
 	if msg := checkURL(c.Site.BaseURL); msg != "" {
 		add(msg, "site", "base_url")
+	} else if u, err := url.Parse(c.Site.BaseURL); err == nil && strings.ContainsAny(u.Path, " \t") {
+		add("want a base URL whose path has no spaces (it is written into _headers), got "+show(c.Site.BaseURL), "site", "base_url")
 	}
 	c.checkLevels(add)
 	c.checkRepositories(add)
@@ -108,10 +110,37 @@ func (c *Config) checks() []issue {
 // parse (a 31 June) is reported here, one that does not match by the schema.
 var rfc3339 = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$`)
 
+// MaxProductIDLength bounds a product id: it names files in data/ and folders of the site, and
+// one DNS label's worth keeps every path well under file-system limits.
+const MaxProductIDLength = 63
+
+// ValidProductID reports whether id is a lowercase slug of at most MaxProductIDLength
+// characters, as portfolio.schema.json wants.
+func ValidProductID(id string) bool {
+	return len(id) <= MaxProductIDLength && productID.MatchString(id)
+}
+
+var productID = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// UnsafeURLText reports whether a URL, as written or once percent-decoded, holds a control
+// character, a line or paragraph separator, or (in its path) a space: what would split a line
+// of _headers or a log into two.
+func UnsafeURLText(s string) bool {
+	bad := func(r rune) bool { return r < 0x20 || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 }
+	if strings.ContainsFunc(s, bad) {
+		return true
+	}
+	dec, err := url.PathUnescape(s)
+	return err == nil && strings.ContainsFunc(dec, func(r rune) bool { return bad(r) })
+}
+
 // checkURL returns a message when s is set but not an absolute http(s) URL without credentials.
 func checkURL(s string) string {
 	if s == "" {
 		return ""
+	}
+	if UnsafeURLText(s) {
+		return "want a URL without control characters or encoded line breaks (%0A, %0D), got " + show(s)
 	}
 	u, err := url.Parse(s)
 	switch {

@@ -179,7 +179,7 @@ func TestSchemaMessages(t *testing.T) {
 	s := testSchema(t)
 	handled := map[string]bool{
 		"type": true, "enum": true, "minimum": true, "maximum": true, "exclusiveMinimum": true,
-		"minLength": true, "minItems": true, "pattern": true, "required": true,
+		"minLength": true, "maxLength": true, "minItems": true, "pattern": true, "required": true,
 		"additionalProperties": true, "uniqueItems": true, "format": true,
 	}
 	annotations := map[string]bool{

@@ -83,7 +83,7 @@ func TestParseProblems(t *testing.T) {
 		{
 			name: "id missing",
 			src:  `{"products": [{"name": "Shop"}]}`,
-			want: []string{`portfolio.json:1:15: products[0].id: want a lowercase slug like payments-api, got nothing (the field is required)`},
+			want: []string{`portfolio.json:1:15: products[0].id: want a lowercase slug of at most 63 characters like payments-api, got nothing (the field is required)`},
 		},
 		{
 			name: "ids that are not lowercase slugs",
@@ -95,11 +95,11 @@ func TestParseProblems(t *testing.T) {
   {"id": 7}
 ]}`,
 			want: []string{
-				`portfolio.json:2:10: products[0].id: want a lowercase slug like payments-api, got "Shop"`,
-				`portfolio.json:3:10: products[1].id: want a lowercase slug like payments-api, got "pay_api"`,
-				`portfolio.json:4:10: products[2].id: want a lowercase slug like payments-api, got "docs-"`,
-				`portfolio.json:5:10: products[3].id: want a lowercase slug like payments-api, got ""`,
-				`portfolio.json:6:10: products[4].id: want a lowercase slug like payments-api, got 7`,
+				`portfolio.json:2:10: products[0].id: want a lowercase slug of at most 63 characters like payments-api, got "Shop"`,
+				`portfolio.json:3:10: products[1].id: want a lowercase slug of at most 63 characters like payments-api, got "pay_api"`,
+				`portfolio.json:4:10: products[2].id: want a lowercase slug of at most 63 characters like payments-api, got "docs-"`,
+				`portfolio.json:5:10: products[3].id: want a lowercase slug of at most 63 characters like payments-api, got ""`,
+				`portfolio.json:6:10: products[4].id: want a lowercase slug of at most 63 characters like payments-api, got 7`,
 			},
 		},
 		{
@@ -165,6 +165,28 @@ func TestParseProblems(t *testing.T) {
 				`portfolio.json:2:22: products[0].url: want an absolute http(s) URL like https://shop.example.com, got "ftp://shop.example.com"`,
 				`portfolio.json:3:22: products[1].url: want an absolute http(s) URL like https://shop.example.com, got "https://"`,
 			},
+		},
+		{
+			name: "an id too long for a file name",
+			src:  `{"products": [{"id": "` + strings.Repeat("a", 64) + `"}, {"id": "` + strings.Repeat("b", 63) + `"}]}`,
+			want: []string{`portfolio.json:1:22: products[0].id: want a lowercase slug of at most 63 characters like payments-api, got "` + strings.Repeat("a", 57) + `..."`},
+		},
+		{
+			name: "line breaks that would split _headers",
+			src: `{"site": {"base_url": "https://status.example.com/a%0d%0aX-Injected:%20yes"}, "products": [
+  {"id": "a", "url": "https://shop.example.com/%0Aevil"},
+  {"id": "b", "url": "https://shop.example.com/\u2028"}
+]}`,
+			want: []string{
+				`portfolio.json:1:23: site.base_url: want a URL without control characters or encoded line breaks (%0A, %0D), got "https://status.example.com/a%0d%0aX-Injected:%20yes"`,
+				`portfolio.json:2:22: products[0].url: want a URL without control characters or encoded line breaks (%0A, %0D), got "https://shop.example.com/%0Aevil"`,
+				`portfolio.json:3:22: products[1].url: want a URL without control characters or encoded line breaks (%0A, %0D), got "https://shop.example.com/\u2028"`,
+			},
+		},
+		{
+			name: "a base URL with a space in its path",
+			src:  `{"site": {"base_url": "https://status.example.com/a%20b"}, "products": [{"id": "a"}]}`,
+			want: []string{`portfolio.json:1:23: site.base_url: want a base URL whose path has no spaces (it is written into _headers), got "https://status.example.com/a%20b"`},
 		},
 		{
 			name: "a URL with credentials is reported without them",

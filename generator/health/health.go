@@ -245,7 +245,7 @@ func BurnRate(snaps []record.Snapshot, objective float64, d time.Duration, now t
 // Freshness is how current one source's data is.
 type Freshness struct {
 	Source string
-	State  string     // ok | skipped | error | rate_limited
+	State  string     // ok | skipped | error | rate_limited | timed_out
 	Msg    string     // reason or error
 	LastOK *time.Time // last good data; nil when never
 	Stale  bool       // the latest run did not get fresh data from a configured source

@@ -21,6 +21,7 @@ import (
 	"github.com/sourcegraph/conc/pool"
 
 	"github.com/portfolio-report/portfolio/generator/cloudflare"
+	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/repos"
 	"github.com/portfolio-report/portfolio/generator/source/posthog"
 )
@@ -236,6 +237,11 @@ var notSlug = regexp.MustCompile(`[^a-z0-9]+`)
 // dash-separated runs, as the schema wants.
 func slug(name string) string {
 	s := strings.Trim(notSlug.ReplaceAllString(strings.ToLower(name), "-"), "-")
+	// A repository name may be 100 characters; an id at most config.MaxProductIDLength, with
+	// room for uniqueID's "-2".
+	if len(s) > config.MaxProductIDLength-4 {
+		s = strings.TrimRight(s[:config.MaxProductIDLength-4], "-")
+	}
 	if s == "" {
 		return "product"
 	}

@@ -5,11 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
-)
 
-var validID = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	"github.com/portfolio-report/portfolio/generator/config"
+)
 
 // Prompter asks questions at a terminal, one line an answer. Use one per input: it reads
 // ahead.
@@ -68,8 +67,8 @@ func Ask(pr *Prompter, p *Proposal) error {
 				return err
 			}
 			switch {
-			case !validID.MatchString(id):
-				fmt.Fprintln(out, "  an id is a lowercase slug like payments-api")
+			case !config.ValidProductID(id):
+				fmt.Fprintf(out, "  an id is a lowercase slug of at most %d characters like payments-api\n", config.MaxProductIDLength)
 				continue
 			case taken[id]:
 				fmt.Fprintf(out, "  %s is taken by another product\n", id)

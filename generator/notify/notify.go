@@ -98,6 +98,7 @@ func PostJSON(ctx context.Context, c *http.Client, u string, body []byte) (*Resp
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "portfolio-alerts")
+	req.Header.Set("Accept", "application/json, text/plain") // Slack answers "ok" as text
 	resp, err := c.Do(req)
 	if err != nil {
 		var ue *url.Error

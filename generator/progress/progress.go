@@ -152,7 +152,7 @@ func SummaryLine(sum source.Summary) string {
 
 func countText(counts map[string]int) string {
 	var parts []string
-	for _, s := range []string{record.StateOK, record.StateSkipped, record.StateError, record.StateRateLimited} {
+	for _, s := range []string{record.StateOK, record.StateSkipped, record.StateError, record.StateRateLimited, record.StateTimedOut} {
 		if n := counts[s]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ReplaceAll(s, "_", " ")))
 		}

@@ -57,6 +57,8 @@ func stateCell(s record.SourceStatus) string {
 		return "⏭️ skipped"
 	case record.StateRateLimited:
 		return "⏳ rate limited"
+	case record.StateTimedOut:
+		return "⌛ timed out"
 	default:
 		return "❌ error"
 	}

@@ -25,6 +25,9 @@ const (
 	StateSkipped     = "skipped"
 	StateError       = "error"
 	StateRateLimited = "rate_limited"
+	// StateTimedOut is a source that did not finish in its time: its own limit or the collect
+	// deadline (--deadline). Its data is stale, like a rate limit's.
+	StateTimedOut = "timed_out"
 )
 
 // Snapshot is what one run learned about one product.
@@ -40,12 +43,13 @@ type Snapshot struct {
 
 // SourceStatus is one source's outcome in one run.
 type SourceStatus struct {
-	State string `json:"s"`             // ok | skipped | error | rate_limited
+	State string `json:"s"`             // ok | skipped | error | rate_limited | timed_out
 	Msg   string `json:"msg,omitempty"` // reason (skipped) or error text; never a secret
 	// LastOK is the time of the last good data from this source, set when State is not ok
 	// (for ok it is the snapshot's own time).
 	LastOK *time.Time `json:"last_ok,omitempty"`
-	// Fails counts consecutive runs in which this source failed (error or rate_limited), this one included.
+	// Fails counts consecutive runs in which this source failed (error, rate_limited or
+	// timed_out), this one included.
 	Fails int `json:"fails,omitempty"`
 }
 
@@ -73,8 +77,10 @@ func (s *SourceStatus) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// Failed reports whether the source errored or was rate limited.
-func (s SourceStatus) Failed() bool { return s.State == StateError || s.State == StateRateLimited }
+// Failed reports whether the source errored, was rate limited or timed out: its data is stale.
+func (s SourceStatus) Failed() bool {
+	return s.State == StateError || s.State == StateRateLimited || s.State == StateTimedOut
+}
 
 // Probe is the result of the HTTP probe of the product's health URL. Times are milliseconds.
 type Probe struct {

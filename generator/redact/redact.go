@@ -226,13 +226,15 @@ func (r *Redactor) replacer() (*strings.Replacer, [][]byte) {
 }
 
 // urlInText finds URLs inside text, such as the one net/http puts in a *url.Error.
-var urlInText = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"'<>]+`)
+var urlInText = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"'<>…]+`)
 
 // String is s with every known secret replaced by Mark and every URL's credentials removed
-// (see URL): for log lines, error messages and messages stored in data/.
+// (see URL): for log lines, error messages and messages stored in data/. A secret cut short
+// (a long answer quoted up to "…", or a message cut at its end) loses what is left of it too.
 func (r *Redactor) String(s string) string {
-	if rep, _ := r.replacer(); rep != nil {
+	if rep, values := r.replacer(); rep != nil {
 		s = rep.Replace(s)
+		s = cutSecrets(s, values, true)
 	}
 	if strings.Contains(s, "://") {
 		s = urlInText.ReplaceAllStringFunc(s, URL)
@@ -246,10 +248,84 @@ func (r *Redactor) Bytes(b []byte) []byte {
 	rep, values := r.replacer()
 	// A page rarely holds a secret: looking for each one is several times faster than the
 	// replacer's pass, which runs only when one is there.
-	if rep == nil || !slices.ContainsFunc(values, func(v []byte) bool { return bytes.Contains(b, v) }) {
+	if rep == nil {
 		return b
 	}
-	return []byte(rep.Replace(string(b)))
+	if !slices.ContainsFunc(values, func(v []byte) bool { return bytes.Contains(b, v) }) {
+		if !bytes.Contains(b, ellipsis) {
+			return b
+		}
+		return []byte(cutSecrets(string(b), values, false))
+	}
+	return []byte(cutSecrets(rep.Replace(string(b)), values, false))
+}
+
+// The shortest rest of a cut secret that is replaced: before "…" (a sign of a cut), and at the
+// end of a message (a cut without a sign).
+const (
+	partialBeforeEllipsis = 6
+	partialAtEnd          = 8
+)
+
+var ellipsis = []byte("…")
+
+// cutSecrets replaces the start of a secret that a cut left right before "…" or, when atEnd,
+// at the end of s: notify quotes 300 characters of an answer, and an echoed key may straddle
+// the cut. Values that are URLs, with or without a scheme, are left to the URL rules.
+func cutSecrets(s string, values [][]byte, atEnd bool) string {
+	var ends []int // where a cut secret would end
+	for i := 0; ; {
+		j := strings.Index(s[i:], "…")
+		if j < 0 {
+			break
+		}
+		ends = append(ends, i+j)
+		i += j + len("…")
+	}
+	if atEnd {
+		ends = append(ends, len(s))
+	}
+	for k := len(ends) - 1; k >= 0; k-- { // from the end, so earlier offsets stay valid
+		end, minLen := ends[k], partialBeforeEllipsis
+		if end == len(s) && atEnd {
+			minLen = partialAtEnd
+		}
+		if start := cutStart(s[:end], values, minLen); start >= 0 {
+			s = s[:start] + Mark + s[end:]
+		}
+	}
+	return s
+}
+
+// urlLike says whether a value is a URL, with or without its scheme ("hooks.slack.com/…"): its
+// start is a public host, not a secret, and its secret path segments are values of their own.
+func urlLike(v []byte) bool {
+	if bytes.Contains(v, []byte("://")) {
+		return true
+	}
+	host, _, found := bytes.Cut(v, []byte("/"))
+	return found && bytes.Contains(host, []byte("."))
+}
+
+// cutStart returns where the longest start of a value (at least minLen bytes, shorter than the
+// value) ends text, or -1.
+func cutStart(text string, values [][]byte, minLen int) int {
+	best := -1
+	for _, v := range values {
+		if len(v) <= minLen || urlLike(v) {
+			continue
+		}
+		from := max(0, len(text)-len(v)+1)
+		for i := from; i <= len(text)-minLen; i++ {
+			if text[i] == v[0] && bytes.HasPrefix(v, []byte(text[i:])) {
+				if best < 0 || i < best {
+					best = i
+				}
+				break
+			}
+		}
+	}
+	return best
 }
 
 // Error is err with its message redacted by String; errors.Is and errors.As still see the

@@ -194,3 +194,44 @@ func BenchmarkBytes(b *testing.B) {
 		r.Bytes(page)
 	}
 }
+
+// TestCutSecret: an answer quoted up to a length ("…") or cut at the end of a message may end in
+// the start of a secret; that start goes too, and nothing else does.
+func TestCutSecret(t *testing.T) {
+	r := redact.New(testConfig(), getenv)
+	r.Add("hooks.slack.com/services/T0SCHEMELESS/B0SCHEMELESS/x")
+	key := env["ONCALL_KEY"] // R0UTINGKEY0000000000000000000000
+	tests := []struct{ name, in, want string }{
+		{"cut before an ellipsis", `403 {"routing_key":"` + key[:20] + "…", `403 {"routing_key":"[redacted]…`},
+		{"cut at the end", "send failed: Bearer " + env["ISSUES_PAT"][:12], "send failed: Bearer [redacted]"},
+		{"two cuts", key[:9] + "… and " + env["GITHUB_TOKEN"][:10] + "…", "[redacted]… and [redacted]…"},
+		{"a base64 form cut", "AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00alerts@example.com\x00s3cr/t-pw"))[:20] + "…",
+			"AUTH PLAIN [redacted]…"},
+		{"too short a start stays", "a key R0UTI…", "a key R0UTI…"},
+		{"a word that starts like nothing stays", "waiting…", "waiting…"},
+		{"the public start of a webhook URL stays", "post to https://hooks.slack.com/serv…", "post to https://hooks.slack.com/serv…"},
+		{"a whole secret before an ellipsis", key + "…", "[redacted]…"},
+		{"a webhook set without its scheme: its host stays", "set it to hooks.slack.com/services/…", "set it to hooks.slack.com/services/…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := r.String(tt.in); got != tt.want {
+				t.Errorf("String(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+			}
+		})
+	}
+	page := []byte(`<td>pagerduty: 403 {&#34;routing_key&#34;:&#34;` + key[:25] + `…</td><td>` + key[:7] + `</td>`)
+	if got := string(r.Bytes(page)); got != `<td>pagerduty: 403 {&#34;routing_key&#34;:&#34;[redacted]…</td><td>`+key[:7]+`</td>` {
+		t.Errorf("Bytes = %s", got)
+	}
+}
+
+// BenchmarkString is a log line's redaction: every known secret and its forms, and the search
+// for a secret cut at the end.
+func BenchmarkString(b *testing.B) {
+	r := redact.New(testConfig(), getenv)
+	line := `level=WARN msg="alert send failed; retried next run" channel=slack kind=firing product=storefront rule=probe_down error="slack: webhook: 500 rollup_error"`
+	for b.Loop() {
+		r.String(line)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/sourcegraph/conc/pool"
 
 	"github.com/portfolio-report/portfolio/generator/config"
+	"github.com/portfolio-report/portfolio/generator/httpclient"
 	"github.com/portfolio-report/portfolio/generator/paging"
 	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/retry"
@@ -71,7 +72,7 @@ func New(o Options, httpClient *http.Client, log *slog.Logger) (*Client, error) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := gh.NewClient(httpClient).WithAuthToken(o.Token)
+	c := gh.NewClient(httpclient.Wrap(httpClient, time.Minute)).WithAuthToken(o.Token)
 	c.BaseURL = u // set directly: WithEnterpriseURLs would append api/v3/ to a test server's URL
 	return &Client{gh: c, opt: o, log: log}, nil
 }

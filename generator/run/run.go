@@ -72,6 +72,11 @@ type Options struct {
 	Shard   source.Shard
 	Sources []string // collect only these sources (default: all)
 	Publish PublishOptions
+	// Deadline, when set, is when collecting stops: every source unfinished by then is recorded
+	// as timed_out and what was collected is written; the steps after collect still run.
+	Deadline time.Time
+	// LockTimeout bounds the wait for the data lock (0: until ctx ends).
+	LockTimeout time.Duration
 }
 
 // Clients are the HTTP clients of a run, by what they reach. A nil field gets a client with a
@@ -137,8 +142,14 @@ func (o Options) checkSkip() error {
 	return nil
 }
 
-// lock takes the data lock; the returned function releases it, logging a failure.
+// lock takes the data lock, waiting at most LockTimeout; the returned function releases it,
+// logging a failure.
 func (o Options) lock(ctx context.Context) (func(), error) {
+	if o.LockTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.LockTimeout)
+		defer cancel()
+	}
 	unlock, err := o.Store.Lock(ctx, o.Log)
 	if err != nil {
 		return nil, err

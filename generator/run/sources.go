@@ -178,6 +178,7 @@ func (o Options) collect(ctx context.Context, srcs []source.Source) (source.Summ
 		Observer: obs,
 		Log:      o.Log,
 		Redactor: o.Redactor,
+		Deadline: o.Deadline,
 	})
 	if prog != nil {
 		prog.Finish(sum)

@@ -80,7 +80,7 @@ func (b *build) feed(al *alertsView) error {
 				Updated:   updated.UTC().Format(time.RFC3339),
 				Published: inc.CreatedAt.UTC().Format(time.RFC3339),
 				Links:     []atomLink{{Href: b.absURL("/products/" + p.ID + "/"), Rel: "alternate", Type: "text/html"}},
-				Content:   atomText{Type: "html", Body: string(b.md.Render(inc.Body))},
+				Content:   atomText{Type: "html", Body: string(b.md.RenderLinked(inc.Body, 0, inc.URL))},
 				sortKey:   updated,
 			}
 			if SafeURL(inc.URL) && inc.URL != "" {

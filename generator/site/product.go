@@ -389,7 +389,7 @@ func (v *productView) incidents(b *build, d *productData) {
 			continue
 		}
 		r := incidentRow{Product: v.ID, ProductName: v.Name, Number: x.Number, Title: x.Title, Open: open,
-			FalseAlarm: !x.Counts(), Created: b.tv(x.CreatedAt), Closed: b.tvp(x.ClosedAt), Body: b.md.RenderUnder(x.Body, 3)}
+			FalseAlarm: !x.Counts(), Created: b.tv(x.CreatedAt), Closed: b.tvp(x.ClosedAt), Body: b.md.RenderLinked(x.Body, 3, x.URL)}
 		if SafeURL(x.URL) {
 			r.URL = x.URL
 		}

@@ -19,8 +19,10 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sourcegraph/conc/iter"
@@ -120,6 +122,16 @@ func newBuild(opts Options) (*build, error) {
 	}
 	if u, err := url.Parse(opts.Config.Site.BaseURL); err == nil {
 		b.base = strings.TrimRight(u.Path, "/")
+	}
+	// config.Load refuses both; a config built in code is checked here, before a product's id
+	// becomes a path and the base path a line of _headers.
+	if config.UnsafeURLText(opts.Config.Site.BaseURL) || strings.ContainsAny(b.base, " \t") {
+		return nil, fmt.Errorf("site: site.base_url %q holds a control character, an encoded line break or a space: it would break _headers", opts.Config.Site.BaseURL)
+	}
+	for _, p := range opts.Config.Products {
+		if !config.ValidProductID(p.ID) {
+			return nil, fmt.Errorf("site: product id %.70q: want a lowercase slug of at most %d characters (it names files and folders)", p.ID, config.MaxProductIDLength)
+		}
 	}
 	return b, nil
 }
@@ -227,7 +239,8 @@ func (b *build) write(out string) (Result, error) {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return Result{}, fmt.Errorf("site: %w", err)
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(out)+".new-")
+	removeLeftovers(parent, filepath.Base(out))
+	tmp, err := os.MkdirTemp(parent, fmt.Sprintf(".%s.new-%d-", filepath.Base(out), os.Getpid()))
 	if err != nil {
 		return Result{}, fmt.Errorf("site: %w", err)
 	}
@@ -282,6 +295,39 @@ func (b *build) write(out string) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// removeLeftovers deletes the folders a build killed halfway left beside out: its new site
+// (".public.new-<pid>-*") and the previous one moved aside (…".old"), when the process that
+// made them is gone. A build of another live process keeps its folder.
+func removeLeftovers(parent, base string) {
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	prefix := "." + base + ".new-"
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || !e.IsDir() {
+			continue
+		}
+		pidText, _, _ := strings.Cut(rest, "-")
+		if pid, err := strconv.Atoi(pidText); err == nil && (pid == os.Getpid() || processAlive(pid)) {
+			continue // a build in flight
+		}
+		_ = os.RemoveAll(filepath.Join(parent, e.Name()))
+	}
+}
+
+// processAlive reports whether a process with pid runs on this machine (signal 0 asks without
+// sending anything; where that is not supported the process counts as gone).
+func processAlive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || errors.Is(err, syscall.EPERM) // EPERM: alive, another user's
 }
 
 // checkOut refuses an output folder that a build must not replace: the current folder, a

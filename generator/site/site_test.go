@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/site"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
@@ -154,6 +155,16 @@ func TestBuildRefuses(t *testing.T) {
 		{"no now", func(t *testing.T, out string) site.Options {
 			return site.Options{Config: cfg, Store: st, Out: out}
 		}, "no now"},
+		{"a product id too long for a file name", func(t *testing.T, out string) site.Options {
+			c := *cfg
+			c.Products = append([]config.Product{{ID: strings.Repeat("a", 300), Name: "Long"}}, cfg.Products...)
+			return site.Options{Config: &c, Store: st, Out: out, Now: now}
+		}, "want a lowercase slug of at most 63 characters"},
+		{"a base URL that would add a line to _headers", func(t *testing.T, out string) site.Options {
+			c := *cfg
+			c.Site.BaseURL = "https://status.example.com/x%0d%0aAccess-Control-Allow-Origin:%20*"
+			return site.Options{Config: &c, Store: st, Out: out, Now: now}
+		}, "would break _headers"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -448,5 +459,30 @@ func TestProductWithoutData(t *testing.T) {
 	overview := string(siteFiles(t, dir)["index.html"])
 	if !strings.Contains(overview, `<h3 class="group">Other</h3>`) {
 		t.Errorf("a product without a group is not listed under Other")
+	}
+}
+
+// TestBuildRemovesLeftoversOfAKilledBuild: a build killed before its swap leaves its new site and
+// possibly the previous one moved aside; the next build removes both, but not a folder of a
+// build still running in another process.
+func TestBuildRemovesLeftoversOfAKilledBuild(t *testing.T) {
+	cfg, st := fixture(t, 2)
+	parent := t.TempDir()
+	out := filepath.Join(parent, "public")
+	dead := []string{".public.new-2147483000-123", ".public.new-2147483000-123.old", ".public.new-123"}
+	for _, d := range append(dead, ".public.new-1-999") { // pid 1 is alive
+		os.MkdirAll(filepath.Join(parent, d), 0o755)
+		os.WriteFile(filepath.Join(parent, d, "index.html"), []byte("old"), 0o644)
+	}
+	if _, err := site.Build(context.Background(), site.Options{Config: cfg, Store: st, Out: out, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(parent)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if got := strings.Join(names, " "); got != ".public.new-1-999 public" {
+		t.Errorf("beside the site: %s, want only public and the live build's folder", got)
 	}
 }

@@ -83,6 +83,9 @@ type Options struct {
 	Log      *slog.Logger
 	// Redactor scrubs every recorded message (nil: URL credentials only).
 	Redactor *redact.Redactor
+	// Deadline, when set, is when collecting stops: the calls not finished by then are recorded
+	// as timed_out and every product is written (see Collect).
+	Deadline time.Time
 }
 
 // Observer hears how a Collect run progresses. Calls may come from many goroutines at once.
@@ -109,16 +112,16 @@ type Summary struct {
 	Sources  []string // in the order given
 	// Outcomes are product-major (config order), then in source order.
 	Outcomes []Outcome
-	// Counts holds the number of outcomes by state (ok, skipped, error, rate_limited).
+	// Counts holds the number of outcomes by state (ok, skipped, error, rate_limited, timed_out).
 	Counts map[string]int
 	// Records counts the deployments, incidents and analytics days added or changed in data/.
 	Deployments, Incidents, AnalyticsDays int
 	Duration                              time.Duration
 }
 
-// Failed reports whether any source failed (error or rate limited) for any product.
+// Failed reports whether any source failed (error, rate limited or timed out) for any product.
 func (s Summary) Failed() bool {
-	return s.Counts[record.StateError]+s.Counts[record.StateRateLimited] > 0
+	return s.Counts[record.StateError]+s.Counts[record.StateRateLimited]+s.Counts[record.StateTimedOut] > 0
 }
 
 // FailedOutcomes lists the outcomes that failed, in Summary order.
@@ -135,24 +138,49 @@ func (s Summary) FailedOutcomes() []Outcome {
 // slot is one source × product call; slots are indexed [product][source] so results keep
 // the input order whatever order the calls finish in.
 type slot struct {
-	res Result
-	err error
-	dur time.Duration
+	res  Result
+	err  error
+	dur  time.Duration
+	done bool
 }
 
+// errDeadline is what an unfinished call is recorded with when the collect deadline comes.
+var errDeadline = &TimedOutError{Msg: "timed out: the collect deadline came first (collected again next run)"}
+
+// TimedOutError is a call that did not finish in the time it had: its own limit (Limits.Timeout)
+// or the collect deadline (Options.Deadline). It is recorded as timed_out: stale, like a rate
+// limit, and tried again next run.
+type TimedOutError struct {
+	Msg string
+	Err error
+}
+
+func (e *TimedOutError) Error() string {
+	if e.Err == nil {
+		return e.Msg
+	}
+	return e.Msg + ": " + e.Err.Error()
+}
+
+func (e *TimedOutError) Unwrap() error { return e.Err }
+
 // Collect runs every source for every selected product concurrently, bounded per source, and
-// appends one snapshot per product to the store, merging each source's fields and upserting the
-// entity records (deployments by ID, incidents by number, analytics by day).
+// appends one snapshot per product to the store as soon as that product's sources have all
+// finished, merging each source's fields and upserting the entity records (deployments by ID,
+// incidents by number, analytics by day). A job killed halfway loses only the products in
+// flight.
 //
 // A source's error, timeout, panic or rate limit is recorded in the snapshot and never fails the
-// run. Collect returns an error only when the store cannot be read or written, or when ctx is
-// cancelled (then nothing is written). The caller holds the store's lock (run.Collect and
-// run.Run take it), so that no other run writes at once.
+// run. At Options.Deadline every call still running, or not yet started, is recorded as
+// timed_out and the products they belong to are written at once: Collect does not wait for a
+// source that ignores its context. Collect returns an error when the store cannot be read or
+// written, or when ctx is cancelled (the products finished by then are written, the others
+// not). The caller holds the store's lock (run.Collect and run.Run take it), so that no other
+// run writes at once.
 func Collect(ctx context.Context, o Options) (Summary, error) {
 	start := time.Now()
-	log := o.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
 	}
 	sum := Summary{Shard: o.Shard, Counts: map[string]int{}}
 	for _, s := range o.Sources {
@@ -177,123 +205,235 @@ func Collect(ctx context.Context, o Options) (Summary, error) {
 		}
 	}
 
-	slots := make([][]slot, len(products))
-	for i := range slots {
-		slots[i] = make([]slot, len(o.Sources))
+	dctx := ctx
+	if !o.Deadline.IsZero() {
+		var cancel context.CancelFunc
+		dctx, cancel = context.WithDeadline(ctx, o.Deadline)
+		defer cancel()
 	}
-	// remaining counts unfinished sources per product, for Observer.ProductDone.
-	remaining := make([]int, len(products))
-	for i := range remaining {
-		remaining[i] = len(o.Sources)
-	}
-	var mu sync.Mutex
-
-	since := make(map[string]time.Time, len(products))
+	c := &collection{o: &o, products: products, prev: prev, start: start,
+		slots: make([][]slot, len(products)), remaining: make([]int, len(products)),
+		closed: make([]bool, len(products)), out: make([]written, len(products)),
+		since: make(map[string]time.Time, len(products))}
 	for i, p := range products {
 		if prev[i] != nil {
-			since[p.ID] = prev[i].Time
+			c.since[p.ID] = prev[i].Time
+		}
+	}
+	for i := range c.slots {
+		c.slots[i] = make([]slot, len(o.Sources))
+		c.remaining[i] = len(o.Sources)
+	}
+	for i := range products {
+		if len(o.Sources) == 0 {
+			c.closeProduct(i)
 		}
 	}
 
-	var wg conc.WaitGroup
-	for j, src := range o.Sources {
-		lim := o.limits(src)
-		wg.Go(func() {
-			// A batched source asks about every product first; its error stands for each
-			// product it does not skip.
-			var prepErr error
-			if b, ok := src.(Batcher); ok && len(products) > 0 {
-				prepErr = prepare(ctx, b, products, since, lim.Timeout)
-			}
-			p := pool.New().WithMaxGoroutines(lim.Concurrency)
-			for i, prod := range products {
-				p.Go(func() {
-					if o.Observer != nil {
-						o.Observer.Started(prod.ID, src.Name())
-					}
-					t0 := time.Now()
-					res, err := call(ctx, src, prod, since[prod.ID], lim.Timeout)
-					if prepErr != nil && !isSkip(err) {
-						res, err = Result{}, prepErr
-					}
-					slots[i][j] = slot{res: res, err: err, dur: time.Since(t0)}
-					if o.Observer == nil {
-						return
-					}
-					oc := o.outcome(prod.ID, src.Name(), slots[i][j], prev[i])
-					o.Observer.Finished(oc)
-					mu.Lock()
-					remaining[i]--
-					done := remaining[i] == 0
-					mu.Unlock()
-					if done {
-						ocs := make([]Outcome, len(o.Sources))
-						for jj, s := range o.Sources {
-							ocs[jj] = o.outcome(prod.ID, s.Name(), slots[i][jj], prev[i])
-						}
-						o.Observer.ProductDone(prod.ID, ocs)
-					}
-				})
-			}
-			p.Wait()
-		})
-	}
-	wg.Wait()
-
-	if err := ctx.Err(); err != nil {
-		sum.Duration = time.Since(start)
-		return sum, fmt.Errorf("collect interrupted, nothing written: %w", err)
-	}
-
-	// Each product's files are its own, so they are written in parallel (the writes fsync);
-	// counts and errors go to a slot per product and are added up in order.
-	type written struct {
-		nd, ni, na int
-		err        error
-	}
-	out := make([]written, len(products))
-	wp := pool.New().WithMaxGoroutines(8)
-	for i, prod := range products {
-		snap := record.Snapshot{Time: o.Now.UTC(), Sources: map[string]record.SourceStatus{}}
-		var res []Result
+	calls := make(chan struct{})
+	go func() {
+		var wg conc.WaitGroup
 		for j, src := range o.Sources {
-			sl := slots[i][j]
-			oc := o.outcome(prod.ID, src.Name(), sl, prev[i])
+			lim := o.limits(src)
+			wg.Go(func() {
+				// A batched source asks about every product first; its error stands for each
+				// product it does not skip.
+				var prepErr error
+				if b, ok := src.(Batcher); ok && len(products) > 0 && dctx.Err() == nil {
+					prepErr = prepare(dctx, b, products, c.since, lim.Timeout)
+				}
+				p := pool.New().WithMaxGoroutines(lim.Concurrency)
+				for i, prod := range products {
+					p.Go(func() { c.run(ctx, dctx, i, j, src, prod, lim, prepErr) })
+				}
+				p.Wait()
+			})
+		}
+		wg.Wait()
+		close(calls)
+	}()
+
+	var interrupted error
+	select {
+	case <-calls:
+	case <-dctx.Done():
+		if err := ctx.Err(); err != nil {
+			interrupted = err
+			c.mu.Lock()
+			c.stopped = true // no product is closed from now on
+			c.mu.Unlock()
+			break
+		}
+		// The deadline: what has not finished is timed out, and written now.
+		c.mu.Lock()
+		var late []int
+		var timedOut []Outcome
+		for i, prod := range products {
+			if c.closed[i] {
+				continue
+			}
+			for j, src := range o.Sources {
+				if !c.slots[i][j].done {
+					c.slots[i][j] = slot{err: errDeadline, dur: time.Since(start), done: true}
+					timedOut = append(timedOut, o.outcome(prod.ID, src.Name(), c.slots[i][j], prev[i]))
+				}
+			}
+			c.closed[i] = true
+			late = append(late, i)
+		}
+		c.mu.Unlock()
+		if o.Observer != nil {
+			for _, oc := range timedOut {
+				o.Observer.Finished(oc)
+			}
+		}
+		wp := pool.New().WithMaxGoroutines(8)
+		for _, i := range late {
+			c.writers.Add(1)
+			wp.Go(func() { c.write(i) })
+		}
+		wp.Wait()
+		o.Log.Warn("collect deadline reached: unfinished sources recorded as timed_out", "products", len(late))
+	}
+	c.writers.Wait()
+
+	// Every closed product's slots are final; a call still running writes to none of them.
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	nwritten := 0
+	for i, prod := range products {
+		if !c.closed[i] {
+			continue
+		}
+		for j, src := range o.Sources {
+			oc := o.outcome(prod.ID, src.Name(), c.slots[i][j], prev[i])
 			sum.Outcomes = append(sum.Outcomes, oc)
 			sum.Counts[oc.Status.State]++
-			snap.Sources[src.Name()] = oc.Status
-			if oc.Status.State != record.StateSkipped {
-				mergeSnapshot(&snap, sl.res.Snapshot)
-				res = append(res, sl.res)
-			}
-			if oc.Status.Failed() {
-				log.Debug("source failed", "product", prod.ID, "source", src.Name(), "state", oc.Status.State, "msg", oc.Status.Msg)
-			}
 		}
-		wp.Go(func() {
-			if err := o.Store.AppendSnapshot(prod.ID, snap); err != nil {
-				out[i].err = fmt.Errorf("collect %s: append snapshot: %w", prod.ID, err)
-				return
-			}
-			nd, ni, na, err := upsert(o.Store, prod.ID, res)
-			out[i] = written{nd, ni, na, err}
-			if err != nil {
-				out[i].err = fmt.Errorf("collect %s: %w", prod.ID, err)
-			}
-		})
-	}
-	wp.Wait()
-	var errs []error
-	for _, w := range out {
+		w := c.out[i]
 		sum.Deployments += w.nd
 		sum.Incidents += w.ni
 		sum.AnalyticsDays += w.na
 		if w.err != nil {
 			errs = append(errs, w.err)
+		} else {
+			nwritten++
 		}
 	}
 	sum.Duration = time.Since(start)
+	if interrupted != nil {
+		errs = append(errs, fmt.Errorf("collect interrupted: %d of %d products written, the others not: %w", nwritten, len(products), interrupted))
+	}
 	return sum, errors.Join(errs...)
+}
+
+// collection is one Collect run's shared state: the slots, which products are closed (final:
+// written or being written) and what each write did.
+type collection struct {
+	o        *Options
+	products []config.Product
+	prev     []*record.Snapshot
+	since    map[string]time.Time // each product's previous snapshot's time
+	start    time.Time
+
+	mu        sync.Mutex
+	slots     [][]slot
+	remaining []int  // unfinished calls per product
+	closed    []bool // the product's slots are final
+	stopped   bool   // Ctrl-C: no product is closed any more
+	out       []written
+	writers   sync.WaitGroup
+}
+
+// written is what writing one product did.
+type written struct {
+	nd, ni, na int
+	err        error
+}
+
+// run makes one call and, when it was the product's last, writes the product.
+func (c *collection) run(ctx, dctx context.Context, i, j int, src Source, prod config.Product, lim Limits, prepErr error) {
+	if dctx.Err() != nil {
+		return // the deadline or Ctrl-C came before this call started
+	}
+	since := c.since[prod.ID]
+	if c.o.Observer != nil {
+		c.o.Observer.Started(prod.ID, src.Name())
+	}
+	t0 := time.Now()
+	res, err := call(dctx, src, prod, since, lim.Timeout)
+	if prepErr != nil && !isSkip(err) {
+		res, err = Result{}, prepErr
+	}
+	sl := slot{res: res, err: err, dur: time.Since(t0), done: true}
+	if err != nil && ctx.Err() == nil && dctx.Err() != nil {
+		sl.err = errDeadline // the deadline cut the call short
+	}
+	c.mu.Lock()
+	if c.closed[i] || c.stopped || ctx.Err() != nil {
+		c.mu.Unlock() // too late: the deadline wrote the product, or Ctrl-C
+		return
+	}
+	c.slots[i][j] = sl
+	c.remaining[i]--
+	last := c.remaining[i] == 0
+	if last {
+		c.closed[i] = true
+		c.writers.Add(1)
+	}
+	c.mu.Unlock()
+	if c.o.Observer != nil {
+		c.o.Observer.Finished(c.o.outcome(prod.ID, src.Name(), sl, c.prev[i]))
+	}
+	if last {
+		c.write(i)
+	}
+}
+
+// closeProduct writes a product with no source at all.
+func (c *collection) closeProduct(i int) {
+	c.closed[i] = true
+	c.writers.Add(1)
+	c.write(i)
+}
+
+// write appends product i's snapshot and upserts its records; its slots are final. The caller
+// did c.writers.Add(1).
+func (c *collection) write(i int) {
+	defer c.writers.Done()
+	o, prod := c.o, c.products[i]
+	snap := record.Snapshot{Time: o.Now.UTC(), Sources: map[string]record.SourceStatus{}}
+	var res []Result
+	ocs := make([]Outcome, len(o.Sources))
+	for j, src := range o.Sources {
+		sl := c.slots[i][j]
+		oc := o.outcome(prod.ID, src.Name(), sl, c.prev[i])
+		ocs[j] = oc
+		snap.Sources[src.Name()] = oc.Status
+		if oc.Status.State != record.StateSkipped {
+			mergeSnapshot(&snap, sl.res.Snapshot)
+			res = append(res, sl.res)
+		}
+		if oc.Status.Failed() {
+			o.Log.Debug("source failed", "product", prod.ID, "source", src.Name(), "state", oc.Status.State, "msg", oc.Status.Msg)
+		}
+	}
+	var w written
+	if err := o.Store.AppendSnapshot(prod.ID, snap); err != nil {
+		w.err = fmt.Errorf("collect %s: append snapshot: %w", prod.ID, err)
+	} else {
+		w.nd, w.ni, w.na, w.err = upsert(o.Store, prod.ID, res)
+		if w.err != nil {
+			w.err = fmt.Errorf("collect %s: %w", prod.ID, w.err)
+		}
+	}
+	c.mu.Lock()
+	c.out[i] = w
+	c.mu.Unlock()
+	if o.Observer != nil {
+		o.Observer.ProductDone(prod.ID, ocs)
+	}
 }
 
 func (o *Options) limits(s Source) Limits {
@@ -327,7 +467,7 @@ func call(ctx context.Context, src Source, p config.Product, since time.Time, ti
 		return Result{}, fmt.Errorf("panic: %v", rec.Value)
 	}
 	if err != nil && ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) {
-		err = fmt.Errorf("timed out after %s: %w", timeout, err)
+		err = &TimedOutError{Msg: fmt.Sprintf("timed out after %s", timeout), Err: err}
 	}
 	return res, err
 }
@@ -340,7 +480,7 @@ func prepare(ctx context.Context, b Batcher, ps []config.Product, since map[stri
 		return fmt.Errorf("panic: %v", rec.Value)
 	}
 	if err != nil && ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) {
-		err = fmt.Errorf("timed out after %s: %w", timeout, err)
+		err = &TimedOutError{Msg: fmt.Sprintf("timed out after %s", timeout), Err: err}
 	}
 	return err
 }
@@ -350,12 +490,15 @@ func prepare(ctx context.Context, b Batcher, ps []config.Product, since map[stri
 func (o *Options) outcome(product, source string, sl slot, prev *record.Snapshot) Outcome {
 	st := record.SourceStatus{State: record.StateOK}
 	var rl *RateLimitedError
+	var to *TimedOutError
 	switch {
 	case sl.err == nil:
 	case isSkip(sl.err):
 		st = record.SourceStatus{State: record.StateSkipped, Msg: o.Redactor.String(sl.err.Error())}
 	case errors.As(sl.err, &rl):
 		st = record.SourceStatus{State: record.StateRateLimited, Msg: o.Redactor.String(sl.err.Error())}
+	case errors.As(sl.err, &to):
+		st = record.SourceStatus{State: record.StateTimedOut, Msg: o.Redactor.String(sl.err.Error())}
 	default:
 		st = record.SourceStatus{State: record.StateError, Msg: o.Redactor.String(sl.err.Error())}
 	}

@@ -82,7 +82,7 @@ func TestCollectRecordsEachSourceState(t *testing.T) {
 		{"timeout", func(ctx context.Context, _ config.Product, _ time.Time) (source.Result, error) {
 			<-ctx.Done()
 			return source.Result{}, fmt.Errorf("posthog: query: %w", ctx.Err())
-		}, record.SourceStatus{State: "error", Msg: "timed out after 50ms: posthog: query: context deadline exceeded", Fails: 1}},
+		}, record.SourceStatus{State: "timed_out", Msg: "timed out after 50ms: posthog: query: context deadline exceeded", Fails: 1}},
 		{"secrets and URL queries redacted", func(context.Context, config.Product, time.Time) (source.Result, error) {
 			return source.Result{}, errors.New(`Get "https://user:pw@api.example.com/x?token=abc": refused; key ` + secret)
 		}, record.SourceStatus{State: "error", Msg: `Get "https://redacted@api.example.com/x?redacted": refused; key [redacted]`, Fails: 1}},
@@ -358,7 +358,9 @@ func TestCollectRespectsConcurrencyLimit(t *testing.T) {
 	}
 }
 
-func TestCollectCancelledWritesNothing(t *testing.T) {
+// TestCollectCancelledWritesNothingInFlight: Ctrl-C writes no product whose sources had not all
+// finished (a half-collected snapshot would read as data).
+func TestCollectCancelledWritesNothingInFlight(t *testing.T) {
 	st := store.Open(t.TempDir())
 	ctx, cancel := context.WithCancel(context.Background())
 	src := &fakeSource{name: "s", fn: func(ctx context.Context, _ config.Product, _ time.Time) (source.Result, error) {
@@ -402,5 +404,149 @@ func TestCollectTellsTheObserver(t *testing.T) {
 	}
 	if obs.started != 6 || obs.finished != 6 || len(obs.done) != 3 || obs.done["b"] != 2 {
 		t.Errorf("observer heard started=%d finished=%d done=%v", obs.started, obs.finished, obs.done)
+	}
+}
+
+// stuckSource blocks for the products in stuck until release is closed, ignoring its context,
+// as a client stuck in a read without a deadline would; it answers the others at once.
+func stuckSource(name string, release <-chan struct{}, stuck ...string) *fakeSource {
+	return &fakeSource{name: name, limits: source.Limits{Concurrency: 4, Timeout: time.Minute},
+		fn: func(ctx context.Context, p config.Product, _ time.Time) (source.Result, error) {
+			for _, id := range stuck {
+				if id == p.ID {
+					<-release
+					return source.Result{}, errors.New("too late")
+				}
+			}
+			return source.Result{Snapshot: record.Snapshot{Health: "healthy"}}, nil
+		}}
+}
+
+func TestCollectDeadlineRecordsTimedOutAndWritesEverything(t *testing.T) {
+	st := store.Open(t.TempDir())
+	release := make(chan struct{})
+	defer close(release)
+	// "polite" returns when its context ends; "stuck" ignores it; "cloudflare" is quick.
+	polite := &fakeSource{name: "polite", limits: source.Limits{Concurrency: 1, Timeout: time.Minute},
+		fn: func(ctx context.Context, p config.Product, _ time.Time) (source.Result, error) {
+			if p.ID == "a" {
+				return source.Result{}, nil
+			}
+			<-ctx.Done()
+			return source.Result{}, fmt.Errorf("github: list runs: %w", ctx.Err())
+		}}
+	obs := &recordingObserver{done: map[string]int{}}
+	began := time.Now()
+	sum, err := source.Collect(context.Background(), source.Options{
+		Products: products("a", "b", "c", "d"),
+		Sources:  []source.Source{stuckSource("cloudflare", release), stuckSource("stuck", release, "b", "c"), polite},
+		Store:    st, Now: t0, Deadline: time.Now().Add(200 * time.Millisecond), Observer: obs,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(began); took > 2*time.Second {
+		t.Errorf("Collect took %s: it waited for a source that ignores its context", took)
+	}
+	want := map[string]map[string]string{
+		"a": {"cloudflare": "ok", "stuck": "ok", "polite": "ok"},
+		"b": {"cloudflare": "ok", "stuck": "timed_out", "polite": "timed_out"},
+		"c": {"cloudflare": "ok", "stuck": "timed_out", "polite": "timed_out"},
+		"d": {"cloudflare": "ok", "stuck": "ok", "polite": "timed_out"},
+	}
+	for id, states := range want {
+		sn, ok, err := st.LastSnapshot(id)
+		if err != nil || !ok {
+			t.Fatalf("%s: no snapshot written (%v)", id, err)
+		}
+		if sn.Health != "healthy" {
+			t.Errorf("%s: what finished before the deadline was not kept: %+v", id, sn)
+		}
+		for src, state := range states {
+			got := sn.Sources[src]
+			if got.State != state {
+				t.Errorf("%s/%s = %+v, want %s", id, src, got, state)
+			}
+			if state == "timed_out" && (!strings.Contains(got.Msg, "deadline") || got.Fails != 1) {
+				t.Errorf("%s/%s = %+v, want the deadline named and one failure counted", id, src, got)
+			}
+		}
+	}
+	if !sum.Failed() || sum.Counts["timed_out"] != 5 || sum.Counts["ok"] != 7 || len(sum.Outcomes) != 12 {
+		t.Errorf("summary counts %v, %d outcomes; want 5 timed_out (stale: Failed) and 7 ok", sum.Counts, len(sum.Outcomes))
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if obs.finished != 12 || len(obs.done) != 4 {
+		t.Errorf("observer heard %d finished calls and %d products, want 12 and 4", obs.finished, len(obs.done))
+	}
+}
+
+func TestCollectAppendsEachProductWhenItsSourcesFinish(t *testing.T) {
+	st := store.Open(t.TempDir())
+	release := make(chan struct{})
+	seen := make(chan bool)
+	// b is held until the test has looked for a's snapshot on disk.
+	src := &fakeSource{name: "s", limits: source.Limits{Concurrency: 2, Timeout: time.Minute},
+		fn: func(ctx context.Context, p config.Product, _ time.Time) (source.Result, error) {
+			if p.ID == "b" {
+				<-release
+			}
+			return source.Result{}, nil
+		}}
+	done := make(chan error)
+	go func() {
+		_, err := source.Collect(context.Background(), source.Options{Products: products("a", "b"), Sources: []source.Source{src}, Store: st, Now: t0})
+		done <- err
+	}()
+	go func() {
+		for range 200 {
+			if _, ok, _ := st.LastSnapshot("a"); ok {
+				seen <- true
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		seen <- false
+	}()
+	if !<-seen {
+		t.Error("a's snapshot was not on disk while b was still collecting")
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCollectInterruptedKeepsTheProductsFinished(t *testing.T) {
+	st := store.Open(t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	src := &fakeSource{name: "s", limits: source.Limits{Concurrency: 2, Timeout: time.Minute},
+		fn: func(ctx context.Context, p config.Product, _ time.Time) (source.Result, error) {
+			if p.ID == "b" {
+				<-ctx.Done()
+				return source.Result{}, ctx.Err()
+			}
+			return source.Result{}, nil
+		}}
+	go func() {
+		for range 200 {
+			if _, ok, _ := st.LastSnapshot("a"); ok {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
+	_, err := source.Collect(ctx, source.Options{Products: products("a", "b"), Sources: []source.Source{src}, Store: st, Now: t0})
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "1 of 2 products written") {
+		t.Fatalf("err = %v, want Canceled saying what was written", err)
+	}
+	if _, ok, _ := st.LastSnapshot("a"); !ok {
+		t.Error("a finished before Ctrl-C but was not kept")
+	}
+	if _, ok, _ := st.LastSnapshot("b"); ok {
+		t.Error("b was in flight but was written")
 	}
 }

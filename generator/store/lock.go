@@ -14,6 +14,20 @@ import (
 	"github.com/gofrs/flock"
 )
 
+// LockNotice is how often Lock repeats, while it waits, who holds the lock.
+const LockNotice = 30 * time.Second
+
+// lockHolder describes who holds the lock, from what the lock file says.
+func lockHolder(path string) string {
+	if data, err := os.ReadFile(path); err == nil {
+		var h LockInfo
+		if json.Unmarshal(data, &h) == nil && h.PID != 0 {
+			return fmt.Sprintf("pid %d on %s since %s", h.PID, h.Host, h.Started.Format(time.RFC3339))
+		}
+	}
+	return "another process"
+}
+
 // LockInfo is what data/.lock holds while a run writes.
 type LockInfo struct {
 	PID     int       `json:"pid"`
@@ -21,9 +35,11 @@ type LockInfo struct {
 	Started time.Time `json:"started"`
 }
 
-// Lock takes data/.lock so that no other run writes at once. It waits until ctx is done for a
-// live holder (a ctx without deadline waits for as long as it takes). A lock file left by a process that died (its OS lock is gone with it) is taken
-// over with a warning. The returned function releases the lock.
+// Lock takes data/.lock so that no other run writes at once. When a live run holds it, Lock
+// says who (pid, host, since when) in the log and waits until ctx is done (a ctx without
+// deadline waits for as long as it takes; the CLI gives up after --lock-timeout), saying so
+// again every LockNotice. A lock file left by a process that died (its OS lock is gone with it)
+// is taken over with a warning. The returned function releases the lock.
 func (s *Store) Lock(ctx context.Context, log *slog.Logger) (func() error, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -33,19 +49,34 @@ func (s *Store) Lock(ctx context.Context, log *slog.Logger) (func() error, error
 	}
 	path := filepath.Join(s.dir, ".lock")
 	fl := flock.New(path)
-	ok, err := fl.TryLockContext(ctx, 100*time.Millisecond)
-	if err != nil || !ok {
-		if err == nil {
-			err = ctx.Err()
+	ok, err := fl.TryLock()
+	if err == nil && !ok {
+		began := time.Now()
+		attrs := []any{"path", path, "held_by", lockHolder(path)}
+		if dl, has := ctx.Deadline(); has {
+			attrs = append(attrs, "gives_up_in", time.Until(dl).Round(time.Second).String())
 		}
-		holder := "another process"
-		if data, rerr := os.ReadFile(path); rerr == nil {
-			var h LockInfo
-			if json.Unmarshal(data, &h) == nil && h.PID != 0 {
-				holder = fmt.Sprintf("pid %d on %s since %s", h.PID, h.Host, h.Started.Format(time.RFC3339))
+		log.Warn("waiting for the data lock: another run is writing", attrs...)
+		for !ok && err == nil && ctx.Err() == nil {
+			wctx, cancel := context.WithTimeout(ctx, LockNotice)
+			ok, err = fl.TryLockContext(wctx, 100*time.Millisecond)
+			cancel()
+			if !ok && ctx.Err() == nil {
+				err = nil
+				log.Warn("still waiting for the data lock", "path", path, "held_by", lockHolder(path),
+					"waited", time.Since(began).Round(time.Second).String())
 			}
 		}
-		return nil, fmt.Errorf("%s: another run is writing the data (held by %s): %w", path, holder, err)
+		if !ok && err == nil {
+			err = ctx.Err()
+		}
+		if !ok {
+			return nil, fmt.Errorf("%s: gave up after waiting %s: another run is writing the data (held by %s): %w",
+				path, time.Since(began).Round(time.Millisecond), lockHolder(path), err)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	// We hold the OS lock, so whoever wrote a non-empty file is gone: releasing empties it.
 	if data, err := os.ReadFile(path); err == nil && len(bytes.TrimSpace(data)) > 0 {
@@ -57,6 +88,9 @@ func (s *Store) Lock(ctx context.Context, log *slog.Logger) (func() error, error
 			log.Warn("taking over a lock left by a process that is gone", "path", path,
 				"content", strings.TrimSpace(string(data[:min(len(data), 200)])))
 		}
+	}
+	if n := s.removeTempFiles(); n > 0 {
+		log.Info("removed temporary files an interrupted run left in the data folder", "files", n)
 	}
 	host, _ := os.Hostname()
 	info, _ := json.Marshal(LockInfo{PID: os.Getpid(), Host: host, Started: time.Now().UTC()})
@@ -73,4 +107,28 @@ func (s *Store) Lock(ctx context.Context, log *slog.Logger) (func() error, error
 		}
 		return fl.Unlock()
 	}, nil
+}
+
+// removeTempFiles deletes the temporary files of atomic writes (".<name>.tmp-*") that a run
+// killed halfway left in the data folder, and returns how many. Its caller holds the lock, so no
+// write is in flight.
+func (s *Store) removeTempFiles() int {
+	n := 0
+	_ = filepath.WalkDir(s.dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil // an unreadable folder is someone else's problem to report
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if path != s.dir && strings.HasPrefix(name, ".") {
+				return filepath.SkipDir // .git and the like
+			}
+			return nil
+		}
+		if strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-") && os.Remove(path) == nil {
+			n++
+		}
+		return nil
+	})
+	return n
 }

@@ -139,3 +139,69 @@ func TestLockWaitsForTheHolder(t *testing.T) {
 	}
 	second()
 }
+
+// TestLockSaysWhoHoldsItWhileWaiting: a run stuck behind another says at once whom it waits
+// for, and when it gives up, says so with the holder again.
+func TestLockSaysWhoHoldsItWhileWaiting(t *testing.T) {
+	st := Open(t.TempDir())
+	release, err := st.Lock(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	var logBuf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logBuf, nil))
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err = st.Lock(ctx, log)
+	host, _ := os.Hostname()
+	holder := fmt.Sprintf("pid %d on %s since ", os.Getpid(), host)
+	if err == nil || !strings.Contains(err.Error(), "gave up after waiting") || !strings.Contains(err.Error(), holder) {
+		t.Errorf("err = %v, want it to give up naming %q", err, holder)
+	}
+	logged := logBuf.String()
+	for _, want := range []string{`msg="waiting for the data lock: another run is writing"`, `held_by="` + holder, "gives_up_in="} {
+		if !strings.Contains(logged, want) {
+			t.Errorf("log lacks %q:\n%s", want, logged)
+		}
+	}
+}
+
+// TestLockRemovesTempFilesLeftByAKill: a run killed during an atomic write leaves its temporary
+// file; the next run removes it when it takes the lock, and nothing else.
+func TestLockRemovesTempFilesLeftByAKill(t *testing.T) {
+	dir := t.TempDir()
+	st := Open(dir)
+	leftovers := []string{
+		filepath.Join(dir, "products", "shop", ".incidents.json.tmp-123456"),
+		filepath.Join(dir, ".alerts.json.tmp-99"),
+	}
+	kept := []string{
+		filepath.Join(dir, "products", "shop", "incidents.json"),
+		filepath.Join(dir, "snapshots", "shop-2026-06.jsonl"),
+		filepath.Join(dir, ".git", "objects", ".pack.tmp-1"), // not ours
+	}
+	for _, p := range append(leftovers, kept...) {
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("{}"), 0o644)
+	}
+	var logBuf bytes.Buffer
+	release, err := st.Lock(context.Background(), slog.New(slog.NewTextHandler(&logBuf, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	for _, p := range leftovers {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left in place", p)
+		}
+	}
+	for _, p := range kept {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s removed: %v", p, err)
+		}
+	}
+	if !strings.Contains(logBuf.String(), "files=2") {
+		t.Errorf("log does not say what was removed:\n%s", logBuf.String())
+	}
+}

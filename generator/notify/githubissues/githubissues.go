@@ -21,6 +21,7 @@ import (
 	gh "github.com/google/go-github/v60/github"
 
 	"github.com/portfolio-report/portfolio/generator/alert"
+	"github.com/portfolio-report/portfolio/generator/httpclient"
 	"github.com/portfolio-report/portfolio/generator/notify"
 	"github.com/portfolio-report/portfolio/generator/paging"
 	"github.com/portfolio-report/portfolio/generator/redact"
@@ -74,10 +75,7 @@ func New(cfg Config, client *http.Client, log *slog.Logger) (*Notifier, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("github issues: GITHUB_API_URL: want an http(s) URL like %s, got %s", DefaultBaseURL, redact.URL(cfg.BaseURL))
 	}
-	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
-	}
-	c := gh.NewClient(client)
+	c := gh.NewClient(httpclient.Wrap(client, 30*time.Second))
 	if cfg.Token != "" {
 		c = c.WithAuthToken(cfg.Token)
 	}

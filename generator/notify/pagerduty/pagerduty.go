@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/portfolio-report/portfolio/generator/alert"
+	"github.com/portfolio-report/portfolio/generator/httpclient"
 	"github.com/portfolio-report/portfolio/generator/notify"
 )
 
@@ -42,9 +43,7 @@ func New(cfg Config, client *http.Client, log *slog.Logger) *Notifier {
 	if cfg.EventsURL == "" {
 		cfg.EventsURL = DefaultEventsURL
 	}
-	if client == nil {
-		client = &http.Client{Timeout: 15 * time.Second}
-	}
+	client = httpclient.Wrap(client, 15*time.Second)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

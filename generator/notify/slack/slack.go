@@ -17,6 +17,7 @@ import (
 	goslack "github.com/slack-go/slack"
 
 	"github.com/portfolio-report/portfolio/generator/alert"
+	"github.com/portfolio-report/portfolio/generator/httpclient"
 	"github.com/portfolio-report/portfolio/generator/notify"
 )
 
@@ -39,9 +40,7 @@ var _ notify.Notifier = (*Notifier)(nil)
 
 // New returns the Slack notifier. A nil client gets one with a 15-second timeout.
 func New(cfg Config, client *http.Client, log *slog.Logger) *Notifier {
-	if client == nil {
-		client = &http.Client{Timeout: 15 * time.Second}
-	}
+	client = httpclient.Wrap(client, 15*time.Second)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/retry"
+	"github.com/portfolio-report/portfolio/generator/source"
 )
 
 // The GraphQL Analytics part: every product's HTTP figures in one query across zones, its
@@ -684,7 +685,7 @@ func isRateLimited(err error) bool {
 // timedOut says so of an error that came from the context's deadline.
 func timedOut(ctx context.Context, err error) error {
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("timed out: %w", err)
+		return &source.TimedOutError{Msg: "timed out", Err: err}
 	}
 	return err
 }

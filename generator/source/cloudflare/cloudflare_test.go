@@ -231,7 +231,7 @@ func TestFaults(t *testing.T) {
 		{"5xx on the REST list", fake.InjectedFault{Match: "GET /zones/zone1/healthchecks", Status: 500},
 			"error", "health check: list: page 1: HTTP 500: 10500 Internal Server Error", func(s record.Snapshot) bool { return s.HTTP != nil }},
 		{"timeout", fake.InjectedFault{Match: "api-worker", Hang: true},
-			"error", "worker api-worker: timed out", func(s record.Snapshot) bool { return s.HTTP != nil }},
+			"timed_out", "worker api-worker: timed out", func(s record.Snapshot) bool { return s.HTTP != nil }},
 		{"200 with success:false", fake.InjectedFault{Match: "GET /zones/zone1/healthchecks", Body: fake.CloudflareErrorBody(10000, "Authentication error")},
 			"error", "health check: list: page 1: API error: 10000 Authentication error", func(s record.Snapshot) bool { return s.HTTP != nil }},
 		{"GraphQL errors in a 200", fake.InjectedFault{Match: "api-worker", Body: fake.CloudflareGraphQLErrorBody("zone does not have access to the field", "authz")},

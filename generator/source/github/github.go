@@ -20,6 +20,7 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/httpbody"
+	"github.com/portfolio-report/portfolio/generator/httpclient"
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/retry"
@@ -109,19 +110,20 @@ var (
 	_ source.Readier = (*Source)(nil)
 )
 
-// New returns the source. httpClient may be nil (http.DefaultClient).
+// New returns the source. httpClient may be nil; without a timeout it gets one of a minute,
+// and its credentials stay with their origin (httpclient.Wrap).
 func New(opts Options, st *store.Store, httpClient *http.Client, log *slog.Logger) *Source {
 	opts.defaults()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Source{opt: opts, store: st, log: log}
-	if httpClient == nil {
-		httpClient = http.DefaultClient
+	var capped http.Client
+	if httpClient != nil {
+		capped = *httpClient
 	}
-	capped := *httpClient
-	capped.Transport = &httpbody.Transport{Base: httpClient.Transport, Limit: opts.MaxAnswer}
-	c := gh.NewClient(&capped)
+	capped.Transport = &httpbody.Transport{Base: capped.Transport, Limit: opts.MaxAnswer}
+	c := gh.NewClient(httpclient.Wrap(&capped, time.Minute))
 	if opts.Token != "" {
 		c = c.WithAuthToken(opts.Token)
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/httpbody"
+	"github.com/portfolio-report/portfolio/generator/httpclient"
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/retry"
 	"github.com/portfolio-report/portfolio/generator/skip"
@@ -100,9 +101,7 @@ var (
 // New returns the source; client's transport carries the requests.
 func New(o Options, client *http.Client, log *slog.Logger) *Source {
 	o.defaults()
-	if client == nil {
-		client = http.DefaultClient
-	}
+	client = httpclient.Wrap(client, time.Minute)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -317,7 +316,7 @@ func (s *Source) prepare(ctx context.Context, ps []config.Product) {
 		b.products, products = products[:m], products[m:]
 		figures, err := s.runBatch(ctx, b, now)
 		if err != nil && errors.Is(err, context.DeadlineExceeded) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			err = fmt.Errorf("timed out: %w", err)
+			err = &source.TimedOutError{Msg: "timed out", Err: err}
 		}
 		for _, h := range b.hosts {
 			answers[propHost+"="+h] = &answer{days: figures["host\x00"+h], err: err}
@@ -436,6 +435,7 @@ func doJSON(ctx context.Context, client *http.Client, key string, limit int64, m
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "portfolio")
 	resp, err := client.Do(req)

@@ -154,7 +154,7 @@ func TestFaults(t *testing.T) {
 		{"malformed JSON", fake.InjectedFault{Match: "shop.example.com", Body: `{"results": [[`},
 			"error", "posthog: query: malformed answer"},
 		{"5xx", fake.InjectedFault{Match: "shop.example.com", Status: 502}, "error", "posthog: query: HTTP 502: Bad Gateway (502)"},
-		{"timeout", fake.InjectedFault{Match: "shop.example.com", Hang: true}, "error", "posthog: timed out"},
+		{"timeout", fake.InjectedFault{Match: "shop.example.com", Hang: true}, "timed_out", "posthog: timed out: query"},
 		{"DRF error", fake.InjectedFault{Match: "shop.example.com", Status: 400,
 			Body: `{"type":"validation_error","code":"query_error","detail":"Unable to resolve field: $host"}`},
 			"error", "posthog: query: HTTP 400: Unable to resolve field: $host (query_error)"},

@@ -18,11 +18,24 @@ import (
 	ph "github.com/posthog/posthog-go"
 
 	"github.com/portfolio-report/portfolio/generator/config"
+	"github.com/portfolio-report/portfolio/generator/httpclient"
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/retry"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
+
+// acceptJSON says what posthog-go's capture requests expect, so that an HTML page in front of
+// PostHog is an error (httpclient) rather than a delivery.
+type acceptJSON struct{ next http.RoundTripper }
+
+func (a acceptJSON) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Header.Get("Accept") == "" {
+		r = r.Clone(r.Context())
+		r.Header.Set("Accept", "application/json")
+	}
+	return a.next.RoundTrip(r)
+}
 
 // Event is one of portfolio's own events for PostHog.
 type Event struct {
@@ -77,9 +90,7 @@ type Sender struct {
 // NewSender returns a sender. Without POSTHOG_API_KEY (o.ProjectKey) it sends nothing.
 func NewSender(o Options, st *store.Store, client *http.Client, log *slog.Logger) *Sender {
 	o.defaults()
-	if client == nil {
-		client = http.DefaultClient
-	}
+	client = httpclient.Wrap(client, time.Minute)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -159,16 +170,25 @@ func (s *Sender) capture(ctx context.Context, events []Event) ([]string, error) 
 	}
 	byUUID := map[string]string{}
 	cb := &callback{ok: map[string]bool{}, failed: map[string]error{}, all: make(chan struct{}), want: len(events)}
-	policy := retry.PostHog() // posthog-go waits by itself: only the numbers are ours
+	policy := retry.PostHog() // posthog-go retries by itself: the numbers and the wait are ours
+	sleep := s.opt.Sleep
+	if sleep == nil {
+		sleep = retry.Sleep
+	}
+	// The wait between posthog-go's tries happens here, through the run's Sleeper (tests do
+	// not wait), and ends when Send stops waiting; posthog-go then waits no more.
+	waitCtx, stopWaits := context.WithCancel(ctx)
+	defer stopWaits()
 	client, err := ph.NewWithConfig(s.opt.ProjectKey, ph.Config{
 		Endpoint:  s.opt.CaptureHost,
-		Transport: s.raw.Transport,
+		Transport: acceptJSON{s.raw.Transport}, // posthog-go's own client has a 10 s timeout
 		Interval:  100 * time.Millisecond,
 		BatchSize: 100,
 		Callback:  cb,
 		Logger:    slogLogger{s.log},
 		RetryAfter: func(attempt int) time.Duration {
-			return min(policy.Backoff<<attempt, policy.MaxWait)
+			_ = sleep(waitCtx, min(policy.Backoff<<attempt, policy.MaxWait))
+			return 0
 		},
 	})
 	if err != nil {
@@ -192,6 +212,7 @@ func (s *Sender) capture(ctx context.Context, events []Event) ([]string, error) 
 	case <-wait.C:
 	}
 	wait.Stop()
+	stopWaits()
 	client.Close()
 	cb.mu.Lock()
 	defer cb.mu.Unlock()

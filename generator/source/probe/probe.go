@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/portfolio-report/portfolio/generator/config"
+	"github.com/portfolio-report/portfolio/generator/httpclient"
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/retry"
@@ -51,9 +52,7 @@ var (
 
 // New returns the probe source using client (its transport decides TLS roots and proxies).
 func New(client *http.Client, log *slog.Logger) *Source {
-	if client == nil {
-		client = http.DefaultClient
-	}
+	client = httpclient.Wrap(client, time.Minute) // each attempt has the product's own timeout too
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
