@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -20,7 +22,12 @@ within each API's rate limits, and appends one snapshot per product to the data 
 
 A source that fails, times out or is rate limited is recorded as such in the snapshot
 and never stops the others. Exit codes: 0 all configured sources succeeded, 3 some
-failed (their data is stale), 1 the data folder could not be written, 2 bad usage.
+failed (their data is stale) or a product's data is damaged (the others were collected;
+see portfolio repair), 1 the data folder could not be written, 2 bad usage.
+
+Collecting twice at the same --now changes nothing the second time (exit 0). Snapshots
+stamped after --now (a clock that ran ahead) are moved to an .ahead file beside their log
+and reported; a last line cut off by a crash is moved to a .torn file and reported.
 
 --shard i/n collects only the products whose position in portfolio.json (counting from 0)
 is i-1 modulo n, and touches only their files, so n jobs can collect in parallel.
@@ -28,6 +35,9 @@ is i-1 modulo n, and touches only their files, so n jobs can collect in parallel
 Credentials come from the environment only; see docs/collect.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.checkNowForWrite("collect"); err != nil {
+				return err
+			}
 			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
@@ -45,8 +55,14 @@ Credentials come from the environment only; see docs/collect.md.`,
 				return withCode(ExitFailure, usage("--source", err))
 			}
 			if sum.Failed() {
-				return withCode(ExitSourcesFailed, fmt.Errorf("%d of %d source calls failed; their data is stale",
-					len(sum.FailedOutcomes()), len(sum.Outcomes)))
+				var lines []string
+				if n := len(sum.FailedOutcomes()); n > 0 {
+					lines = append(lines, fmt.Sprintf("%d of %d source calls failed; their data is stale", n, len(sum.Outcomes)))
+				}
+				for _, d := range sum.Damaged {
+					lines = append(lines, d.Product+": "+d.Text())
+				}
+				return withCode(ExitSourcesFailed, errors.New(strings.Join(lines, "\n")))
 			}
 			return nil
 		},
