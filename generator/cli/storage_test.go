@@ -142,3 +142,20 @@ func TestRepairCommand(t *testing.T) {
 		t.Errorf("repair of a newer log: exit %d, want 1:\n%s", code, out)
 	}
 }
+
+// TestDoraWithOneDamagedProduct: `portfolio dora` prints the other products and names the
+// damaged file, exit 3.
+func TestDoraWithOneDamagedProduct(t *testing.T) {
+	w := newCollectWorld(t)
+	if code, out := w.run(); code != ExitOK {
+		t.Fatalf("collect: exit %d:\n%s", code, out)
+	}
+	bad := filepath.Join(w.data, "products", "shop", "incidents.json")
+	os.WriteFile(bad, []byte("{\"schema_version\":1,\"kind\":\"incidents\",\"data\":[\n{\"number\":"), 0o644)
+	var out bytes.Buffer
+	code := (&Command{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}).Main(
+		[]string{"dora", "--config", w.config, "--data", w.data, "--now", collectNow})
+	if code != ExitSourcesFailed || !strings.Contains(out.String(), "shop: data damaged: "+bad+":2: ") || !strings.Contains(out.String(), "docs") {
+		t.Errorf("exit %d, want 3, the other products and the damaged file:\n%s", code, out.String())
+	}
+}
