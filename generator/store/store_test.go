@@ -1018,3 +1018,26 @@ func TestProductsAndRemoveProduct(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckNamesWhatRepairCannotFix: a damaged document or a log whose header is damaged is
+// listed with advice and no plan; Repair refuses it.
+func TestCheckNamesWhatRepairCannotFix(t *testing.T) {
+	st := Open(t.TempDir())
+	writeFile(t, st.path("products/api/incidents.json"), "{\"schema_version\":1,\"kind\":\"incidents\",\"data\":[\n{\"number\":")
+	writeFile(t, snapshotPath(st, "api", t0), "{not a header\n"+`{"t":"2026-11-28T12:00:00Z"}`+"\n")
+	problems, err := st.Check()
+	if err != nil || len(problems) != 2 {
+		t.Fatalf("Check = %+v, %v; want two problems", problems, err)
+	}
+	for _, p := range problems {
+		if p.Plan != "" || !strings.Contains(p.Advice, "git") {
+			t.Errorf("%s: plan %q, advice %q; want no plan and the way back from git", p.Where(), p.Plan, p.Advice)
+		}
+		if _, err := st.Repair(p); err == nil {
+			t.Errorf("%s: Repair went ahead", p.Where())
+		}
+	}
+	if problems[0].Where() != st.path("products/api/incidents.json")+":2" {
+		t.Errorf("Where = %s", problems[0].Where())
+	}
+}
