@@ -34,6 +34,9 @@ type Input struct {
 	Acks map[string]bool
 	// SiteURL is site.base_url, for links to product pages.
 	SiteURL string
+	// Held names the products whose data could not be read (damaged files), with why: their
+	// alerts keep their state, neither breaching nor recovering, until the data is repaired.
+	Held map[string]string
 }
 
 // Notification is one message owed to one channel.
@@ -102,6 +105,12 @@ func evaluate(prev State, in Input, now time.Time, rules func(ProductInput, time
 			before = &a
 		}
 		o, present := obs[fp]
+		if before != nil && !present {
+			if _, held := in.Held[before.Product]; held {
+				next.Alerts = append(next.Alerts, *before) // no data to judge it by
+				continue
+			}
+		}
 		if !present {
 			// The rule no longer reports the alert: its subject recovered, or the product left
 			// the config (then it resolves at once, so PagerDuty and the issue are closed).
@@ -194,7 +203,7 @@ func step(before *Alert, o Observation, present bool, now time.Time) (*Alert, *T
 				return &b, nil
 			}
 			a := Alert{Fingerprint: o.Fingerprint(), Product: o.Product, Rule: o.Rule, Subject: o.Subject,
-				Severity: o.Severity, Status: Pending, Since: now, Breaches: 1}
+				Severity: o.Severity, Status: Pending, Since: now, Breaches: 1, Counted: now}
 			if before != nil {
 				a.Deliveries = before.Deliveries // the channels' references of the last episode
 			}
@@ -209,8 +218,10 @@ func step(before *Alert, o Observation, present bool, now time.Time) (*Alert, *T
 			return &a, nil
 		}
 		a := *before
-		a.Breaches++
-		a.Recoveries = 0
+		if !a.Counted.Equal(now) { // a second evaluation at the same time counts nothing
+			a.Breaches++
+		}
+		a.Recoveries, a.Counted = 0, now
 		a.Severity = o.Severity
 		observe(&a, o, now)
 		if a.Status == Pending && a.Breaches >= o.FireAfter {
@@ -235,7 +246,10 @@ func step(before *Alert, o Observation, present bool, now time.Time) (*Alert, *T
 			return nil, nil // the event left its window
 		}
 		a.Breaches = 0
-		a.Recoveries++
+		if !a.Counted.Equal(now) {
+			a.Recoveries++
+		}
+		a.Counted = now
 		if a.Recoveries >= max(o.ResolveAfter, 1) {
 			a.Status, a.Since, a.ResolvedAt = Resolved, now, now
 			return &a, transition(a, Firing, now)

@@ -74,7 +74,21 @@ type Summary struct {
 	Transitions []Transition // status changes of this run
 	Outcomes    []Outcome    // in channel, then fingerprint order
 	Channels    []ChannelStatus
+	// Damaged are the products whose data could not be read, with the file and line (store.
+	// DamageText): their alerts were held as they were; the others were evaluated.
+	Damaged []Damaged
+	// Saved says data/alerts.json was written: something happened (a transition, a delivery).
+	Saved bool
 }
+
+// Damaged is a product whose data files are damaged.
+type Damaged struct {
+	Product string
+	Err     error
+}
+
+// Text is "data damaged: file:line: what (hint)".
+func (d Damaged) Text() string { return store.DamageText(d.Err) }
 
 // Count returns how many outcomes have the status.
 func (s Summary) Count(status string) int {
@@ -112,7 +126,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		o.SendTimeout = time.Minute
 	}
 	now := o.Now.UTC()
-	prev, err := Load(o.Store)
+	prev, found, err := LoadFile(o.Store)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -120,15 +134,18 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	in, err := Gather(o.Config, o.Store, now)
+	in, damaged, err := GatherAll(o.Config, o.Store, now)
 	if err != nil {
 		return Summary{}, err
+	}
+	for _, d := range damaged {
+		log.Error("data damaged: alerts of the product held", "product", d.Product, "err", d.Err)
 	}
 	in.Routes = routes
 	in.Acks = readAcks(ctx, o.Senders, prev, log)
 
 	next, notes := Evaluate(prev, in, now)
-	sum := Summary{Now: now, DryRun: o.DryRun}
+	sum := Summary{Now: now, DryRun: o.DryRun, Damaged: damaged}
 	for _, t := range next.Transitions {
 		if t.At.Equal(now) {
 			sum.Transitions = append(sum.Transitions, t)
@@ -217,40 +234,71 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		}
 	}
 	sum.Channels = next.Channels
-	if o.DryRun {
-		return sum, nil
+	if o.DryRun || (found && !changedSince(prev, next, now)) {
+		return sum, nil // nothing happened: the file stays as it is
 	}
 	if err := Save(o.Store, next); err != nil {
 		return sum, err
 	}
+	sum.Saved = true
 	return sum, nil
 }
 
 // Gather reads the rules' inputs from the store: the last History of snapshots, the
-// deployments, and the DORA comparison of each configured product.
+// deployments, and the DORA comparison of each configured product. A damaged file is an error;
+// GatherAll goes on without the product.
 func Gather(cfg *config.Config, st *store.Store, now time.Time) (Input, error) {
+	in, damaged, err := GatherAll(cfg, st, now)
+	if err == nil && len(damaged) > 0 {
+		err = damaged[0].Err
+	}
+	return in, err
+}
+
+// GatherAll is Gather that leaves out a product whose data is damaged (store.Damage): the
+// product is in Input.Held, so its alerts hold, and in the returned list.
+func GatherAll(cfg *config.Config, st *store.Store, now time.Time) (Input, []Damaged, error) {
 	in := Input{SiteURL: cfg.Site.BaseURL}
+	var damaged []Damaged
 	for _, p := range cfg.Products {
+		pi, err := gather(cfg, st, p, now)
+		if _, ok := store.Damage(err); ok {
+			damaged = append(damaged, Damaged{Product: p.ID, Err: err})
+			if in.Held == nil {
+				in.Held = map[string]string{}
+			}
+			in.Held[p.ID] = store.DamageText(err)
+			continue
+		}
+		if err != nil {
+			return Input{}, nil, err
+		}
+		in.Products = append(in.Products, pi)
+	}
+	return in, damaged, nil
+}
+
+func gather(cfg *config.Config, st *store.Store, p config.Product, now time.Time) (ProductInput, error) {
+	{
 		snaps, err := st.Snapshots(p.ID, now.Add(-History), now.Add(time.Nanosecond))
 		if err != nil {
-			return Input{}, fmt.Errorf("alert %s: snapshots: %w", p.ID, err)
+			return ProductInput{}, fmt.Errorf("alert %s: snapshots: %w", p.ID, err)
 		}
 		deps, err := st.Deployments(p.ID)
 		if err != nil {
-			return Input{}, fmt.Errorf("alert %s: deployments: %w", p.ID, err)
+			return ProductInput{}, fmt.Errorf("alert %s: deployments: %w", p.ID, err)
 		}
 		incs, err := st.Incidents(p.ID)
 		if err != nil {
-			return Input{}, fmt.Errorf("alert %s: incidents: %w", p.ID, err)
+			return ProductInput{}, fmt.Errorf("alert %s: incidents: %w", p.ID, err)
 		}
 		pi := ProductInput{Product: p, Snapshots: snaps, Deployments: deps}
 		if len(deps) > 0 || len(incs) > 0 {
 			c := dora.ProductFigures(cfg.DORA, dora.Input{Product: p, Deployments: deps, Incidents: incs}, now)
 			pi.DORA = &c
 		}
-		in.Products = append(in.Products, pi)
+		return pi, nil
 	}
-	return in, nil
 }
 
 // readAcks asks the acknowledging senders about the firing alerts they hold an issue for.

@@ -8,6 +8,8 @@
 package alert
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -61,9 +63,16 @@ const (
 )
 
 // State is the whole of data/alerts.json.
+//
+// The file changes only when something happens: an alert appears, moves on towards firing,
+// fires, starts or stops recovering, resolves or leaves; a channel is sent to or fails; an
+// acknowledgement is read. What moves every run without anything happening is not stored
+// (see persisted): the time of the evaluation, the count of breaches of a firing alert, the
+// value a firing alert was last seen at. The site shows those as of its own build.
 type State struct {
-	// LastRun is the now of the last evaluation; zero before the first.
-	LastRun time.Time `json:"last_run,omitzero"`
+	// LastRun is the now of the evaluation that produced the state; not stored (it would
+	// change the file every run), so zero in a loaded state.
+	LastRun time.Time `json:"-"`
 	// Alerts are the pending, firing and recently resolved alerts, sorted by fingerprint.
 	Alerts []Alert `json:"alerts"`
 	// Transitions are the status changes of the last 90 days, oldest first.
@@ -96,8 +105,15 @@ type Alert struct {
 	Unit      string  `json:"unit,omitempty"`
 	Summary   string  `json:"summary"` // one line a person reads
 
-	Breaches   int `json:"breaches"`   // consecutive evaluations that breached
-	Recoveries int `json:"recoveries"` // consecutive evaluations that did not, since the last breach
+	// Breaches counts consecutive evaluations that breached, Recoveries those that did not
+	// since the last breach. Stored only while they decide something: the breaches of a pending
+	// alert (it fires at the rule's FireAfter), the recoveries of a firing one (it resolves at
+	// ResolveAfter).
+	Breaches   int `json:"breaches,omitempty"`
+	Recoveries int `json:"recoveries,omitempty"`
+	// Counted is the evaluation that last moved Breaches or Recoveries, so a second evaluation
+	// at the same time (a re-run with the same --now) counts nothing. Stored with the counters.
+	Counted time.Time `json:"counted,omitzero"`
 
 	// Inhibited is set while the product's probe_down alert fires: the availability alerts
 	// it explains (uptime_24h, burn_rate_fast, burn_rate_slow) are kept but not notified, and
@@ -207,16 +223,25 @@ func severityRank(s string) int {
 
 // Load reads data/alerts.json; a missing file is the empty state.
 func Load(st *store.Store) (State, error) {
-	var s State
-	if _, err := st.ReadDoc(StateFile, KindState, &s); err != nil {
-		return State{}, fmt.Errorf("alert state: %w", err)
-	}
-	s.normalize()
-	return s, nil
+	s, _, err := LoadFile(st)
+	return s, err
 }
 
-// Save writes data/alerts.json (unchanged bytes are not rewritten).
+// LoadFile is Load that also says whether the file exists (an evaluation has run).
+func LoadFile(st *store.Store) (State, bool, error) {
+	var s State
+	found, err := st.ReadDoc(StateFile, KindState, &s)
+	if err != nil {
+		return State{}, false, fmt.Errorf("alert state: %w", err)
+	}
+	s.normalize()
+	return s, found, nil
+}
+
+// Save writes data/alerts.json (unchanged bytes are not rewritten): the state as persisted
+// keeps it.
 func Save(st *store.Store, s State) error {
+	s = s.persisted()
 	s.normalize()
 	if err := st.WriteDoc(StateFile, KindState, s); err != nil {
 		return fmt.Errorf("alert state: %w", err)
@@ -243,4 +268,62 @@ func (s *State) normalize() {
 		return strings.Compare(a.Fingerprint, b.Fingerprint)
 	})
 	slices.SortFunc(s.Channels, func(a, b ChannelStatus) int { return strings.Compare(a.Name, b.Name) })
+}
+
+// persisted is the state as data/alerts.json keeps it: the counters only while they decide
+// something (a pending alert's breaches and the time of its last breach, a recovering firing
+// alert's recoveries), so that a run in which nothing happens writes the same bytes.
+func (s State) persisted() State {
+	out := s
+	out.Alerts = make([]Alert, len(s.Alerts))
+	for i, a := range s.Alerts {
+		switch {
+		case a.Status == Pending:
+			a.Recoveries = 0
+		case a.Status == Firing && a.Recoveries > 0:
+			a.Breaches, a.LastSeen = 0, time.Time{}
+		default:
+			a.Breaches, a.Recoveries, a.LastSeen, a.Counted = 0, 0, time.Time{}, time.Time{}
+		}
+		out.Alerts[i] = a
+	}
+	return out
+}
+
+// changedSince reports whether next, evaluated at now, holds anything prev did not besides
+// what only moves with time: the values a firing or resolved alert was observed at (the site
+// shows them fresh), transitions and resolved alerts aged out of the retention.
+func changedSince(prev, next State, now time.Time) bool {
+	view := func(s State) State {
+		s = s.persisted()
+		s.LastRun = time.Time{}
+		for i := range s.Alerts {
+			if a := &s.Alerts[i]; a.Status != Pending {
+				a.Value, a.Threshold, a.Unit, a.Summary = 0, 0, "", ""
+			}
+		}
+		s.normalize()
+		return s
+	}
+	inNext := map[string]bool{}
+	for _, a := range next.Alerts {
+		inNext[a.Fingerprint] = true
+	}
+	aged := prev
+	aged.Alerts = nil
+	for _, a := range prev.Alerts {
+		if a.Status != Resolved || inNext[a.Fingerprint] {
+			aged.Alerts = append(aged.Alerts, a)
+		}
+	}
+	aged.Transitions = nil
+	cutoff := now.Add(-TransitionRetention)
+	for _, t := range prev.Transitions {
+		if t.At.After(cutoff) {
+			aged.Transitions = append(aged.Transitions, t)
+		}
+	}
+	a, _ := json.Marshal(view(aged))
+	b, _ := json.Marshal(view(next))
+	return !bytes.Equal(a, b)
 }

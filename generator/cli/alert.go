@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -26,9 +27,15 @@ stay owed. A failed send is retried on the next run; other channels are not held
 --dry-run prints what would be sent and saves nothing. See docs/alerting.md.
 
 Exit codes: 0 ok, 1 a send failed (the state is saved, the send is retried next run) or the
-data could not be read, 2 bad usage or config.`,
+data could not be read, 2 bad usage or config (or --now more than 5 minutes ahead of the
+clock), 3 a product's data is damaged (its alerts held, the others evaluated).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !dryRun {
+				if err := a.checkNowForWrite("alert"); err != nil {
+					return err
+				}
+			}
 			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
@@ -45,6 +52,13 @@ data could not be read, 2 bad usage or config.`,
 			printAlertSummary(a.stdout, sum)
 			if failing := sum.FailingChannels(); len(failing) > 0 {
 				return withCode(ExitFailure, fmt.Errorf("alert: sending failed on %s (retried next run)", strings.Join(failing, ", ")))
+			}
+			if len(sum.Damaged) > 0 {
+				var lines []string
+				for _, d := range sum.Damaged {
+					lines = append(lines, d.Product+": "+d.Text()+"; its alerts were held")
+				}
+				return withCode(ExitSourcesFailed, errors.New(strings.Join(lines, "\n")))
 			}
 			return nil
 		},

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -39,6 +40,13 @@ data and --now give a byte-identical site.`,
 			if !a.quiet {
 				fmt.Fprintf(a.stdout, "%s: %d pages, %d files, %s in %s\n", a.outDir, res.Pages, res.Files,
 					run.ByteSize(res.Bytes), time.Since(start).Round(time.Millisecond))
+			}
+			if len(res.Damaged) > 0 {
+				var lines []string
+				for _, d := range res.Damaged {
+					lines = append(lines, d.Product+": "+d.Text)
+				}
+				return withCode(ExitSourcesFailed, fmt.Errorf("build: built, but these products' pages miss data:\n%s", strings.Join(lines, "\n")))
 			}
 			return nil
 		},

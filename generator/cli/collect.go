@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,13 +23,18 @@ func (a *app) collectCommand() *cobra.Command {
 within each API's rate limits, and appends one snapshot per product to the data folder.
 
 A source that fails, times out or is rate limited is recorded as such in the snapshot
+A source that fails, times out or is rate limited is recorded as such in the snapshot
 and never stops the others. Each product's snapshot is appended as soon as its sources
 have finished. At --deadline (counted from the start, default 10m) every source still
 running is recorded as timed_out and everything collected is written.
 
 Exit codes: 0 all configured sources succeeded, 3 some failed or timed out (their data is
-stale), 1 the data folder could not be written or its lock not taken in --lock-timeout,
-2 bad usage.
+stale) or a product's data is damaged (the others were collected; see portfolio repair),
+1 the data folder could not be written or its lock not taken in --lock-timeout, 2 bad usage.
+
+Collecting twice at the same --now changes nothing the second time (exit 0). Snapshots
+stamped after --now (a clock that ran ahead) are moved to an .ahead file beside their log
+and reported; a last line cut off by a crash is moved to a .torn file and reported.
 
 --shard i/n collects only the products whose position in portfolio.json (counting from 0)
 is i-1 modulo n, and touches only their files, so n jobs can collect in parallel.
@@ -35,6 +42,9 @@ is i-1 modulo n, and touches only their files, so n jobs can collect in parallel
 Credentials come from the environment only; see docs/collect.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.checkNowForWrite("collect"); err != nil {
+				return err
+			}
 			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
@@ -55,8 +65,14 @@ Credentials come from the environment only; see docs/collect.md.`,
 				return withCode(ExitFailure, usage("--source", err))
 			}
 			if sum.Failed() {
-				return withCode(ExitSourcesFailed, fmt.Errorf("%d of %d source calls failed; their data is stale",
-					len(sum.FailedOutcomes()), len(sum.Outcomes)))
+				var lines []string
+				if n := len(sum.FailedOutcomes()); n > 0 {
+					lines = append(lines, fmt.Sprintf("%d of %d source calls failed; their data is stale", n, len(sum.Outcomes)))
+				}
+				for _, d := range sum.Damaged {
+					lines = append(lines, d.Product+": "+d.Text())
+				}
+				return withCode(ExitSourcesFailed, errors.New(strings.Join(lines, "\n")))
 			}
 			return nil
 		},

@@ -39,6 +39,9 @@ write into a data folder that holds other data unless --force is given.`,
   portfolio demo --products 100 --days 365 --data /tmp/big/data --write-config /tmp/big/portfolio.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.checkNowForWrite("demo"); err != nil {
+				return err
+			}
 			switch {
 			case products < 0:
 				return withCode(ExitUsage, fmt.Errorf("--products: want 0 (the config's products) or more, got %d", products))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/dora"
+	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
 
@@ -40,7 +41,7 @@ the products to one (the portfolio figures stay those of the whole portfolio).`,
 					return withCode(ExitUsage, fmt.Errorf("--product: no product %q in %s (have %s)", productID, a.configPath, strings.Join(ids, ", ")))
 				}
 			}
-			in, err := doraInputs(a.store(), products)
+			in, damaged, err := doraInputs(a.store(), products)
 			if err != nil {
 				return withCode(ExitFailure, err)
 			}
@@ -56,9 +57,21 @@ the products to one (the portfolio figures stay those of the whole portfolio).`,
 			if asJSON {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
+				if err := enc.Encode(rep); err != nil {
+					return err
+				}
+				if len(damaged) > 0 {
+					return withCode(ExitSourcesFailed, fmt.Errorf("dora: left out (their figures are missing):\n%s", strings.Join(damaged, "\n")))
+				}
+				return nil
 			}
-			return printDORA(a.stdout, cfg, rep)
+			if err := printDORA(a.stdout, cfg, rep); err != nil {
+				return err
+			}
+			if len(damaged) > 0 {
+				return withCode(ExitSourcesFailed, fmt.Errorf("dora: left out (their figures are missing):\n%s", strings.Join(damaged, "\n")))
+			}
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the contract's JSON")
@@ -66,21 +79,26 @@ the products to one (the portfolio figures stay those of the whole portfolio).`,
 	return cmd
 }
 
-// doraInputs reads every product's deployments and incidents from the store.
-func doraInputs(st *store.Store, products []config.Product) ([]dora.Input, error) {
-	in := make([]dora.Input, 0, len(products))
+// doraInputs reads every product's deployments and incidents from the store. A product whose
+// files are damaged is left out and named in damaged, "product: data
+// damaged: file:line: …"; the others are computed.
+func doraInputs(st *store.Store, products []config.Product) (in []dora.Input, damaged []string, err error) {
+	in = make([]dora.Input, 0, len(products))
 	for _, p := range products {
 		deps, err := st.Deployments(p.ID)
-		if err != nil {
-			return nil, fmt.Errorf("dora: %w", err)
+		if err == nil {
+			var incs []record.Incident
+			if incs, err = st.Incidents(p.ID); err == nil {
+				in = append(in, dora.Input{Product: p, Deployments: deps, Incidents: incs})
+				continue
+			}
 		}
-		incs, err := st.Incidents(p.ID)
-		if err != nil {
-			return nil, fmt.Errorf("dora: %w", err)
+		if _, ok := store.Damage(err); !ok {
+			return nil, nil, fmt.Errorf("dora: %w", err)
 		}
-		in = append(in, dora.Input{Product: p, Deployments: deps, Incidents: incs})
+		damaged = append(damaged, p.ID+": "+store.DamageText(err))
 	}
-	return in, nil
+	return in, damaged, nil
 }
 
 // printDORA writes the report as a table: one row per product and the portfolio, each cell the

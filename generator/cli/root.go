@@ -28,7 +28,7 @@ const (
 	ExitFailure       = 1 // the command failed
 	ExitUsage         = 2 // bad flags, arguments or config
 	ExitSourcesFailed = 3 // finished, but some source failed (its data is stale)
-	ExitChanges       = 4 // healthchecks plan, repos plan: changes are pending
+	ExitChanges       = 4 // healthchecks plan, repos plan, repair: changes are pending
 )
 
 // Command runs the portfolio CLI with its own streams and environment.
@@ -39,7 +39,15 @@ type Command struct {
 	// Sleep waits between the retries of every API call (nil: retry.Sleep); tests pass one
 	// that returns at once.
 	Sleep retry.Sleeper
+	// Clock is the wall clock (nil: time.Now), against which a --now that would write data
+	// stamped in the future is refused.
+	Clock func() time.Time
 }
+
+// MaxNowAhead is how far --now may be ahead of the wall clock for a command that writes
+// data/: a little, for clocks that disagree; more would stamp history in the future, where the
+// next run at the right time could not append after it.
+const MaxNowAhead = 5 * time.Minute
 
 // exitError carries an exit code up to Main.
 type exitError struct {
@@ -68,6 +76,7 @@ type app struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	sleep          retry.Sleeper
+	clock          func() time.Time // the wall clock
 
 	configPath  string
 	dataDir     string
@@ -98,9 +107,12 @@ const DefaultLockTimeout = 5 * time.Minute
 
 // Main parses args, runs the subcommand and returns the process exit code.
 func (c *Command) Main(args []string) int {
-	a := &app{stdout: c.Stdout, stderr: c.Stderr, getenv: c.Getenv, sleep: c.Sleep, started: time.Now()}
+	a := &app{stdout: c.Stdout, stderr: c.Stderr, getenv: c.Getenv, sleep: c.Sleep, clock: c.Clock, started: time.Now()}
 	if a.getenv == nil {
 		a.getenv = os.Getenv
+	}
+	if a.clock == nil {
+		a.clock = time.Now
 	}
 	root := a.rootCommand()
 	root.SetArgs(args)
@@ -157,7 +169,7 @@ func (a *app) rootCommand() *cobra.Command {
 	for _, sub := range []func() *cobra.Command{
 		a.runCommand, a.collectCommand, a.buildCommand, a.doraCommand, a.alertCommand,
 		a.publishCommand, a.serveCommand, a.validateCommand, a.demoCommand, a.versionCommand,
-		a.healthchecksCommand, a.reposCommand, a.initCommand, a.doctorCommand,
+		a.healthchecksCommand, a.reposCommand, a.initCommand, a.doctorCommand, a.repairCommand,
 	} {
 		root.AddCommand(sub())
 	}
@@ -198,7 +210,7 @@ func (a *app) setup() error {
 		return withCode(ExitUsage, fmt.Errorf("--lock-timeout: want a duration like 5m (0: wait as long as it takes), got %s", a.lockTimeout))
 	}
 	if a.nowFlag == "" {
-		a.now = time.Now().UTC().Truncate(time.Second)
+		a.now = a.clock().UTC().Truncate(time.Second)
 		// Demo data describes a fixed moment: show it as of then, not as hours of staleness.
 		if m, err := store.Open(a.dataDir).Meta(); err == nil && !m.Rules().Clock.IsZero() {
 			a.now, a.demoClock = m.Rules().Clock, true
@@ -212,6 +224,18 @@ func (a *app) setup() error {
 		a.now = t.UTC()
 	}
 	return nil
+}
+
+// checkNowForWrite refuses, with exit code 2, a --now more than MaxNowAhead ahead of the wall
+// clock in a command that writes data/: history stamped in the future would sit before every
+// later run's snapshot.
+func (a *app) checkNowForWrite(cmd string) error {
+	wall := a.clock().UTC()
+	if a.nowFlag == "" || !a.now.After(wall.Add(MaxNowAhead)) {
+		return nil
+	}
+	return withCode(ExitUsage, fmt.Errorf("%s: --now %s is %s ahead of the clock (%s): refusing to write data stamped in the future (at most %s ahead)",
+		cmd, a.now.Format(time.RFC3339), a.now.Sub(wall).Round(time.Second), wall.Format(time.RFC3339), MaxNowAhead))
 }
 
 // loadConfig loads and validates --config; problems exit with code 2.

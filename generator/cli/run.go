@@ -37,9 +37,17 @@ builds the site from the committed example data and leaves data/ untouched.
 --dry-run sends no notification, saves no alert state and publishes nothing.
 --skip ` + strings.Join(run.Steps(), ",") + ` leaves steps out.
 
-Exit codes: 0 ok, 1 a step failed, 2 bad usage or config, 3 finished but some source failed.`,
+A product whose data file is damaged is left out of collect and alert, and its page says
+"data damaged: file:line"; the rest of the portfolio is collected, alerted and built (exit
+3; see portfolio repair). --now more than 5 minutes ahead of the clock is refused (exit 2).
+
+Exit codes: 0 ok, 1 a step failed, 2 bad usage or config, 3 finished but some source failed
+or some product's data is damaged.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.checkNowForWrite("run"); err != nil {
+				return err
+			}
 			cfg, err := a.loadConfig()
 			if err != nil {
 				return err

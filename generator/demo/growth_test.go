@@ -2,10 +2,13 @@ package demo_test
 
 import (
 	"bufio"
-	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,21 +20,30 @@ import (
 	"github.com/portfolio-report/portfolio/generator/store"
 )
 
-// BenchmarkGitGrowth measures what data/ costs in git: a month of 15-minute runs (2,880
-// appends per product), committed after each run as CI does, then `git gc`. Each case reports
-// bytes per snapshot line; the pack file per month (what a clone transfers); git's size-pack
-// (pack + index, what count-objects -v says) per month and per year; and how much of the pack
-// is the data itself (blobs) and how much git's bookkeeping of a commit a run (commits, trees).
-// data/README.md quotes its numbers. Each case commits 2,880 times and takes minutes (4 to 13
-// on a busy 2-core machine), so all five outlast go test's default 10-minute timeout: run one
-// case, or give a timeout.
+// BenchmarkGitGrowth measures what data/ costs in git. It replays days of 15-minute runs
+// through store.AppendSnapshot into data/ and commits data/ after every run as CI does (the
+// workflow's identity and message), then repacks as `git gc` does and reads every object's
+// packed size (`git verify-pack -v`). It reports:
 //
-//	go test ./generator/demo -run '^$' -bench 'GitGrowth/demo/docs$' -benchtime 1x
-//	go test ./generator/demo -run '^$' -bench GitGrowth -benchtime 1x -timeout 90m
+//   - data-B/product-year: the packed blobs of one product's snapshot logs, per year;
+//   - commit+tree-B/run and commit+tree-MB/year: git's bookkeeping of one commit a run (the
+//     commit object and the trees on the path to each changed file), at a 15-minute cadence;
+//   - B/line: the bytes of a snapshot line in the working tree.
+//
+// It simulates Days days and extrapolates linearly to a year: a day's logs are finished at
+// midnight and never written again, so each simulated day costs what any later one does (the
+// month folder's tree grows through the month: simulate 30 days for its full cost). Commits go
+// through one `git fast-import` stream, which writes the same commits and trees that
+// `git add data; git commit` would, in seconds instead of minutes; `git repack -adf` then
+// computes the deltas afresh with gc's window and depth, as gc does for loose objects.
+//
+//	go test ./generator/demo -run '^$' -bench GitGrowth -benchtime 1x
 //
 // "demo" lines leave ok sources out, as `portfolio demo` writes them; "collector" lines list
-// every source, the skipped ones with their reason, as `portfolio collect` writes them. The
-// "portfolio" cases commit the three example products together, one commit a run.
+// every source, the skipped ones with their reason, as `portfolio collect` computes them (the
+// log states each only when it changes, and all of them once a day). "portfolio" cases commit
+// the three example products together, one commit a run; "synthetic/20" is 20 products of
+// demo.Config, for what the tree of a month folder costs per product.
 func BenchmarkGitGrowth(b *testing.B) {
 	gitBin, err := exec.LookPath("git")
 	if err != nil {
@@ -42,23 +54,25 @@ func BenchmarkGitGrowth(b *testing.B) {
 		name     string
 		products []config.Product
 		variant  string
+		days     int
 	}{
-		{"demo/storefront", cfg.Products[:1], "demo"},
-		{"demo/docs", cfg.Products[2:3], "demo"},
-		{"demo/portfolio", cfg.Products, "demo"},
-		{"collector/storefront", cfg.Products[:1], "collector"},
-		{"collector/portfolio", cfg.Products, "collector"},
+		{"demo/storefront", cfg.Products[:1], "demo", 30},
+		{"demo/docs", cfg.Products[2:3], "demo", 30},
+		{"demo/portfolio", cfg.Products, "demo", 30},
+		{"collector/portfolio", cfg.Products, "collector", 30},
+		{"synthetic/20", demo.Config(20).Products, "demo", 7},
 	}
-	end := time.Date(2026, 11, 30, 23, 45, 0, 0, time.UTC) // 2,880 runs: all of November
+	end := time.Date(2026, 11, 30, 23, 45, 0, 0, time.UTC)
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
+			runs := c.days * 96
 			src := store.Open(b.TempDir())
-			if err := demo.Generate(&config.Config{Products: c.products}, src, demo.Options{Seed: 1, Days: 30, Now: end}); err != nil {
+			if err := demo.Generate(&config.Config{Products: c.products}, src, demo.Options{Seed: 1, Days: c.days, Now: end}); err != nil {
 				b.Fatal(err)
 			}
 			snaps := make([][]record.Snapshot, len(c.products))
 			for i, p := range c.products {
-				if snaps[i], err = src.Snapshots(p.ID, end.AddDate(0, -1, 0), end.Add(time.Second)); err != nil || len(snaps[i]) != 2880 {
+				if snaps[i], err = src.Snapshots(p.ID, end.AddDate(0, 0, -c.days), end.Add(time.Second)); err != nil || len(snaps[i]) != runs {
 					b.Fatalf("%d snapshots, %v", len(snaps[i]), err)
 				}
 				if c.variant == "collector" {
@@ -68,76 +82,131 @@ func BenchmarkGitGrowth(b *testing.B) {
 				}
 			}
 			for b.Loop() {
-				repo := b.TempDir()
-				git := func(args ...string) string {
-					cmd := exec.Command(gitBin, append([]string{"-c", "user.name=ci", "-c", "user.email=ci@example.com",
-						"-c", "commit.gpgsign=false", "-c", "gc.auto=0"}, args...)...)
-					cmd.Dir = repo
-					out, err := cmd.CombinedOutput()
-					if err != nil {
-						b.Fatalf("git %v: %v\n%s", args, err, out)
-					}
-					return string(out)
-				}
-				git("init", "-q")
-				st := store.Open(filepath.Join(repo, "data"))
-				for run := range 2880 {
-					for i, p := range c.products {
-						if err := st.AppendSnapshot(p.ID, snaps[i][run]); err != nil {
-							b.Fatal(err)
-						}
-					}
-					if run == 0 {
-						git("add", "data")
-					}
-					git("commit", "-q", "-m", "report: "+snaps[0][run].Time.Format(time.RFC3339), "--", "data")
-				}
-				git("gc", "-q")
-				packs, _ := filepath.Glob(filepath.Join(repo, ".git", "objects", "pack", "*.idx"))
-				if len(packs) != 1 {
-					b.Fatalf("%d packs after git gc", len(packs))
-				}
-				byType := packedByType(b, git("verify-pack", "-v", packs[0]))
-				size := countObject(b, git("count-objects", "-v"), "size-pack") * 1024 // .pack + .idx
-				fi, err := os.Stat(strings.TrimSuffix(packs[0], ".idx") + ".pack")
-				if err != nil {
-					b.Fatal(err)
-				}
-				pack := float64(fi.Size()) // what a clone transfers; the index is rebuilt locally
-				var lines int64
-				for _, p := range c.products {
-					fi, err := os.Stat(filepath.Join(repo, "data", "snapshots", "2026-11", p.ID+".jsonl"))
-					if err != nil {
-						b.Fatal(err)
-					}
-					lines += fi.Size()
-				}
+				m := measureGit(b, gitBin, c.products, snaps)
 				n := float64(len(c.products))
-				b.ReportMetric(float64(lines)/n/2880, "B/line")
-				b.ReportMetric(pack/1024, "pack-KiB/month")
-				b.ReportMetric(size/1024, "size-pack-KiB/month")
-				b.ReportMetric(size*12/1024/1024, "size-pack-MiB/year")
-				b.ReportMetric(byType["blob"]/1024, "blob-KiB/month")
-				b.ReportMetric((byType["commit"]+byType["tree"])/1024, "commit+tree-KiB/month")
+				perYear := 365 * 96 / float64(runs)
+				b.ReportMetric(m.lineBytes/n/float64(runs), "B/line")
+				b.ReportMetric(m.blob/n*perYear/1e6, "data-MB/product-year")
+				b.ReportMetric((m.commit+m.tree)/float64(runs), "commit+tree-B/run")
+				b.ReportMetric(m.commit/float64(runs), "commit-B/run")
+				b.ReportMetric((m.commit+m.tree)*perYear/1e6, "commit+tree-MB/year")
+				b.ReportMetric(m.pack*perYear/1e6, "pack-MB/year")
 			}
 		})
 	}
 }
 
-// packedByType sums the packed sizes of `git verify-pack -v` by object type.
-func packedByType(b *testing.B, out string) map[string]float64 {
-	sum := map[string]float64{}
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 5 && (f[1] == "blob" || f[1] == "tree" || f[1] == "commit") {
-			n, err := strconv.ParseFloat(f[3], 64)
+type gitCost struct {
+	blob, tree, commit float64 // packed bytes by type
+	pack               float64 // the .pack file
+	lineBytes          float64 // the snapshot logs in the working tree
+}
+
+// measureGit appends each run's snapshots, commits data/ after each run and returns the
+// packed sizes.
+func measureGit(b *testing.B, gitBin string, products []config.Product, snaps [][]record.Snapshot) gitCost {
+	repo := b.TempDir()
+	git := func(stdin io.Reader, args ...string) string {
+		cmd := exec.Command(gitBin, append([]string{"-c", "gc.auto=0", "-c", "core.bigFileThreshold=512m"}, args...)...)
+		cmd.Dir, cmd.Stdin = repo, stdin
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			b.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	git(nil, "init", "-q")
+	data := filepath.Join(repo, "data")
+	st := store.Open(data)
+
+	pr, pw := io.Pipe()
+	done := make(chan string)
+	go func() { done <- git(pr, "fast-import", "--quiet", "--done") }()
+	w := bufio.NewWriterSize(pw, 1<<20)
+	seen := map[string]int64{} // file → size at the last commit (logs only grow, docs are rewritten)
+	const who = "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>"
+	runID := int64(12_000_000_000)
+	for run := range len(snaps[0]) {
+		for i, p := range products {
+			if err := st.AppendSnapshot(p.ID, snaps[i][run]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		var changed []string
+		filepath.WalkDir(data, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(repo, path)
+			if size, ok := seen[rel]; !ok || size != fi.Size() || !strings.HasSuffix(rel, ".jsonl") {
+				changed = append(changed, rel)
+				seen[rel] = fi.Size()
+			}
+			return nil
+		})
+		sort.Strings(changed)
+		runID += 1 + int64(run%7)
+		msg := fmt.Sprintf("data: snapshot %d", runID)
+		t := snaps[0][run].Time.Add(3 * time.Minute).Unix()
+		fmt.Fprintf(w, "commit refs/heads/main\nauthor %s %d +0000\ncommitter %s %d +0000\ndata %d\n%s\n", who, t, who, t, len(msg), msg)
+		for _, rel := range changed {
+			content, err := os.ReadFile(filepath.Join(repo, rel))
 			if err != nil {
 				b.Fatal(err)
 			}
-			sum[f[1]] += n
+			fmt.Fprintf(w, "M 100644 inline %s\ndata %d\n", filepath.ToSlash(rel), len(content))
+			w.Write(content)
+			w.WriteString("\n")
 		}
 	}
-	return sum
+	w.WriteString("done\n")
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	pw.Close()
+	<-done
+	git(nil, "repack", "-a", "-d", "-f", "-q", "--window=10", "--depth=50") // as gc does for loose objects
+	packs, _ := filepath.Glob(filepath.Join(repo, ".git", "objects", "pack", "*.idx"))
+	if len(packs) != 1 {
+		b.Fatalf("%d packs after the repack", len(packs))
+	}
+	var c gitCost
+	for _, line := range strings.Split(git(nil, "verify-pack", "-v", packs[0]), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		n, err := strconv.ParseFloat(f[3], 64)
+		if err != nil {
+			continue
+		}
+		switch f[1] {
+		case "blob":
+			c.blob += n
+		case "tree":
+			c.tree += n
+		case "commit":
+			c.commit += n
+		}
+	}
+	fi, err := os.Stat(strings.TrimSuffix(packs[0], ".idx") + ".pack")
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.pack = float64(fi.Size())
+	logs, _ := filepath.Glob(filepath.Join(data, "snapshots", "*", "*.jsonl"))
+	for _, l := range logs {
+		fi, err := os.Stat(l)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.lineBytes += float64(fi.Size())
+	}
+	return c
 }
 
 // collectorSources lists every registered source as `portfolio collect` records it: ok, the
@@ -162,19 +231,4 @@ func collectorSources(p config.Product, failed map[string]record.SourceStatus) m
 		out[name] = st
 	}
 	return out
-}
-
-func countObject(b *testing.B, out, key string) float64 {
-	sc := bufio.NewScanner(bytes.NewReader([]byte(out)))
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ": "); ok && k == key {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				b.Fatal(err)
-			}
-			return f
-		}
-	}
-	b.Fatalf("no %s in git count-objects:\n%s", key, out)
-	return 0
 }

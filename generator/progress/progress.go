@@ -135,6 +135,12 @@ func (r *Reporter) Finish(sum source.Summary) {
 			fmt.Fprintf(r.W, "::warning title=%s::%s\n", escapeProperty("collect "+o.Product+"/"+o.Source),
 				escapeData(o.Status.State+": "+o.Status.Msg))
 		}
+		for _, d := range sum.Damaged {
+			fmt.Fprintf(r.W, "::error title=%s::%s\n", escapeProperty("collect "+d.Product), escapeData(d.Text()))
+		}
+		for _, n := range sum.Notes {
+			fmt.Fprintf(r.W, "::warning title=data repaired::%s\n", escapeData(n))
+		}
 	}
 	fmt.Fprintln(r.W, SummaryLine(sum))
 }
@@ -145,9 +151,16 @@ func SummaryLine(sum source.Summary) string {
 	if sum.Shard.Count > 1 {
 		shard = " (shard " + sum.Shard.String() + ")"
 	}
-	return fmt.Sprintf("collected %d products × %d sources in %s%s: %s; %d deployments, %d incidents, %d analytics days changed",
+	line := fmt.Sprintf("collected %d products × %d sources in %s%s: %s; %d deployments, %d incidents, %d analytics days changed",
 		len(sum.Products), len(sum.Sources), sum.Duration.Round(10*time.Millisecond), shard, countText(sum.Counts),
 		sum.Deployments, sum.Incidents, sum.AnalyticsDays)
+	if n := len(sum.Already); n > 0 {
+		line += fmt.Sprintf("; %d already collected at this time, left as they are", n)
+	}
+	if n := len(sum.Damaged); n > 0 {
+		line += fmt.Sprintf("; %d not collected: data damaged", n)
+	}
+	return line
 }
 
 func countText(counts map[string]int) string {

@@ -54,16 +54,25 @@ type SourceStatus struct {
 }
 
 // MarshalJSON writes a plain ok as the string "ok": it is the common case in every snapshot line.
+// The zero SourceStatus is null: in a snapshot log it says the source no longer runs.
 func (s SourceStatus) MarshalJSON() ([]byte, error) {
-	if s == (SourceStatus{State: StateOK}) {
+	switch s {
+	case SourceStatus{State: StateOK}:
 		return []byte(`"ok"`), nil
+	case SourceStatus{}:
+		return []byte(`null`), nil
 	}
 	type plain SourceStatus
 	return json.Marshal(plain(s))
 }
 
-// UnmarshalJSON reads both the short form ("ok", "skipped") and the object form.
+// UnmarshalJSON reads both the short form ("ok", "skipped") and the object form; null is the
+// zero SourceStatus.
 func (s *SourceStatus) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		*s = SourceStatus{}
+		return nil
+	}
 	if len(data) > 0 && data[0] == '"' {
 		*s = SourceStatus{}
 		return json.Unmarshal(data, &s.State)
@@ -80,6 +89,41 @@ func (s *SourceStatus) UnmarshalJSON(data []byte) error {
 // Failed reports whether the source errored, was rate limited or timed out: its data is stale.
 func (s SourceStatus) Failed() bool {
 	return s.State == StateError || s.State == StateRateLimited || s.State == StateTimedOut
+}
+
+// Next is the status of the run after one in which the source had status s at time t, if
+// nothing changed (same state, same message): an ok source stays ok; a source that was not ok
+// keeps its last good time (t itself when s is ok) and a failed one counts one more failure.
+// The collect loop computes every status this way, and a snapshot log stores a status only
+// where it differs from Next of the line before, so a reader gets back exactly what was stored.
+func (s SourceStatus) Next(t time.Time, state, msg string) SourceStatus {
+	n := SourceStatus{State: state, Msg: msg}
+	if state == StateOK {
+		return SourceStatus{State: StateOK}
+	}
+	switch {
+	case s.State == StateOK:
+		lo := t.UTC()
+		n.LastOK = &lo
+	case s.LastOK != nil:
+		lo := s.LastOK.UTC()
+		n.LastOK = &lo
+	}
+	if n.Failed() {
+		n.Fails = 1
+		if s.Failed() {
+			n.Fails = s.Fails + 1
+		}
+	}
+	return n
+}
+
+// Equal reports whether two statuses are the same (LastOK compared as instants).
+func (s SourceStatus) Equal(o SourceStatus) bool {
+	if s.State != o.State || s.Msg != o.Msg || s.Fails != o.Fails || (s.LastOK == nil) != (o.LastOK == nil) {
+		return false
+	}
+	return s.LastOK == nil || s.LastOK.Equal(*o.LastOK)
 }
 
 // Probe is the result of the HTTP probe of the product's health URL. Times are milliseconds.

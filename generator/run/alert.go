@@ -53,10 +53,13 @@ func (o Options) alertStep(ctx context.Context, rep *Report) {
 		return
 	}
 	state := StateOK
-	if len(sum.FailingChannels()) > 0 {
+	if len(sum.FailingChannels()) > 0 || len(sum.Damaged) > 0 {
 		state = StateWarning
 	}
 	rep.add(StepAlert, state, AlertLine(sum))
+	for _, d := range sum.Damaged {
+		rep.damage(d.Product, d.Text())
+	}
 	// What fired or resolved in this run, one row each: the counts alone do not say which.
 	inhibited := map[string]bool{}
 	for _, f := range sum.Firing {
@@ -103,6 +106,9 @@ func AlertLine(sum alert.Summary) string {
 	line += fmt.Sprintf("; %d sent, %d failed", sum.Count(alert.OutcomeSent), sum.Count(alert.OutcomeFailed))
 	if n := sum.Count(alert.OutcomeSkipped); n > 0 {
 		line += fmt.Sprintf(", %d owed to disabled channels", n)
+	}
+	if n := len(sum.Damaged); n > 0 {
+		line += fmt.Sprintf("; %d product(s) held: data damaged", n)
 	}
 	return line
 }

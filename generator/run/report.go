@@ -14,6 +14,11 @@ const (
 	StateFailed  = "failed"
 	StateWarning = "warning"
 	StateFailing = "failing"
+	// StateDamaged marks a product whose data file is damaged: the row says "data damaged:
+	// file:line"; the rest of the portfolio went on, and the run exits 3.
+	StateDamaged = "damaged"
+	// StateRepaired marks what the store repaired on its own (a torn last line moved aside).
+	StateRepaired = "repaired"
 )
 
 // Outcome is how a run ended, worst first when compared: Failed > SourcesFailed > OK.
@@ -67,6 +72,18 @@ func (r *Report) fail(step string, err error) {
 }
 
 func (r *Report) worsen(o Outcome) { r.Outcome = max(r.Outcome, o) }
+
+// damage records a product's damaged data file under the current step, once per file and
+// problem whichever steps meet it, and makes the run end with exit 3: the other products went on.
+func (r *Report) damage(product, text string) {
+	r.worsen(SourcesFailed)
+	for _, row := range r.Rows {
+		if row.State == StateDamaged && row.Detail == firstLine(text) {
+			return
+		}
+	}
+	r.sub(product, StateDamaged, text)
+}
 
 // firstLine keeps a summary row to one line: the first line of s and how many more there were.
 func firstLine(s string) string {

@@ -233,7 +233,14 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			break
 		}
 		built = true
-		rep.add(StepBuild, StateOK, fmt.Sprintf("%d pages, %d files, %s in %s", res.Pages, res.Files, ByteSize(res.Bytes), o.Out))
+		state := StateOK
+		if len(res.Damaged) > 0 {
+			state = StateWarning
+		}
+		rep.add(StepBuild, state, fmt.Sprintf("%d pages, %d files, %s in %s", res.Pages, res.Files, ByteSize(res.Bytes), o.Out))
+		for _, d := range res.Damaged {
+			rep.damage(d.Product, d.Text)
+		}
 	}
 
 	// 4. publish

@@ -207,6 +207,12 @@ func (o Options) collectStep(ctx context.Context, rep *Report) {
 		rep.worsen(SourcesFailed)
 	}
 	rep.add(StepCollect, state, progress.SummaryLine(sum))
+	for _, d := range sum.Damaged {
+		rep.damage(d.Product, d.Text())
+	}
+	for _, n := range sum.Notes {
+		rep.sub("data", StateRepaired, n)
+	}
 	for _, r := range skippedSources(sum) {
 		rep.sub(r.name, StateSkipped, r.reason)
 	}

@@ -2,6 +2,7 @@ package site
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -82,14 +83,33 @@ type alertsView struct {
 
 type filterOpt struct{ ID, Name string }
 
-// loadAlerts reads data/alerts.json, written by `portfolio alert`.
+// loadAlerts reads data/alerts.json, written by `portfolio alert`. The file changes only when
+// an alert does; the values a firing alert is shown with are the rules' at now, and the time
+// of the last evaluation is that of the last run (the newest snapshot).
 func (b *build) loadAlerts() (*alertsView, error) {
 	s := b.alertState
-	av := &alertsView{raw: s, Severities: alert.Severities, Available: !s.LastRun.IsZero()}
+	av := &alertsView{raw: s, Severities: alert.Severities, Available: b.alertsFound}
 	if !av.Available {
 		return av, nil
 	}
-	av.LastRun = b.tvp(&s.LastRun)
+	last := b.now
+	var latest time.Time
+	for _, p := range b.products {
+		if p.LastSnap.After(latest) {
+			latest = p.LastSnap
+		}
+	}
+	if !latest.IsZero() {
+		last = latest
+	}
+	av.LastRun = b.tvp(&last)
+	s.Alerts = slices.Clone(s.Alerts)
+	for i, a := range s.Alerts {
+		if p := b.byID[a.Product]; p != nil {
+			s.Alerts[i] = p.data.current(a)
+		}
+	}
+	av.raw = s
 	name := func(id string) string {
 		if p, ok := b.byID[id]; ok {
 			return p.Name

@@ -9,10 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portfolio-report/portfolio/generator/alert"
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/health"
 	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/status"
+	"github.com/portfolio-report/portfolio/generator/store"
 )
 
 // history is how far back the site looks: the longest range of the switch.
@@ -26,21 +28,50 @@ type productData struct {
 	deps  []record.Deployment
 	incs  []record.Incident
 	days  []record.AnalyticsDay
+	// damaged says which of the product's files could not be read ("data damaged: file:line:
+	// …"): what they hold is missing from the page, the rest is shown.
+	damaged []string
+	// observed are the alert rules' observations at now, by fingerprint: firing alerts are
+	// shown with their current values and summaries (data/alerts.json keeps them as of the
+	// alert's last change, so that the file does not change every run).
+	observed map[string]alert.Observation
+}
+
+// current is the firing alert a as of now: with the value and summary the rule observes.
+func (d *productData) current(a alert.Alert) alert.Alert {
+	if o, ok := d.observed[a.Fingerprint]; ok && o.Breach && a.Status == alert.Firing {
+		a.Value, a.Threshold, a.Unit, a.Summary = o.Value, o.Threshold, o.Unit, o.Summary
+	}
+	return a
 }
 
 // loadProduct reads one product's records. Records after now are left out, and an incident
-// closed after now is open at now, so a past --now reproduces the site of that moment.
+// closed after now is open at now, so a past --now reproduces the site of that moment. A
+// damaged file (store.Damage) is noted in damaged and its records left out: one damaged file
+// hurts one product's page, not the build.
 func loadProduct(b *build, p config.Product) (*productData, error) {
 	st := b.opts.Store
 	d := &productData{cfg: p}
+	keep := func(err error) error {
+		if _, ok := store.Damage(err); ok {
+			d.damaged = append(d.damaged, store.DamageText(err))
+			b.opts.Log.Error("data damaged: left out of the product's page", "product", p.ID, "err", err)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("product %s: %w", p.ID, err)
+		}
+		return nil
+	}
 	var err error
-	if d.long, err = st.Snapshots(p.ID, b.now.Add(-history-health.SLOWindow), b.now.Add(time.Nanosecond)); err != nil {
-		return nil, fmt.Errorf("product %s: %w", p.ID, err)
+	d.long, err = st.Snapshots(p.ID, b.now.Add(-history-health.SLOWindow), b.now.Add(time.Nanosecond))
+	if err := keep(err); err != nil {
+		return nil, err
 	}
 	d.snaps = health.Window(d.long, b.now.Add(-history), b.now.Add(time.Nanosecond))
 	deps, err := st.Deployments(p.ID)
-	if err != nil {
-		return nil, fmt.Errorf("product %s: %w", p.ID, err)
+	if err := keep(err); err != nil {
+		return nil, err
 	}
 	for _, x := range deps {
 		if !x.Time.After(b.now) {
@@ -48,8 +79,8 @@ func loadProduct(b *build, p config.Product) (*productData, error) {
 		}
 	}
 	incs, err := st.Incidents(p.ID)
-	if err != nil {
-		return nil, fmt.Errorf("product %s: %w", p.ID, err)
+	if err := keep(err); err != nil {
+		return nil, err
 	}
 	for _, x := range incs {
 		if x.CreatedAt.After(b.now) {
@@ -61,8 +92,8 @@ func loadProduct(b *build, p config.Product) (*productData, error) {
 		d.incs = append(d.incs, x)
 	}
 	days, err := st.Analytics(p.ID)
-	if err != nil {
-		return nil, fmt.Errorf("product %s: %w", p.ID, err)
+	if err := keep(err); err != nil {
+		return nil, err
 	}
 	today := b.now.UTC().Format(time.DateOnly)
 	for _, x := range days {
@@ -159,6 +190,9 @@ type productView struct {
 
 	Charts  []chartView
 	Markers json.RawMessage // the deployment markers of the time charts (see markerDoc)
+
+	// Damaged lists the product's damaged files, "data damaged: file:line: …".
+	Damaged []string
 }
 
 // productView computes the product's figures and charts.
@@ -168,10 +202,10 @@ func (b *build) productView(d *productData) *productView {
 	snaps := d.snaps
 	v := &productView{
 		data: d, ID: p.ID, Name: p.Name, Group: p.Group, URL: p.URL, Repository: p.Repository,
-		Description: b.md.RenderUnder(p.Description, 1),
-		Objective:   p.AlertingConfig.UptimeThreshold,
-		ErrThresh:   p.AlertingConfig.ErrorRateThreshold,
-		RespThresh:  p.AlertingConfig.ResponseTimeThreshold,
+		Description: b.md.RenderUnder(p.Description, 1), Damaged: d.damaged,
+		Objective:  p.AlertingConfig.UptimeThreshold,
+		ErrThresh:  p.AlertingConfig.ErrorRateThreshold,
+		RespThresh: p.AlertingConfig.ResponseTimeThreshold,
 	}
 	if v.Name == "" {
 		v.Name = p.ID
@@ -258,6 +292,7 @@ func (b *build) statusInput(p config.Product, d *productData) status.Input {
 	}
 	for _, a := range b.alertState.Firing() {
 		if a.Product == p.ID {
+			a = d.current(a)
 			in.Alerts = append(in.Alerts, status.Alert{Rule: a.Rule, Subject: a.Subject, Severity: a.Severity,
 				Recovering: a.Recoveries > 0, Summary: a.Summary})
 		}

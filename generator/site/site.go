@@ -51,6 +51,15 @@ type Result struct {
 	Pages int   // HTML pages
 	Files int   // every file, pages included
 	Bytes int64 // their total size
+	// Damaged lists the damaged data files left out, one "data damaged: file:line: …" each,
+	// by product: their pages say so, the rest of the site is whole.
+	Damaged []Damaged
+}
+
+// Damaged is one product's damaged data, as its page shows it.
+type Damaged struct {
+	Product string
+	Text    string
 }
 
 // build is the state of one build.
@@ -68,6 +77,8 @@ type build struct {
 	byID       map[string]*productView
 	alerts     *alertsView
 	alertState alert.State // data/alerts.json as read, for the products' statuses
+	// alertsFound says data/alerts.json exists: an alert evaluation has run.
+	alertsFound bool
 
 	mu    sync.Mutex
 	files map[string][]byte // site path → content
@@ -90,6 +101,11 @@ func Build(ctx context.Context, opts Options) (Result, error) {
 	res, err := b.write(opts.Out)
 	if err != nil {
 		return Result{}, err
+	}
+	for _, p := range b.products {
+		for _, t := range p.Damaged {
+			res.Damaged = append(res.Damaged, Damaged{Product: p.ID, Text: t})
+		}
 	}
 	b.opts.Log.Debug("site built", "out", opts.Out, "pages", res.Pages, "files", res.Files, "bytes", res.Bytes)
 	return res, nil
@@ -149,7 +165,7 @@ func (b *build) render(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if b.alertState, err = alert.Load(b.opts.Store); err != nil {
+	if b.alertState, b.alertsFound, err = alert.LoadFile(b.opts.Store); err != nil {
 		return fmt.Errorf("site: %w", err)
 	}
 	// Each product is read and computed on its own goroutine; results keep config order.
@@ -160,6 +176,14 @@ func (b *build) render(ctx context.Context) error {
 		d, err := loadProduct(b, *p)
 		if err != nil {
 			return nil, err
+		}
+		if len(d.damaged) == 0 {
+			d.observed = map[string]alert.Observation{}
+			for _, o := range alert.Rules(alert.ProductInput{Product: *p, Snapshots: d.snaps, Deployments: d.deps}, b.now) {
+				if !o.NoData {
+					d.observed[o.Fingerprint()] = o
+				}
+			}
 		}
 		v := b.productView(d)
 		d.snaps, d.long = nil, nil // computed: the pages need the figures, not 90 days of snapshots

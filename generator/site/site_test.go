@@ -143,15 +143,6 @@ func TestBuildRefuses(t *testing.T) {
 			os.WriteFile(filepath.Join(out, "notes.txt"), []byte("mine"), 0o644)
 			return site.Options{Config: cfg, Store: st, Out: out, Now: now}
 		}, "holds files but no built site"},
-		{"a broken data file keeps the previous site", func(t *testing.T, out string) site.Options {
-			if _, err := site.Build(context.Background(), site.Options{Config: cfg, Store: st, Out: out, Now: now}); err != nil {
-				t.Fatal(err)
-			}
-			bad := store.Open(t.TempDir())
-			os.MkdirAll(filepath.Join(bad.Dir(), "products", "storefront"), 0o755)
-			os.WriteFile(filepath.Join(bad.Dir(), "products", "storefront", "incidents.json"), []byte(`{"schema_version":1,"kind":"incidents","data":[`), 0o644)
-			return site.Options{Config: cfg, Store: bad, Out: out, Now: now}
-		}, "incidents.json"},
 		{"no now", func(t *testing.T, out string) site.Options {
 			return site.Options{Config: cfg, Store: st, Out: out}
 		}, "no now"},
@@ -179,6 +170,44 @@ func TestBuildRefuses(t *testing.T) {
 				t.Errorf("the output folder changed after a failed build")
 			}
 		})
+	}
+}
+
+// TestDamagedDataHurtsOneProduct damages a file of two products: the build succeeds, the two
+// product pages say which file and line, the other pages are as they were.
+func TestDamagedDataHurtsOneProduct(t *testing.T) {
+	cfg, st := fixture(t, 2)
+	good, _ := build(t, cfg, st)
+	incidents := filepath.Join(st.Dir(), "products", "storefront", "incidents.json")
+	os.WriteFile(incidents, []byte(`{"schema_version":1,"kind":"incidents","data":[`), 0o644)
+	logs, _ := filepath.Glob(filepath.Join(st.Dir(), "snapshots", "*", "docs.*.jsonl"))
+	sort.Strings(logs)
+	dayLog := logs[len(logs)-1]
+	b, _ := os.ReadFile(dayLog)
+	os.WriteFile(dayLog, append(b, "garbage\n"...), 0o644)
+	lines := strings.Count(string(b), "\n") + 1
+
+	dir, res := build(t, cfg, st)
+	if len(res.Damaged) != 2 || res.Damaged[0].Product != "storefront" || res.Damaged[1].Product != "docs" {
+		t.Fatalf("Result.Damaged = %+v, want storefront and docs", res.Damaged)
+	}
+	for _, c := range []struct{ page, want string }{
+		{"products/storefront/index.html", "data damaged: " + incidents + ":1: "},
+		{"products/docs/index.html", fmt.Sprintf("data damaged: %s:%d: malformed JSON", dayLog, lines)},
+	} {
+		page, _ := os.ReadFile(filepath.Join(dir, c.page))
+		if !strings.Contains(string(page), c.want) {
+			t.Errorf("%s does not say %q", c.page, c.want)
+		}
+	}
+	// The header and footer count the portfolio's stale sources (docs' are now unknown): the
+	// main part of the page is the product's own.
+	main := regexp.MustCompile(`(?s)<main.*</main>`)
+	a, _ := os.ReadFile(filepath.Join(good, "products", "payments-api", "index.html"))
+	b2, _ := os.ReadFile(filepath.Join(dir, "products", "payments-api", "index.html"))
+	a, b2 = main.Find(a), main.Find(b2)
+	if len(a) == 0 || !bytes.Equal(a, b2) {
+		t.Errorf("the page of a product whose data is whole changed:\n%s", firstDiff(a, b2))
 	}
 }
 

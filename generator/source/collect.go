@@ -2,7 +2,6 @@ package source
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -117,11 +116,30 @@ type Summary struct {
 	// Records counts the deployments, incidents and analytics days added or changed in data/.
 	Deployments, Incidents, AnalyticsDays int
 	Duration                              time.Duration
+	// Damaged are the products whose data is damaged (store.Damage): they were not collected,
+	// the others were. Each needs `portfolio repair` (or an upgrade, for a newer schema).
+	Damaged []Damaged
+	// Already lists the products whose log holds a snapshot at Now already: an earlier run at
+	// the same --now collected them, and they were left as they are.
+	Already []string
+	// Notes say what the store repaired or set aside on the way, one line each: a torn last
+	// line moved to a .torn file, snapshots stamped after Now moved to an .ahead file.
+	Notes []string
 }
 
-// Failed reports whether any source failed (error, rate limited or timed out) for any product.
+// Damaged is one product whose data could not be used.
+type Damaged struct {
+	Product string
+	Err     error
+}
+
+// Text is the line a summary shows: "data damaged: file:line: what (hint)".
+func (d Damaged) Text() string { return store.DamageText(d.Err) }
+
+// Failed reports whether any source failed (error, rate limited or timed out) for any product,
+// or a product's data is damaged: some data is stale.
 func (s Summary) Failed() bool {
-	return s.Counts[record.StateError]+s.Counts[record.StateRateLimited]+s.Counts[record.StateTimedOut] > 0
+	return s.Counts[record.StateError]+s.Counts[record.StateRateLimited]+s.Counts[record.StateTimedOut] > 0 || len(s.Damaged) > 0
 }
 
 // FailedOutcomes lists the outcomes that failed, in Summary order.
@@ -193,14 +211,12 @@ func Collect(ctx context.Context, o Options) (Summary, error) {
 			sum.Products = append(sum.Products, p.ID)
 		}
 	}
-	// The previous snapshot gives each source its "since" and the status history.
+	// Each product's log is opened first: the last snapshot gives each source its "since" and
+	// the status history. A damaged log, or one that holds Now already, leaves its product out.
+	products, logs := o.openLogs(products, &sum, o.Log)
 	prev := make([]*record.Snapshot, len(products))
-	for i, p := range products {
-		sn, ok, err := o.Store.LastSnapshot(p.ID)
-		if err != nil {
-			return sum, fmt.Errorf("collect %s: read last snapshot: %w", p.ID, err)
-		}
-		if ok {
+	for i, l := range logs {
+		if sn, ok := l.Last(); ok {
 			prev[i] = &sn
 		}
 	}
@@ -211,7 +227,7 @@ func Collect(ctx context.Context, o Options) (Summary, error) {
 		dctx, cancel = context.WithDeadline(ctx, o.Deadline)
 		defer cancel()
 	}
-	c := &collection{o: &o, products: products, prev: prev, start: start,
+	c := &collection{o: &o, products: products, logs: logs, prev: prev, start: start,
 		slots: make([][]slot, len(products)), remaining: make([]int, len(products)),
 		closed: make([]bool, len(products)), out: make([]written, len(products)),
 		since: make(map[string]time.Time, len(products))}
@@ -312,12 +328,15 @@ func Collect(ctx context.Context, o Options) (Summary, error) {
 			sum.Counts[oc.Status.State]++
 		}
 		w := c.out[i]
-		sum.Deployments += w.nd
-		sum.Incidents += w.ni
-		sum.AnalyticsDays += w.na
-		if w.err != nil {
+		sum.Deployments += w.Deployments
+		sum.Incidents += w.Incidents
+		sum.AnalyticsDays += w.AnalyticsDays
+		switch {
+		case w.damaged:
+			sum.Damaged = append(sum.Damaged, Damaged{Product: prod.ID, Err: w.err})
+		case w.err != nil:
 			errs = append(errs, w.err)
-		} else {
+		default:
 			nwritten++
 		}
 	}
@@ -333,6 +352,7 @@ func Collect(ctx context.Context, o Options) (Summary, error) {
 type collection struct {
 	o        *Options
 	products []config.Product
+	logs     []*store.Log
 	prev     []*record.Snapshot
 	since    map[string]time.Time // each product's previous snapshot's time
 	start    time.Time
@@ -348,8 +368,9 @@ type collection struct {
 
 // written is what writing one product did.
 type written struct {
-	nd, ni, na int
-	err        error
+	store.Upserted
+	err     error
+	damaged bool
 }
 
 // run makes one call and, when it was the product's last, writes the product.
@@ -404,28 +425,36 @@ func (c *collection) write(i int) {
 	defer c.writers.Done()
 	o, prod := c.o, c.products[i]
 	snap := record.Snapshot{Time: o.Now.UTC(), Sources: map[string]record.SourceStatus{}}
-	var res []Result
+	recs := make([]store.Records, len(o.Sources))
 	ocs := make([]Outcome, len(o.Sources))
 	for j, src := range o.Sources {
-		sl := c.slots[i][j]
+		sl := o.screen(src, prod, c.slots[i][j])
+		c.slots[i][j] = sl // final: only this writer touches it, and the summary reads it after
 		oc := o.outcome(prod.ID, src.Name(), sl, c.prev[i])
 		ocs[j] = oc
 		snap.Sources[src.Name()] = oc.Status
 		if oc.Status.State != record.StateSkipped {
 			mergeSnapshot(&snap, sl.res.Snapshot)
-			res = append(res, sl.res)
+			recs[j] = store.Records{Deployments: sl.res.Deployments, Incidents: sl.res.Incidents, Analytics: sl.res.Analytics}
 		}
 		if oc.Status.Failed() {
 			o.Log.Debug("source failed", "product", prod.ID, "source", src.Name(), "state", oc.Status.State, "msg", oc.Status.Msg)
 		}
 	}
 	var w written
-	if err := o.Store.AppendSnapshot(prod.ID, snap); err != nil {
+	if err := c.logs[i].Append(snap); err != nil {
 		w.err = fmt.Errorf("collect %s: append snapshot: %w", prod.ID, err)
 	} else {
-		w.nd, w.ni, w.na, w.err = upsert(o.Store, prod.ID, res)
-		if w.err != nil {
-			w.err = fmt.Errorf("collect %s: %w", prod.ID, w.err)
+		for _, r := range recs {
+			u, err := o.Store.UpsertRecords(prod.ID, r, o.Now)
+			w.Deployments += u.Deployments
+			w.Incidents += u.Incidents
+			w.AnalyticsDays += u.AnalyticsDays
+			if err != nil {
+				w.err = fmt.Errorf("collect %s: %w", prod.ID, err)
+				_, w.damaged = store.Damage(err)
+				break
+			}
 		}
 	}
 	c.mu.Lock()
@@ -434,6 +463,98 @@ func (c *collection) write(i int) {
 	if o.Observer != nil {
 		o.Observer.ProductDone(prod.ID, ocs)
 	}
+}
+
+// openLogs opens each product's snapshot log and returns the products to collect, with their
+// logs. A damaged log puts its product in sum.Damaged; a log whose last snapshot is at Now
+// (an earlier run at the same --now) in sum.Already; snapshots after Now (a clock that ran
+// ahead) are set aside so collection goes on. What the store repaired goes to sum.Notes.
+func (o *Options) openLogs(products []config.Product, sum *Summary, log *slog.Logger) ([]config.Product, []*store.Log) {
+	now := o.Now.UTC()
+	type opened struct {
+		l     *store.Log
+		err   error
+		notes []string
+	}
+	res := make([]opened, len(products))
+	p := pool.New().WithMaxGoroutines(8)
+	for i, prod := range products {
+		p.Go(func() {
+			l, err := o.Store.OpenLog(prod.ID)
+			if err != nil {
+				res[i].err = err
+				return
+			}
+			res[i].l, res[i].notes = l, l.Repaired
+			if last, ok := l.Last(); ok && last.Time.After(now) {
+				notes, err := l.SetAside(now)
+				res[i].notes = append(res[i].notes, notes...)
+				res[i].err = err
+			}
+		})
+	}
+	p.Wait()
+	var keep []config.Product
+	var logs []*store.Log
+	for i, prod := range products {
+		r := res[i]
+		sum.Notes = append(sum.Notes, r.notes...)
+		for _, n := range r.notes {
+			log.Warn("data repaired", "product", prod.ID, "what", n)
+		}
+		if r.err != nil {
+			sum.Damaged = append(sum.Damaged, Damaged{Product: prod.ID, Err: fmt.Errorf("collect %s: %w", prod.ID, r.err)})
+			log.Error("data damaged: product not collected", "product", prod.ID, "err", r.err)
+			continue
+		}
+		if last, ok := r.l.Last(); ok && last.Time.Equal(now) {
+			sum.Already = append(sum.Already, prod.ID)
+			continue
+		}
+		keep = append(keep, prod)
+		logs = append(logs, r.l)
+	}
+	return keep, logs
+}
+
+// screen validates what a source returned before it is stored, as the store would: a record
+// or a snapshot field that fails (record's Validate) is dropped, and the source's call becomes
+// an error that names the endpoint (Endpoints) and the field, so the refusal is seen.
+func (o *Options) screen(src Source, p config.Product, sl slot) slot {
+	if sl.err != nil {
+		return sl
+	}
+	var refused []error
+	if sn := sl.res.Snapshot; sn.Probe != nil || sn.HTTP != nil || sn.Health != "" || sn.Worker != nil {
+		sn.Time, sn.Sources = o.Now.UTC(), nil
+		if err := sn.Validate(o.Now); err != nil {
+			refused = append(refused, fmt.Errorf("%s: %w", endpoint(src, p, KindSnapshot), err))
+			sl.res.Snapshot = record.Snapshot{}
+		}
+	}
+	sl.res.Deployments = keepValid(sl.res.Deployments, o.Now, endpoint(src, p, KindDeployment), &refused)
+	sl.res.Incidents = keepValid(sl.res.Incidents, o.Now, endpoint(src, p, KindIncident), &refused)
+	sl.res.Analytics = keepValid(sl.res.Analytics, o.Now, endpoint(src, p, KindAnalytics), &refused)
+	if len(refused) > 0 {
+		msg := refused[0].Error()
+		if len(refused) > 1 {
+			msg += fmt.Sprintf(" (and %d more)", len(refused)-1)
+		}
+		sl.err = fmt.Errorf("%d record(s) refused, not stored: %s", len(refused), msg)
+	}
+	return sl
+}
+
+func keepValid[T interface{ Validate(time.Time) error }](recs []T, now time.Time, where string, refused *[]error) []T {
+	out := recs[:0:0]
+	for _, r := range recs {
+		if err := r.Validate(now); err != nil {
+			*refused = append(*refused, fmt.Errorf("%s: %w", where, err))
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 func (o *Options) limits(s Source) Limits {
@@ -502,24 +623,12 @@ func (o *Options) outcome(product, source string, sl slot, prev *record.Snapshot
 	default:
 		st = record.SourceStatus{State: record.StateError, Msg: o.Redactor.String(sl.err.Error())}
 	}
-	if st.State != record.StateOK && prev != nil {
-		if ps, ok := prev.Sources[source]; ok {
-			switch {
-			case ps.State == record.StateOK:
-				t := prev.Time.UTC()
-				st.LastOK = &t
-			case ps.LastOK != nil:
-				t := ps.LastOK.UTC()
-				st.LastOK = &t
-			}
-			if st.Failed() && ps.Failed() {
-				st.Fails = ps.Fails
-			}
-		}
+	var before record.SourceStatus // zero: the source has no status yet
+	var at time.Time
+	if prev != nil {
+		before, at = prev.Sources[source], prev.Time
 	}
-	if st.Failed() {
-		st.Fails++
-	}
+	st = before.Next(at, st.State, st.Msg)
 	return Outcome{Product: product, Source: source, Status: st, Duration: sl.dur}
 }
 
@@ -542,90 +651,4 @@ func mergeSnapshot(dst *record.Snapshot, src record.Snapshot) {
 	if src.Worker != nil {
 		dst.Worker = src.Worker
 	}
-}
-
-// upsert merges the results' entity records into the product's stored ones and writes each
-// file only when something changed. It returns how many records were added or changed.
-func upsert(st *store.Store, product string, results []Result) (nd, ni, na int, err error) {
-	var deps []record.Deployment
-	var incs []record.Incident
-	var days []record.AnalyticsDay
-	for _, r := range results {
-		deps = append(deps, r.Deployments...)
-		incs = append(incs, r.Incidents...)
-		days = append(days, r.Analytics...)
-	}
-	if len(deps) > 0 {
-		old, err := st.Deployments(product)
-		if err != nil {
-			return nd, ni, na, fmt.Errorf("read deployments: %w", err)
-		}
-		merged, n := upsertBy(old, deps, func(d record.Deployment) string { return d.ID })
-		if n > 0 {
-			if err := st.SaveDeployments(product, merged); err != nil {
-				return nd, ni, na, fmt.Errorf("save deployments: %w", err)
-			}
-		}
-		nd = n
-	}
-	if len(incs) > 0 {
-		old, err := st.Incidents(product)
-		if err != nil {
-			return nd, ni, na, fmt.Errorf("read incidents: %w", err)
-		}
-		merged, n := upsertBy(old, incs, func(i record.Incident) int { return i.Number })
-		if n > 0 {
-			if err := st.SaveIncidents(product, merged); err != nil {
-				return nd, ni, na, fmt.Errorf("save incidents: %w", err)
-			}
-		}
-		ni = n
-	}
-	if len(days) > 0 {
-		old, err := st.Analytics(product)
-		if err != nil {
-			return nd, ni, na, fmt.Errorf("read analytics: %w", err)
-		}
-		merged, n := upsertBy(old, days, func(d record.AnalyticsDay) string { return d.Day })
-		if n > 0 {
-			if err := st.SaveAnalytics(product, merged); err != nil {
-				return nd, ni, na, fmt.Errorf("save analytics: %w", err)
-			}
-		}
-		na = n
-	}
-	return nd, ni, na, nil
-}
-
-// upsertBy replaces the records of old whose key appears in news and adds the others. It
-// returns the merged records and how many were added or actually changed.
-func upsertBy[T any, K comparable](old, news []T, key func(T) K) ([]T, int) {
-	at := make(map[K]int, len(old))
-	out := append([]T(nil), old...)
-	for i, r := range out {
-		at[key(r)] = i
-	}
-	changed := 0
-	for _, r := range news {
-		k := key(r)
-		if i, ok := at[k]; ok {
-			if !sameJSON(out[i], r) {
-				out[i] = r
-				changed++
-			}
-			continue
-		}
-		at[k] = len(out)
-		out = append(out, r)
-		changed++
-	}
-	return out, changed
-}
-
-// sameJSON compares records as they are stored: a time read back from a file and the same
-// instant from an API differ in location and monotonic clock, not in what is written.
-func sameJSON(a, b any) bool {
-	ja, err1 := json.Marshal(a)
-	jb, err2 := json.Marshal(b)
-	return err1 == nil && err2 == nil && string(ja) == string(jb)
 }

@@ -199,7 +199,7 @@ func TestCollectPassesPreviousSnapshotTimeAsSince(t *testing.T) {
 
 func TestCollectMergesFieldsAndUpsertsRecords(t *testing.T) {
 	st := store.Open(t.TempDir())
-	old := record.Deployment{ID: "run:1", SHA: "a", Time: t0.Add(-time.Hour), Outcome: "success"}
+	old := record.Deployment{ID: "run:1", SHA: "aaaaaaa", Time: t0.Add(-time.Hour), Outcome: "success"}
 	if err := st.SaveDeployments("api", []record.Deployment{old}); err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestCollectMergesFieldsAndUpsertsRecords(t *testing.T) {
 	}}
 	gh := &fakeSource{name: "github", fn: func(context.Context, config.Product, time.Time) (source.Result, error) {
 		return source.Result{
-			Deployments: []record.Deployment{old, {ID: "run:2", SHA: "b", Time: t0, Outcome: "failure"}},
+			Deployments: []record.Deployment{old, {ID: "run:2", SHA: "bbbbbbb", Time: t0, Outcome: "failure"}},
 			Incidents:   []record.Incident{{Number: 7, Title: "down", CreatedAt: t0}},
 		}, nil
 	}}

@@ -56,3 +56,28 @@ type Result struct {
 // RateLimitedError marks a source whose API limit is exhausted: its data is stale, not failed.
 // It is the retry package's, which the HTTP clients return.
 type RateLimitedError = retry.RateLimitedError
+
+// Kinds of what a source returns, for Endpoints.
+const (
+	KindSnapshot   = "snapshot" // the source's fields of the run's snapshot
+	KindDeployment = "deployment"
+	KindIncident   = "incident"
+	KindAnalytics  = "analytics"
+)
+
+// Endpoints is implemented by a source that says which API endpoint each kind of record it
+// returns comes from ("GET /repos/acme/shop/issues"). A record refused by validation before it
+// is stored is named with it, so whoever reads the message knows which answer was wrong.
+type Endpoints interface {
+	Endpoint(p config.Product, kind string) string
+}
+
+// endpoint names where a source's records of a kind come from: its Endpoints, else its name.
+func endpoint(src Source, p config.Product, kind string) string {
+	if e, ok := src.(Endpoints); ok {
+		if ep := e.Endpoint(p, kind); ep != "" {
+			return src.Name() + " " + ep
+		}
+	}
+	return src.Name()
+}

@@ -11,12 +11,15 @@ import (
 // CorruptError says a file is truncated or malformed.
 type CorruptError struct {
 	Path   string
-	Offset int64 // byte offset of the problem, from the start of the file
+	Offset int64 // byte offset of the problem, from the start of the file; -1 when unknown
 	Line   int   // 1-based line of Offset
 	Err    error
 }
 
 func (e *CorruptError) Error() string {
+	if e.Offset < 0 {
+		return fmt.Sprintf("%s: line %d: %v", e.Path, e.Line, e.Err)
+	}
 	return fmt.Sprintf("%s: byte %d (line %d): %v", e.Path, e.Offset, e.Line, e.Err)
 }
 

@@ -26,14 +26,17 @@ func (s *Store) ReadDoc(name string, k Kind, v any) (bool, error) {
 		return false, nil
 	}
 	if err != nil {
-		return false, err
+		return false, &UnreadableError{Path: path, Err: err}
 	}
 	raw, err := decodeEnvelope(path, data, k)
 	if err != nil {
 		return false, err
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
-		return false, fmt.Errorf("%s: data: %w", path, err)
+		if base := bytes.Index(data, raw); base >= 0 { // not migrated: the offset is the file's
+			return false, corrupt(path, data, int64(base), raw, err)
+		}
+		return false, &CorruptError{Path: path, Offset: -1, Line: 1, Err: fmt.Errorf("malformed: data after migration: %w", err)}
 	}
 	return true, nil
 }
