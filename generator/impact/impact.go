@@ -629,13 +629,18 @@ func span(d time.Duration) string {
 // hour. ok is false when no run (day) of the last day has it.
 func Current(c Comparison, snaps []record.Snapshot, days []record.AnalyticsDay, now time.Time) (float64, bool) {
 	if c.Metric == MetricKeyEvent {
+		// The newest whole day: today is still being counted.
 		today := now.UTC().Format(time.DateOnly)
-		for i := len(days) - 1; i >= 0; i-- {
-			if days[i].Day < today {
-				return round(float64(days[i].Events[c.Event])/24, 2), true
+		best := -1
+		for i, x := range days {
+			if x.Day < today && (best < 0 || x.Day > days[best].Day) {
+				best = i
 			}
 		}
-		return 0, false
+		if best < 0 {
+			return 0, false
+		}
+		return round(float64(days[best].Events[c.Event])/24, 2), true
 	}
 	from := now.Add(-24 * time.Hour)
 	for i := len(snaps) - 1; i >= 0 && snaps[i].Time.After(from); i-- {
@@ -688,6 +693,18 @@ func (c Comparison) Figure(v *float64) string {
 		return num(*v, 1) + "/h"
 	}
 	return num(*v, 3)
+}
+
+// RangeText is the before-window's range: "110–130 ms", or "120 ms" when every run agreed.
+func (c Comparison) RangeText() string {
+	lo, hi := c.Figure(c.Low), c.Figure(c.High)
+	if lo == hi {
+		return lo
+	}
+	if i := strings.LastIndex(lo, " "); i > 0 && strings.HasSuffix(hi, lo[i:]) {
+		lo = lo[:i] // one unit: "110–130 ms"
+	}
+	return lo + "–" + hi
 }
 
 func ptr(v float64) *float64 { return &v }
