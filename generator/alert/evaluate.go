@@ -186,15 +186,24 @@ func evaluate(prev State, in Input, now time.Time, rules func(ProductInput, time
 
 // regressionGone says why a deployment_regression alert's subject is no longer reported.
 func regressionGone(a *Alert, p ProductInput, now time.Time) string {
+	if a.Status == Resolved {
+		return a.Summary // said when it resolved
+	}
+	was := a.Summary
+	for _, prefix := range []string{"superseded by deployment ", "no longer followed", "the after-window no longer shows"} {
+		if _, rest, ok := strings.Cut(was, "; was: "); ok && strings.HasPrefix(was, prefix) {
+			was = rest // a recovering alert: said last run already
+		}
+	}
 	id, _, _ := strings.Cut(a.Subject, "/")
 	d, ok := latestDeployment(p.Deployments, now)
 	switch {
 	case ok && d.ID != id:
-		return fmt.Sprintf("superseded by deployment %s (%s) at %s; was: %s", shortSHA(d.SHA), d.ID, d.Time.UTC().Format("2006-01-02 15:04 UTC"), a.Summary)
+		return fmt.Sprintf("superseded by deployment %s (%s) at %s; was: %s", shortSHA(d.SHA), d.ID, d.Time.UTC().Format("2006-01-02 15:04 UTC"), was)
 	case ok && now.Sub(d.Time) > ImpactLookback:
-		return "no longer followed, a week after the deployment; was: " + a.Summary
+		return "no longer followed, a week after the deployment; was: " + was
 	}
-	return "the after-window no longer shows a regression; was: " + a.Summary
+	return "the after-window no longer shows a regression; was: " + was
 }
 
 // step moves one alert through pending → firing → resolved. before is nil for an alert not in
@@ -206,8 +215,8 @@ func step(before *Alert, o Observation, present bool, now time.Time) (*Alert, *T
 	}
 	if breach {
 		if before == nil || before.Status == Resolved {
-			if before != nil && o.Event {
-				b := *before // an event fires once
+			if before != nil && (o.Event || o.Once) {
+				b := *before // an event, or a once-only alert, fires once
 				b.LastSeen = now
 				return &b, nil
 			}

@@ -97,6 +97,9 @@ type Observation struct {
 	FireAfter, ResolveAfter int
 	// Event marks a one-off notice (a deployment): it fires once and resolves silently.
 	Event bool
+	// Once: the alert fires at most once per subject; after it resolved it stays resolved
+	// while listed (a deployment's regression that came back within range is over).
+	Once bool
 	// Links are references for people (a deployment's run and commit).
 	Links []Link
 	// Since is when the breach began as the history shows it (the first failed probe of the
@@ -313,7 +316,7 @@ func regressions(in ProductInput, now time.Time) []Observation {
 	}
 	var out []Observation
 	for _, c := range r.Regressions() {
-		o := Observation{Rule: RuleDeploymentRegression, Subject: d.ID + "/" + c.Key(), Severity: sev, Unit: c.Unit, Links: links}
+		o := Observation{Rule: RuleDeploymentRegression, Subject: d.ID + "/" + c.Key(), Severity: sev, Unit: c.Unit, Links: links, Once: true}
 		bound := c.High
 		if c.LowerIsWorse {
 			bound = c.Low
@@ -323,7 +326,7 @@ func regressions(in ProductInput, now time.Time) []Observation {
 		}
 		rng := c.RangeText()
 		o.Summary = fmt.Sprintf("%s went from %s to %s after deployment %s (%s, %s): %s",
-			c.Name(), c.Figure(c.Before), c.Figure(c.After), shortSHA(d.SHA), d.ID, d.Time.UTC().Format("2006-01-02 15:04 UTC"), c.Reason)
+			c.Name(), c.Figure(c.Before), c.Figure(c.After), shortSHA(d.SHA), d.ID, d.Time.UTC().Format("2006-01-02 15:04 UTC"), c.Explain())
 		cur, ok := impact.Current(c, in.Snapshots, in.Days, now)
 		if !ok {
 			o.NoData = true

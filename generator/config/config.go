@@ -167,7 +167,7 @@ type Impact struct {
 	MinEvents int `json:"min_events,omitempty"` // default 50
 	// ChangeRatio is how much response time or key events per hour must change (after over
 	// before, or before over after) to count.
-	ChangeRatio float64 `json:"change_ratio,omitempty"` // default 1.25
+	ChangeRatio float64 `json:"change_ratio,omitempty"` // default 1.5
 	// LatencyFloorMs is the least change of response time that counts, in milliseconds.
 	LatencyFloorMs *float64 `json:"latency_floor_ms,omitempty"` // default 20
 	// RateFloor is the least change of a rate that counts, in percentage points.
@@ -184,7 +184,7 @@ const (
 	DefaultImpactMinRequests    = 1000
 	DefaultImpactMinSamples     = 3
 	DefaultImpactMinEvents      = 50
-	DefaultImpactChangeRatio    = 1.25
+	DefaultImpactChangeRatio    = 1.5
 	DefaultImpactLatencyFloorMs = 20.0
 	DefaultImpactRateFloor      = 0.1
 	DefaultImpactZ              = 3.0

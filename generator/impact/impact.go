@@ -152,8 +152,10 @@ type Comparison struct {
 	// events). Nil where the rule does not use them or there is no data.
 	Ratio, Z *float64
 	Verdict  string
-	// Reason says why the verdict, in words: what was missing, or the rule that decided.
-	Reason string
+	// Reason says why the verdict, in words: what was missing, or the change the rule judged
+	// ("×2.58, +190 ms"); Rule is the rule's thresholds ("×1.5 and 20 ms"), empty when the
+	// data did not reach it.
+	Reason, Rule string
 	// LowerIsWorse is set for availability and key events: a drop is the regression.
 	LowerIsWorse bool
 }
@@ -378,17 +380,15 @@ func responseTime(s Settings, b, a side) Comparison {
 	ratio := after / before
 	c.Ratio = ptr(round(ratio, 3))
 	diff := after - before
-	rule := fmt.Sprintf("(rule: ×%s and %s ms)", num(s.ChangeRatio, 3), num(s.LatencyFloorMs, 1))
+	c.Rule = fmt.Sprintf("×%s and %s ms", num(s.ChangeRatio, 3), num(s.LatencyFloorMs, 1))
+	c.Reason = fmt.Sprintf("×%s, %s ms", num(ratio, 2), signed(diff, 0))
 	switch {
 	case ratio >= s.ChangeRatio && diff >= s.LatencyFloorMs:
 		c.Verdict = Regression
-		c.Reason = fmt.Sprintf("×%s, +%s ms %s", num(ratio, 2), num(diff, 0), rule)
 	case ratio <= 1/s.ChangeRatio && -diff >= s.LatencyFloorMs:
 		c.Verdict = Improvement
-		c.Reason = fmt.Sprintf("×%s, −%s ms %s", num(ratio, 2), num(-diff, 0), rule)
 	default:
 		c.Verdict = NoChange
-		c.Reason = fmt.Sprintf("×%s, %s ms: within the noise %s", num(ratio, 2), signed(diff, 0), rule)
 	}
 	return c
 }
@@ -532,7 +532,7 @@ func rateVerdict(c *Comparison, b, a counts, minN int64, s Settings, missing str
 		z = (pa - pb) / se
 	}
 	c.Z = ptr(round(z, 2))
-	rule := fmt.Sprintf("(rule: |z| ≥ %s and %s pp)", num(s.Z, 2), num(s.RateFloor, 3))
+	c.Rule = fmt.Sprintf("|z| ≥ %s and %s pp", num(s.Z, 2), num(s.RateFloor, 3))
 	// Availability reads the other way: its rate is of failures, its figures of successes.
 	word := func(d float64) string { return signed(d, 3) + " pp" }
 	if c.LowerIsWorse {
@@ -542,16 +542,14 @@ func rateVerdict(c *Comparison, b, a counts, minN int64, s Settings, missing str
 	if c.LowerIsWorse {
 		zText = minus(num(-z, 1))
 	}
+	c.Reason = fmt.Sprintf("%s, z = %s", word(diff), zText)
 	switch {
 	case z >= s.Z && diff >= s.RateFloor:
 		c.Verdict = Regression
-		c.Reason = fmt.Sprintf("%s, z = %s %s", word(diff), zText, rule)
 	case z <= -s.Z && -diff >= s.RateFloor:
 		c.Verdict = Improvement
-		c.Reason = fmt.Sprintf("%s, z = %s %s", word(diff), zText, rule)
 	default:
 		c.Verdict = NoChange
-		c.Reason = fmt.Sprintf("%s, z = %s: within the noise %s", word(diff), zText, rule)
 	}
 }
 
@@ -592,17 +590,15 @@ func keyEvent(s Settings, name string, b, a side) Comparison {
 	q := a.hours / (a.hours + b.hours)
 	z := (float64(na) - n*q) / math.Sqrt(n*q*(1-q))
 	c.Z = ptr(round(z, 2))
-	rule := fmt.Sprintf("(rule: ×%s and |z| ≥ %s)", num(s.ChangeRatio, 3), num(s.Z, 2))
+	c.Rule = fmt.Sprintf("×%s and |z| ≥ %s", num(s.ChangeRatio, 3), num(s.Z, 2))
+	c.Reason = fmt.Sprintf("×%s, z = %s", num(ratio, 2), minus(num(z, 1)))
 	switch {
 	case z <= -s.Z && ratio <= 1/s.ChangeRatio:
 		c.Verdict = Regression
-		c.Reason = fmt.Sprintf("×%s, z = %s %s", num(ratio, 2), minus(num(z, 1)), rule)
 	case z >= s.Z && ratio >= s.ChangeRatio:
 		c.Verdict = Improvement
-		c.Reason = fmt.Sprintf("×%s, z = %s %s", num(ratio, 2), minus(num(z, 1)), rule)
 	default:
 		c.Verdict = NoChange
-		c.Reason = fmt.Sprintf("×%s, z = %s: within the noise %s", num(ratio, 2), minus(num(z, 1)), rule)
 	}
 	return c
 }
@@ -705,6 +701,14 @@ func (c Comparison) RangeText() string {
 		lo = lo[:i] // one unit: "110–130 ms"
 	}
 	return lo + "–" + hi
+}
+
+// Explain is the reason with the rule: "×2.58, +190 ms (rule: ×1.5 and 20 ms)".
+func (c Comparison) Explain() string {
+	if c.Rule == "" {
+		return c.Reason
+	}
+	return c.Reason + " (rule: " + c.Rule + ")"
 }
 
 func ptr(v float64) *float64 { return &v }

@@ -144,12 +144,12 @@ func TestAnalyze(t *testing.T) {
 		},
 		{
 			name: "noise below the floors: small ratio, small ms, tiny rate change on huge volume", product: edgeProduct,
-			snaps: snaps(run{from: -3 * h, to: 0, req: 1_000_000, fivexx: 0.0002, p95: 40, probeMs: 80},
-				run{from: 0, to: 3 * h, req: 1_000_000, fivexx: 0.0005, p95: 55, probeMs: 95}),
+			snaps: snaps(run{from: -3 * h, to: 0, req: 1_000_000, fivexx: 0.0002, p95: 30, probeMs: 80},
+				run{from: 0, to: 3 * h, req: 1_000_000, fivexx: 0.0005, p95: 48, probeMs: 95}),
 			deps: []record.Deployment{dep("run:1", -1*m)}, now: 3 * h, dep: "run:1",
 			want: []expect{
-				// ×1.375 is past the ratio, but +15 ms is under the 20 ms floor.
-				{metric: MetricResponseTime, verdict: NoChange, before: "40", after: "55", reason: "within the noise"},
+				// ×1.6 is past the ratio, but +18 ms is under the 20 ms floor.
+				{metric: MetricResponseTime, verdict: NoChange, before: "30", after: "48", reason: "×1.6, +18 ms (rule: ×1.5 and 20 ms)"},
 				// z is huge on 4 million requests, but +0.03 pp is under the 0.1 pp floor.
 				{metric: MetricErrorRate, verdict: NoChange, before: "0.02", after: "0.05", reason: "+0.03 pp"},
 			},
@@ -307,7 +307,7 @@ func TestAnalyze(t *testing.T) {
 				if w.after != "" && show(c.After) != w.after {
 					t.Errorf("%s: after %s, want %s", w.metric, show(c.After), w.after)
 				}
-				if w.reason != "" && !strings.Contains(c.Reason, w.reason) {
+				if w.reason != "" && !strings.Contains(c.Explain(), w.reason) {
 					t.Errorf("%s: reason %q, want it to say %q", w.metric, c.Reason, w.reason)
 				}
 				if w.stat != "" && c.Stat != w.stat {
@@ -348,7 +348,7 @@ func TestKeyEvents(t *testing.T) {
 			reps := Analyze(Input{Product: p, Deployments: deps, Days: days, Settings: set,
 				From: t0.Add(-30 * 24 * time.Hour), Now: t0.Add(3 * 24 * time.Hour)})
 			c := metric(t, reps[0], "key_event:checkout_completed")
-			if c.Verdict != tc.verdict || show(c.Before) != tc.before || show(c.After) != tc.after || !strings.Contains(c.Reason, tc.reason) {
+			if c.Verdict != tc.verdict || show(c.Before) != tc.before || show(c.After) != tc.after || !strings.Contains(c.Explain(), tc.reason) {
 				t.Errorf("got %s %s → %s (%s), want %s %s → %s (…%s…)", c.Verdict, show(c.Before), show(c.After), c.Reason,
 					tc.verdict, tc.before, tc.after, tc.reason)
 			}
