@@ -159,6 +159,7 @@ type productView struct {
 
 	Charts  []chartView
 	Markers json.RawMessage // the deployment markers of the time charts (see markerDoc)
+	Impact  impactView      // each deployment against the window before it
 }
 
 // productView computes the product's figures and charts.
@@ -239,6 +240,7 @@ func (b *build) productView(d *productData) *productView {
 	v.incidents(b, d)
 	v.Sparkline, v.SparkText = sparkline(snaps, now)
 	v.Strip = b.uptimeStrip(d, v.Objective)
+	v.Impact = b.impactOf(v, d)
 	v.Charts = b.productCharts(v, d, snaps)
 	vd := status.Of(b.statusInput(p, d))
 	v.Status, v.Reasons = vd.Status, vd.Reasons
