@@ -15,8 +15,8 @@ import (
 // to impactSuspects older suspects of the DORA window (the page's budget is 150 KB; the API
 // has every deployment of the window).
 const (
-	impactShown    = 6
-	impactSuspects = 3
+	impactShown    = 5
+	impactSuspects = 2
 )
 
 // impactView is a product's deployment impact (package impact): every deployment of the last
