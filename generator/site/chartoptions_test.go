@@ -282,7 +282,7 @@ func checkTimeChart(t *testing.T, kind string, c *chartDoc) {
 
 // checkMarkers: the page's deployments are scatter series on the hidden second axis, within
 // the 90 days, labelled with commit and outcome, coloured by outcome; a suspect deployment (a
-// regression after it) is a diamond of its own series, in its outcome's colour, whose label
+// regression after it) is a pin of its own series, in its outcome's colour, whose label
 // says what regressed.
 func checkMarkers(t *testing.T, id, page string) {
 	const deployOKColor, deployFailedColor = "#2f8f5b", "#d1453b" // as charts.go draws them
@@ -300,7 +300,7 @@ func checkMarkers(t *testing.T, id, page string) {
 		t.Fatal(err)
 	}
 	plain := regexp.MustCompile(`^[0-9a-f]{7} (success|failure)$`)
-	suspect := regexp.MustCompile(`^[0-9a-f]{7} (success|failure) · suspect: .+$`)
+	suspect := regexp.MustCompile(`^[0-9a-f]{7} (success|failure) · suspect:(\n.+)+$`)
 	n := 0
 	for _, s := range series {
 		if s.Type != "scatter" || s.YAxisIndex != 1 {
@@ -325,7 +325,7 @@ func checkMarkers(t *testing.T, id, page string) {
 			switch {
 			case s.ID == "deploy_suspect":
 				failed := strings.Contains(label, " failure · ")
-				if !suspect.MatchString(label) || s.Symbol != "diamond" || (colour == deployFailedColor) != failed || (colour == deployOKColor) == failed {
+				if !suspect.MatchString(label) || s.Symbol != "pin" || (colour == deployFailedColor) != failed || (colour == deployOKColor) == failed {
 					t.Errorf("%s: suspect marker %q in %s, colour %s", id, label, s.Symbol, colour)
 				}
 			case !plain.MatchString(label) || (s.ID == "deploy_failed") != strings.HasSuffix(label, "failure"):

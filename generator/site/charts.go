@@ -138,13 +138,16 @@ type marker struct {
 // markerSeries is an ECharts scatter series of deployment markers, on the hidden second value
 // axis of a time chart, so they sit along the bottom whatever the value axis.
 type markerSeries struct {
-	ID         string         `json:"id"`
-	Name       string         `json:"name"`
-	Type       string         `json:"type"`
-	YAxisIndex int            `json:"yAxisIndex"`
-	Symbol     string         `json:"symbol"`
-	SymbolSize int            `json:"symbolSize"`
-	ItemStyle  map[string]any `json:"itemStyle"`
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Type       string `json:"type"`
+	YAxisIndex int    `json:"yAxisIndex"`
+	Symbol     string `json:"symbol"`
+	SymbolSize int    `json:"symbolSize"`
+	// SymbolOffset lifts a suspect's pin so its tip marks the deployment; Z draws it over the lines.
+	SymbolOffset []string       `json:"symbolOffset,omitempty"`
+	Z            int            `json:"z,omitempty"`
+	ItemStyle    map[string]any `json:"itemStyle"`
 	// Data are [time, 0.04, "abc1234 success"]; a suspect's is {"value": […], "itemStyle":
 	// {"color": its outcome's colour}}.
 	Data []any `json:"data"`
@@ -158,7 +161,7 @@ type suspectPoint struct {
 
 // markerDoc is a page's deployment markers: one document that every time chart of the page
 // draws (charts.js appends its series), instead of a copy in each chart's option. Deployments
-// are triangles in their outcome's colour; suspects are larger diamonds, still in their
+// are triangles in their outcome's colour; suspects are larger pins, still in their
 // outcome's colour, in a series of their own (its legend entry and tooltip say "suspect"), so
 // the flag reads without colour.
 func markerDoc(ms []marker) json.RawMessage {
@@ -170,8 +173,10 @@ func markerDoc(ms []marker) json.RawMessage {
 		case "failed":
 			s.ID, s.Name, s.ItemStyle = "deploy_failed", "failed deploy", map[string]any{"color": deployFailedColor}
 		case "suspect":
-			s.ID, s.Name, s.Symbol, s.SymbolSize = "deploy_suspect", "suspect deploy", "diamond", 14
-			s.ItemStyle = map[string]any{"color": deployOKColor}
+			// A pin, larger, standing over the row of triangles: a flag on the deployment.
+			s.ID, s.Name, s.Symbol, s.SymbolSize = "deploy_suspect", "suspect deploy", "pin", 24
+			s.SymbolOffset, s.Z = []string{"0", "-45%"}, 5
+			s.ItemStyle = map[string]any{"color": deployOKColor, "borderColor": "#ffffff", "borderWidth": 1}
 		}
 		for _, m := range ms {
 			pt := [3]any{m.T.UnixMilli(), 0.04, m.Label}

@@ -15,7 +15,7 @@ import (
 // to impactSuspects older suspects of the DORA window (the page's budget is 150 KB; the API
 // has every deployment of the window).
 const (
-	impactShown    = 5
+	impactShown    = 4
 	impactSuspects = 2
 )
 
@@ -106,26 +106,38 @@ func (b *build) impactOf(v *productView, d *productData) impactView {
 		}
 	}
 
-	// The newest deployments with data, then the older suspects of the DORA window.
+	// The newest deployments with data, then the older suspects of the DORA window, each
+	// with the deployment after it when that one improved things (the fix, often).
 	var shown []impact.Report
-	older := 0
+	newest, older, fixes := 0, 0, 0
 	for i := len(iv.Reports) - 1; i >= 0; i-- {
 		r := iv.Reports[i]
 		switch {
 		case !hasData(r):
-		case len(shown) < impactShown:
+		case newest < impactShown:
 			shown = append(shown, r)
+			newest++
 		case r.Suspect() && !r.Deployment.Time.Before(from) && older < impactSuspects:
+			if i+1 < len(iv.Reports) && improved(iv.Reports[i+1]) && shown[len(shown)-1].Deployment.ID != iv.Reports[i+1].Deployment.ID {
+				shown = append(shown, iv.Reports[i+1])
+				fixes++
+			}
 			shown = append(shown, r)
 			older++
 		}
 	}
 	iv.Caption = "The last deployment with data"
-	if n := len(shown) - older; n != 1 {
-		iv.Caption = fmt.Sprintf("The last %d deployments with data", n)
+	if newest != 1 {
+		iv.Caption = fmt.Sprintf("The last %d deployments with data", newest)
 	}
 	if older > 0 {
-		iv.Caption += fmt.Sprintf(", and %s of the last %d days before them", plural(older, "older suspect", "older suspects"), iv.WindowDays)
+		iv.Caption += fmt.Sprintf(", then %s of the last %d days", plural(older, "older suspect", "older suspects"), iv.WindowDays)
+		if fixes > 0 {
+			iv.Caption += " and the deployment that improved on it"
+			if older > 1 {
+				iv.Caption = strings.TrimSuffix(iv.Caption, "it") + "them"
+			}
+		}
 	}
 	// Columns: every metric any shown deployment has, in a fixed order.
 	order := []string{impact.MetricResponseTime, impact.MetricErrorRate, impact.MetricAvailability, impact.MetricWorkerErrors}
@@ -176,6 +188,11 @@ func (b *build) impactOf(v *productView, d *productData) impactView {
 		iv.Rows = append(iv.Rows, b.impactRow(v, r, iv.Cols, len(stats) > 1))
 	}
 	return iv
+}
+
+// improved reports whether a metric improved after the deployment.
+func improved(r impact.Report) bool {
+	return slices.ContainsFunc(r.Metrics, func(c impact.Comparison) bool { return c.Verdict == impact.Improvement })
 }
 
 // hasData reports whether a deployment has any data around it.
@@ -262,8 +279,8 @@ func (b *build) impactRow(v *productView, r impact.Report, cols []impactCol, mix
 				seen = append(seen, c.Reason)
 			}
 		}
-		if len(seen) > 2 {
-			seen = seen[:2]
+		if len(seen) > 1 {
+			seen = seen[:1]
 		}
 		row.Notes = append(row.Notes, seen...)
 	}
@@ -347,7 +364,7 @@ func impactMarker(r impact.Report) string {
 	for i, c := range regs {
 		parts[i] = c.Name() + " " + c.Reason
 	}
-	return "suspect: " + strings.Join(parts, "; ")
+	return "suspect:\n" + strings.Join(parts, "\n") // a line each in the tooltip
 }
 
 // byDeployment indexes the reports by deployment id.

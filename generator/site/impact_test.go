@@ -79,7 +79,7 @@ func TestImpactShown(t *testing.T) {
 	}
 
 	markers := regexp.MustCompile(`<script type="application/json" id="deployments">(.*?)</script>`).FindStringSubmatch(page)
-	if markers == nil || !strings.Contains(markers[1], `"id":"deploy_suspect"`) || !strings.Contains(markers[1], suspect+" success · suspect: response time (p95) ×") {
+	if markers == nil || !strings.Contains(markers[1], `"id":"deploy_suspect"`) || !strings.Contains(markers[1], suspect+` success · suspect:\nresponse time (p95) ×`) {
 		t.Errorf("charts: the suspect %s is not flagged among the markers", suspect)
 	}
 
