@@ -55,7 +55,11 @@ type Settings struct {
 	LatencyFloorMs float64 // and response time by at least this many ms
 	RateFloor      float64 // a rate must change by at least this many percentage points
 	Z              float64 // the z-score a rate's change needs
+
+	rules ruleTexts // the thresholds in words, written once per Analyze
 }
+
+type ruleTexts struct{ latency, rate, events string }
 
 // SettingsOf resolves a product's impact config; unset fields take the defaults.
 func SettingsOf(c config.Impact) Settings {
@@ -199,6 +203,12 @@ func (c Comparison) Within(v float64) bool {
 
 // Analyze judges every deployment from in.From to in.Now, oldest first.
 func Analyze(in Input) []Report {
+	s := &in.Settings
+	s.rules = ruleTexts{
+		latency: fmt.Sprintf("×%s and %s ms", num(s.ChangeRatio, 3), num(s.LatencyFloorMs, 1)),
+		rate:    fmt.Sprintf("|z| ≥ %s and %s pp", num(s.Z, 2), num(s.RateFloor, 3)),
+		events:  fmt.Sprintf("×%s and |z| ≥ %s", num(s.ChangeRatio, 3), num(s.Z, 2)),
+	}
 	deps := make([]record.Deployment, 0, len(in.Deployments))
 	for _, d := range in.Deployments {
 		if !d.Time.After(in.Now) {
@@ -380,7 +390,7 @@ func responseTime(s Settings, b, a side) Comparison {
 	ratio := after / before
 	c.Ratio = ptr(round(ratio, 3))
 	diff := after - before
-	c.Rule = fmt.Sprintf("×%s and %s ms", num(s.ChangeRatio, 3), num(s.LatencyFloorMs, 1))
+	c.Rule = s.rules.latency
 	c.Reason = fmt.Sprintf("×%s, %s ms", num(ratio, 2), signed(diff, 0))
 	switch {
 	case ratio >= s.ChangeRatio && diff >= s.LatencyFloorMs:
@@ -532,7 +542,7 @@ func rateVerdict(c *Comparison, b, a counts, minN int64, s Settings, missing str
 		z = (pa - pb) / se
 	}
 	c.Z = ptr(round(z, 2))
-	c.Rule = fmt.Sprintf("|z| ≥ %s and %s pp", num(s.Z, 2), num(s.RateFloor, 3))
+	c.Rule = s.rules.rate
 	// Availability reads the other way: its rate is of failures, its figures of successes.
 	word := func(d float64) string { return signed(d, 3) + " pp" }
 	if c.LowerIsWorse {
@@ -590,7 +600,7 @@ func keyEvent(s Settings, name string, b, a side) Comparison {
 	q := a.hours / (a.hours + b.hours)
 	z := (float64(na) - n*q) / math.Sqrt(n*q*(1-q))
 	c.Z = ptr(round(z, 2))
-	c.Rule = fmt.Sprintf("×%s and |z| ≥ %s", num(s.ChangeRatio, 3), num(s.Z, 2))
+	c.Rule = s.rules.events
 	c.Reason = fmt.Sprintf("×%s, z = %s", num(ratio, 2), minus(num(z, 1)))
 	switch {
 	case z <= -s.Z && ratio <= 1/s.ChangeRatio:
