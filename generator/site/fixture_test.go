@@ -82,7 +82,7 @@ func sampleAlerts(cfg *config.Config) alert.State {
 			{Fingerprint: "a5", Product: p1, Rule: alert.RuleDeploymentRegression, Subject: "run:2/response_time", Severity: alert.Warning,
 				Status: alert.Firing, Since: at(2), FiringSince: at(2), Value: 410, Threshold: 220, Unit: "ms", Muted: alert.MutedMaintenance,
 				Summary: "response time (p95) went from 199 ms to 411 ms after deployment dd8dc19 (run:2, 2026-06-29 22:00 UTC): ×2.07, +212 ms (rule: ×1.5 and 20 ms); now 410 ms, before-window range 168–220 ms",
-				Links: []alert.Link{{Name: "run", URL: "https://github.com/acme/payments/actions/runs/2"}, {Name: "commit", URL: "javascript:alert(12)"}}},
+				Links:   []alert.Link{{Name: "run", URL: "https://github.com/acme/payments/actions/runs/2"}, {Name: "commit", URL: "javascript:alert(12)"}}},
 			{Fingerprint: "a4", Product: p0, Rule: alert.RuleErrorRate, Severity: alert.Warning, Status: alert.Resolved,
 				Since: at(30), FiringSince: at(40), ResolvedAt: at(30), Value: 0.2, Threshold: 1, Unit: "%", Summary: "error rate back to normal"},
 		},

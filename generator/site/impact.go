@@ -347,7 +347,9 @@ func rulesText(s impact.Settings) []string {
 }
 
 // checksIn is how many checks both windows hold at the 15-minute cadence.
-func checksIn(s impact.Settings) int { return int(s.Before/health.Cadence) + int(s.After/health.Cadence) }
+func checksIn(s impact.Settings) int {
+	return int(s.Before/health.Cadence) + int(s.After/health.Cadence)
+}
 
 // availabilityJudgeable reports whether the windows hold enough checks for the z-test to
 // ever reach s.Z: the most it can show is √(checks before + checks after).
