@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -119,8 +120,11 @@ func evaluate(prev State, in Input, now time.Time, rules func(ProductInput, time
 				Value: before.Value, Threshold: before.Threshold, Unit: before.Unit, Summary: before.Summary}
 			if p, ok := products[before.Product]; ok {
 				o.ResolveAfter = max(p.Product.AlertingConfig.SuccessThreshold, 1)
-				if before.Rule == RuleSourceFailing {
+				switch before.Rule {
+				case RuleSourceFailing:
 					o.Summary = "data source " + before.Subject + " recovered"
+				case RuleDeploymentRegression:
+					o.Summary = regressionGone(before, p, now)
 				}
 			} else {
 				o.Summary = "product " + before.Product + " is no longer configured"
@@ -143,6 +147,7 @@ func evaluate(prev State, in Input, now time.Time, rules func(ProductInput, time
 	}
 
 	inhibit(next.Alerts)
+	mute(next.Alerts, products, now)
 
 	cutoff := now.Add(-TransitionRetention)
 	for _, t := range prev.Transitions {
@@ -188,6 +193,28 @@ func evaluate(prev State, in Input, now time.Time, rules func(ProductInput, time
 	return next, notes
 }
 
+// regressionGone says why a deployment_regression alert's subject is no longer reported.
+func regressionGone(a *Alert, p ProductInput, now time.Time) string {
+	if a.Status == Resolved {
+		return a.Summary // said when it resolved
+	}
+	was := a.Summary
+	for _, prefix := range []string{"superseded by deployment ", "no longer followed", "the after-window no longer shows"} {
+		if _, rest, ok := strings.Cut(was, "; was: "); ok && strings.HasPrefix(was, prefix) {
+			was = rest // a recovering alert: said last run already
+		}
+	}
+	id, _, _ := strings.Cut(a.Subject, "/")
+	d, ok := latestDeployment(p.Deployments, now)
+	switch {
+	case ok && d.ID != id:
+		return fmt.Sprintf("superseded by deployment %s (%s) at %s; was: %s", shortSHA(d.SHA), d.ID, d.Time.UTC().Format("2006-01-02 15:04 UTC"), was)
+	case ok && now.Sub(d.Time) > ImpactLookback:
+		return "no longer followed, a week after the deployment; was: " + was
+	}
+	return "the after-window no longer shows a regression; was: " + was
+}
+
 // step moves one alert through pending → firing → resolved. before is nil for an alert not in
 // the state; the result is nil when the alert leaves the state.
 func step(before *Alert, o Observation, present bool, now time.Time) (*Alert, *Transition) {
@@ -197,8 +224,8 @@ func step(before *Alert, o Observation, present bool, now time.Time) (*Alert, *T
 	}
 	if breach {
 		if before == nil || before.Status == Resolved {
-			if before != nil && o.Event {
-				b := *before // an event fires once
+			if before != nil && (o.Event || o.Once) {
+				b := *before // an event, or a once-only alert, fires once
 				b.LastSeen = now
 				return &b, nil
 			}
@@ -267,6 +294,9 @@ func step(before *Alert, o Observation, present bool, now time.Time) (*Alert, *T
 
 func observe(a *Alert, o Observation, now time.Time) {
 	a.Value, a.Threshold, a.Unit, a.Summary, a.LastSeen = o.Value, o.Threshold, o.Unit, o.Summary, now
+	if o.Links != nil {
+		a.Links = o.Links
+	}
 }
 
 // episodeStart is when a new firing episode begins: where the history says the breach began,
@@ -292,7 +322,7 @@ func transition(a Alert, from string, now time.Time) *Transition {
 
 // due says which notification, if any, the route owes the alert at now.
 func due(a Alert, r Route, now time.Time) string {
-	if !r.Matches(a) {
+	if !r.Matches(a) || a.Muted != "" {
 		return ""
 	}
 	d := a.Deliveries[r.Channel]
@@ -336,6 +366,25 @@ func inhibit(alerts []Alert) {
 		a := &alerts[i]
 		active := a.Status == Firing || a.Status == Pending
 		a.Inhibited = active && slices.Contains(inhibited, a.Rule) && (down[a.Product] || a.Inhibited)
+	}
+}
+
+// mute marks the alerts of products in a maintenance window at now: their notifications wait
+// until the window closes (a firing alert is told then, if it still fires; a resolve then too),
+// while their states move on as usual.
+func mute(alerts []Alert, products map[string]ProductInput, now time.Time) {
+	for i := range alerts {
+		a := &alerts[i]
+		a.Muted = ""
+		p, ok := products[a.Product]
+		if !ok {
+			continue
+		}
+		for _, m := range p.Product.Maintenance {
+			if start, end, ok := m.Window(); ok && !now.Before(start) && now.Before(end) {
+				a.Muted = MutedMaintenance
+			}
+		}
 	}
 }
 

@@ -384,3 +384,65 @@ func TestRecordLeavesThePreviousStateAlone(t *testing.T) {
 		t.Errorf("recording into the next state changed the previous one:\n%s\n%s", before, got)
 	}
 }
+
+// TestMaintenanceMutes: during a product's maintenance window its alerts move through their
+// states as usual, marked muted, and notify nothing; what they owe is sent once it closes.
+func TestMaintenanceMutes(t *testing.T) {
+	errFP := Fingerprint("api", RuleErrorRate, "")
+	probeFP := Fingerprint("api", RuleProbeDown, "")
+	window := func(from, to time.Duration) *config.Product {
+		p := product("api")
+		p.Maintenance = []config.Maintenance{{Start: t0.Add(from).Format(time.RFC3339), End: t0.Add(to).Format(time.RFC3339), Summary: "database upgrade"}}
+		return &p
+	}
+	all3 := func(kind string) []string {
+		return []string{"github_issues:" + kind, "pagerduty:" + kind, "slack:" + kind}
+	}
+	tests := []struct {
+		name  string
+		fp    string
+		ticks []tick
+	}{
+		{name: "an alert that fires in the window is told when it closes, if still firing", fp: errFP, ticks: []tick{
+			{obs: errRate(true), product: window(0, time.Hour), want: Pending},
+			{obs: errRate(true), want: Firing},
+			{obs: errRate(true), want: Firing},
+			{obs: errRate(true), want: Firing},
+			{obs: errRate(true), want: Firing, wantSent: []string{"slack:firing"}}, // t0+1h: the window is over
+		}},
+		{name: "an outage that pages in the window pages no one", fp: probeFP, ticks: []tick{
+			{obs: probeDown(true), product: window(0, time.Hour), want: Firing},
+			{obs: probeDown(false), want: Firing},
+			{obs: probeDown(false), want: Resolved},
+			{obs: probeDown(false), want: Resolved},
+			{obs: probeDown(false), want: Resolved}, // the window closed: nothing owed, nothing sent
+		}},
+		{name: "an alert told before the window resolves in it: the resolve waits for its end", fp: probeFP, ticks: []tick{
+			{obs: probeDown(true), product: window(15*time.Minute, time.Hour), want: Firing, wantSent: all3("firing")},
+			{obs: probeDown(false), want: Firing},
+			{obs: probeDown(false), want: Resolved},
+			{obs: probeDown(false), want: Resolved},
+			{obs: probeDown(false), want: Resolved, wantSent: all3("resolved")},
+		}},
+		{name: "a window in the future mutes nothing", fp: errFP, ticks: []tick{
+			{obs: errRate(true), product: window(2*time.Hour, 3*time.Hour), want: Pending},
+			{obs: errRate(true), want: Firing, wantSent: []string{"slack:firing"}},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			play(t, testRoutes(), tt.fp, tt.ticks)
+		})
+	}
+
+	// The state says why it is quiet: the alerts page shows "muted: maintenance".
+	in := Input{Products: []ProductInput{{Product: *window(-time.Hour, time.Hour)}}, Routes: testRoutes()}
+	st, notes := evaluate(State{}, in, t0, func(ProductInput, time.Time) []Observation { return probeDown(true) })
+	if a, _ := st.Find(probeFP); a.Status != Firing || a.Muted != MutedMaintenance || len(notes) != 0 {
+		t.Errorf("in the window: status %q muted %q with %d notifications; want firing, muted: maintenance, none", a.Status, a.Muted, len(notes))
+	}
+	st, notes = evaluate(st, in, t0.Add(time.Hour), func(ProductInput, time.Time) []Observation { return probeDown(true) })
+	if a, _ := st.Find(probeFP); a.Muted != "" || len(notes) != 3 {
+		t.Errorf("at the window's end: muted %q with %d notifications; want unmuted and all three channels told", a.Muted, len(notes))
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/dora"
 	"github.com/portfolio-report/portfolio/generator/health"
+	"github.com/portfolio-report/portfolio/generator/impact"
 	"github.com/portfolio-report/portfolio/generator/record"
 )
 
@@ -24,6 +26,9 @@ const (
 	SourceFailRuns = 4
 	// DeploymentWindow is how long a recorded deployment stays an (info) event.
 	DeploymentWindow = 24 * time.Hour
+	// ImpactLookback is how long deployment_regression follows the latest deployment: a week
+	// on, the level it set is the product's normal, which p95_latency and error_rate judge.
+	ImpactLookback = 7 * 24 * time.Hour
 )
 
 // History is how far back Evaluate looks into a product's snapshots (the 24 h uptime window,
@@ -33,12 +38,44 @@ const History = 25 * time.Hour
 // ProductInput is what the rules read about one product.
 type ProductInput struct {
 	Product config.Product // defaults applied
-	// Snapshots are sorted by time and cover at least the History before now.
+	// Snapshots are sorted by time and cover at least the History before now, and the
+	// before-window of the latest deployment (see SnapshotsFrom).
 	Snapshots []record.Snapshot
 	// Deployments are the product's recorded deployments (any order).
 	Deployments []record.Deployment
 	// DORA is the product's current and previous window; nil when not computed.
 	DORA *dora.Comparison
+	// Days are the product's daily analytics (key events of deployment_regression).
+	Days []record.AnalyticsDay
+}
+
+// SnapshotsFrom is where the snapshots Rules reads for a product begin: History before now, or
+// the before-window of the latest deployment when it is older and that deployment is within
+// ImpactLookback.
+func SnapshotsFrom(p config.Product, deps []record.Deployment, now time.Time) time.Time {
+	from := now.Add(-History)
+	if d, ok := latestDeployment(deps, now); ok && now.Sub(d.Time) <= ImpactLookback {
+		before, _ := p.Impact.Windows()
+		if t := d.Time.Add(-before); t.Before(from) {
+			from = t
+		}
+	}
+	return from
+}
+
+// latestDeployment is the newest deployment at or before now.
+func latestDeployment(deps []record.Deployment, now time.Time) (record.Deployment, bool) {
+	var out record.Deployment
+	found := false
+	for _, d := range deps {
+		if d.Time.After(now) {
+			continue
+		}
+		if !found || d.Time.After(out.Time) || (d.Time.Equal(out.Time) && d.ID > out.ID) {
+			out, found = d, true
+		}
+	}
+	return out, found
 }
 
 // Observation is one rule's verdict at one evaluation.
@@ -60,6 +97,11 @@ type Observation struct {
 	FireAfter, ResolveAfter int
 	// Event marks a one-off notice (a deployment): it fires once and resolves silently.
 	Event bool
+	// Once: the alert fires at most once per subject; after it resolved it stays resolved
+	// while listed (a deployment's regression that came back within range is over).
+	Once bool
+	// Links are references for people (a deployment's run and commit).
+	Links []Link
 	// Since is when the breach began as the history shows it (the first failed probe of the
 	// streak); zero when only the evaluation knows. A firing episode starts there, so a run
 	// that lost its state (a crash before the commit) names the same episode again.
@@ -227,12 +269,78 @@ func Rules(in ProductInput, now time.Time) []Observation {
 		add(Observation{Rule: RuleDeployment, Subject: d.ID, Severity: Info, Breach: true, FireAfter: 1, ResolveAfter: 1, Event: true,
 			Summary: fmt.Sprintf("deployed %s (%s) at %s", shortSHA(d.SHA), d.Outcome, d.Time.UTC().Format(time.RFC3339))})
 	}
+	// warning (impact.alert_severity): a metric regressed after the latest deployment and is
+	// not back within its before-window range. A later deployment supersedes it: its subject
+	// is no longer reported, so the alert resolves.
+	for _, o := range regressions(in, now) {
+		add(o)
+	}
 	slices.SortStableFunc(out, func(a, b Observation) int {
 		if c := strings.Compare(a.Rule, b.Rule); c != 0 {
 			return c
 		}
 		return strings.Compare(a.Subject, b.Subject)
 	})
+	return out
+}
+
+// regressions observes each metric that regressed after the product's latest deployment (see
+// package impact): breached while its latest value is outside the before-window's range.
+func regressions(in ProductInput, now time.Time) []Observation {
+	p := in.Product
+	sev := p.Impact.AlertSeverity
+	if sev == "" {
+		sev = config.DefaultImpactAlertSeverity
+	}
+	d, ok := latestDeployment(in.Deployments, now)
+	if sev == config.ImpactAlertOff || !ok || now.Sub(d.Time) > ImpactLookback {
+		return nil
+	}
+	reps := impact.Analyze(impact.Input{Product: p, Snapshots: in.Snapshots, Deployments: in.Deployments, Days: in.Days,
+		Settings: impact.SettingsOf(p.Impact), From: d.Time, Now: now})
+	var r *impact.Report
+	for i := range reps {
+		if reps[i].Deployment.ID == d.ID {
+			r = &reps[i]
+		}
+	}
+	if r == nil {
+		return nil
+	}
+	var links []Link
+	if u, err := url.Parse(d.URL); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+		links = append(links, Link{Name: "run", URL: d.URL})
+	}
+	if p.Repository != "" && d.SHA != "" {
+		links = append(links, Link{Name: "commit", URL: "https://github.com/" + p.Repository + "/commit/" + d.SHA})
+	}
+	var out []Observation
+	for _, c := range r.Regressions() {
+		o := Observation{Rule: RuleDeploymentRegression, Subject: d.ID + "/" + c.Key(), Severity: sev, Unit: c.Unit, Links: links, Once: true}
+		bound := c.High
+		if c.LowerIsWorse {
+			bound = c.Low
+		}
+		if bound != nil {
+			o.Threshold = *bound
+		}
+		rng := c.RangeText()
+		o.Summary = fmt.Sprintf("%s went from %s to %s after deployment %s (%s, %s): %s",
+			c.Name(), c.Figure(c.Before), c.Figure(c.After), shortSHA(d.SHA), d.ID, d.Time.UTC().Format("2006-01-02 15:04 UTC"), c.Explain())
+		cur, ok := impact.Current(c, in.Snapshots, in.Days, now)
+		if !ok {
+			o.NoData = true
+			o.Summary += fmt.Sprintf("; no recent value to compare with the before-window's range (%s)", rng)
+		} else {
+			o.Value = cur
+			o.Breach = !c.Within(cur)
+			o.Summary += fmt.Sprintf("; now %s, before-window range %s", c.Figure(&cur), rng)
+		}
+		if r.Open {
+			o.Summary += " (after-window still open)"
+		}
+		out = append(out, o)
+	}
 	return out
 }
 

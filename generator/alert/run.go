@@ -12,6 +12,7 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/dora"
+	"github.com/portfolio-report/portfolio/generator/record"
 	"github.com/portfolio-report/portfolio/generator/redact"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
@@ -279,26 +280,30 @@ func GatherAll(cfg *config.Config, st *store.Store, now time.Time) (Input, []Dam
 }
 
 func gather(cfg *config.Config, st *store.Store, p config.Product, now time.Time) (ProductInput, error) {
-	{
-		snaps, err := st.Snapshots(p.ID, now.Add(-History), now.Add(time.Nanosecond))
-		if err != nil {
-			return ProductInput{}, fmt.Errorf("alert %s: snapshots: %w", p.ID, err)
-		}
-		deps, err := st.Deployments(p.ID)
-		if err != nil {
-			return ProductInput{}, fmt.Errorf("alert %s: deployments: %w", p.ID, err)
-		}
-		incs, err := st.Incidents(p.ID)
-		if err != nil {
-			return ProductInput{}, fmt.Errorf("alert %s: incidents: %w", p.ID, err)
-		}
-		pi := ProductInput{Product: p, Snapshots: snaps, Deployments: deps}
-		if len(deps) > 0 || len(incs) > 0 {
-			c := dora.ProductFigures(cfg.DORA, dora.Input{Product: p, Deployments: deps, Incidents: incs}, now)
-			pi.DORA = &c
-		}
-		return pi, nil
+	deps, err := st.Deployments(p.ID)
+	if err != nil {
+		return ProductInput{}, fmt.Errorf("alert %s: deployments: %w", p.ID, err)
 	}
+	snaps, err := st.Snapshots(p.ID, SnapshotsFrom(p, deps, now), now.Add(time.Nanosecond))
+	if err != nil {
+		return ProductInput{}, fmt.Errorf("alert %s: snapshots: %w", p.ID, err)
+	}
+	var days []record.AnalyticsDay
+	if len(p.PostHog.KeyEvents) > 0 {
+		if days, err = st.Analytics(p.ID); err != nil {
+			return ProductInput{}, fmt.Errorf("alert %s: analytics: %w", p.ID, err)
+		}
+	}
+	incs, err := st.Incidents(p.ID)
+	if err != nil {
+		return ProductInput{}, fmt.Errorf("alert %s: incidents: %w", p.ID, err)
+	}
+	pi := ProductInput{Product: p, Snapshots: snaps, Deployments: deps, Days: days}
+	if len(deps) > 0 || len(incs) > 0 {
+		c := dora.ProductFigures(cfg.DORA, dora.Input{Product: p, Deployments: deps, Incidents: incs}, now)
+		pi.DORA = &c
+	}
+	return pi, nil
 }
 
 // readAcks asks the acknowledging senders about the firing alerts they hold an issue for.

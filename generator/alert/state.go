@@ -52,7 +52,14 @@ const (
 	RuleSourceFailing = "source_failing"  // warning: a data source failed 4 runs in a row (Subject: source)
 	RuleDORADrop      = "dora_level_drop" // info: a DORA level dropped against the previous window (Subject: metric)
 	RuleDeployment    = "deployment"      // info: a deployment was recorded (Subject: deployment id)
+	// RuleDeploymentRegression: warning by default (impact.alert_severity): a metric regressed
+	// after the latest deployment and is not back within its before-window range (Subject:
+	// "<deployment id>/<metric>").
+	RuleDeploymentRegression = "deployment_regression"
 )
+
+// MutedMaintenance is Alert.Muted while a maintenance window of the alert's product covers now.
+const MutedMaintenance = "maintenance"
 
 // Channel names, as the keys of notification_channels in portfolio.json.
 const (
@@ -120,6 +127,14 @@ type Alert struct {
 	// stay so until they resolve, so one outage is one page.
 	Inhibited bool `json:"inhibited,omitempty"`
 
+	// Muted says why the alert's notifications are held back: MutedMaintenance while a
+	// maintenance window of its product covers now. The alert moves through its states as
+	// usual; what it owes a channel is sent once it is no longer muted.
+	Muted string `json:"muted,omitempty"`
+
+	// Links are references for people: the run and commit of a deployment_regression.
+	Links []Link `json:"links,omitempty"`
+
 	// Acknowledged is read back from the alert's GitHub issue each run (assigned, or labelled
 	// "acknowledged"); it stops the repeats of a firing critical alert.
 	Acknowledged bool   `json:"acknowledged,omitempty"`
@@ -127,6 +142,12 @@ type Alert struct {
 
 	// Deliveries records, per channel, what was delivered last for this alert.
 	Deliveries map[string]Delivery `json:"deliveries,omitempty"`
+}
+
+// Link is a named reference of an alert.
+type Link struct {
+	Name string `json:"name"` // "run", "commit"
+	URL  string `json:"url"`
 }
 
 // Delivery is what one channel got for one alert. At, State and the references change only

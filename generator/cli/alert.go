@@ -76,6 +76,9 @@ func printAlertSummary(w io.Writer, sum alert.Summary) {
 		if f.Acknowledged {
 			ack = " (acknowledged)"
 		}
+		if f.Muted != "" {
+			ack += " (muted: " + f.Muted + ")"
+		}
 		fmt.Fprintf(w, "  firing    %-8s %s: %s since %s%s: %s\n", f.Severity, f.Product, f.RuleName(),
 			f.FiringSince.Format("2006-01-02 15:04Z07:00"), ack, f.Summary)
 	}

@@ -32,6 +32,7 @@ func (c *Config) checks() []issue {
 		add("want a base URL whose path has no spaces (it is written into _headers), got "+show(c.Site.BaseURL), "site", "base_url")
 	}
 	c.checkLevels(add)
+	checkImpact(c.Impact, add, "impact")
 	c.checkRepositories(add)
 
 	first := map[string]int{}
@@ -50,6 +51,7 @@ func (c *Config) checks() []issue {
 		if p.HealthEndpoint != "" && p.URL == "" {
 			add("want url set too (the probe fetches url + health_endpoint), got no url", "products", idx, "health_endpoint")
 		}
+		checkImpact(p.Impact, add, "products", idx, "impact")
 		for k, m := range p.Maintenance {
 			start, err1 := time.Parse(time.RFC3339, m.Start)
 			end, err2 := time.Parse(time.RFC3339, m.End)
@@ -104,6 +106,24 @@ func (c *Config) checks() []issue {
 		}
 	}
 	return out
+}
+
+// Bounds of the impact windows: at least one run, at most a week.
+const (
+	minImpactWindow = 15 * time.Minute
+	maxImpactWindow = 7 * 24 * time.Hour
+)
+
+// checkImpact wants the impact windows to be Go durations from one run to a week.
+func checkImpact(i Impact, add func(string, ...string), path ...string) {
+	for _, w := range []struct{ name, v string }{{"before_window", i.BeforeWindow}, {"after_window", i.AfterWindow}} {
+		if w.v == "" {
+			continue
+		}
+		if d, err := time.ParseDuration(w.v); err != nil || d < minImpactWindow || d > maxImpactWindow {
+			add("want a Go duration from 15m to 168h like 1h or 90m, got "+show(w.v), append(path[:len(path):len(path)], w.name)...)
+		}
+	}
 }
 
 // rfc3339 is the schema's pattern of maintenance times: a time that matches it but does not

@@ -33,6 +33,9 @@ type Config struct {
 	Products             []Product            `json:"products"`
 	NotificationChannels NotificationChannels `json:"notification_channels"`
 	Publish              Publish              `json:"publish"`
+	// Impact configures the deployment impact analysis for every product (docs/impact.md);
+	// products[].impact overrides it field by field.
+	Impact Impact `json:"impact"`
 	// Repositories is what `portfolio repos` manages in every repository (see repositories.go).
 	Repositories *RepositorySettings `json:"repositories,omitempty"`
 
@@ -100,6 +103,9 @@ type Product struct {
 	Incidents              Incidents      `json:"incidents"`
 	PostHog                PostHog        `json:"posthog"`
 	HealthCheck            HealthCheck    `json:"healthcheck"`
+	// Impact overrides the portfolio's impact settings for this product; after ApplyDefaults
+	// it holds the product's resolved settings.
+	Impact Impact `json:"impact"`
 	// RepositorySettings overrides the portfolio-wide repositories block for this product.
 	RepositorySettings *RepositorySettings `json:"repository_settings,omitempty"`
 }
@@ -144,6 +150,103 @@ func (m Maintenance) Window() (start, end time.Time, ok bool) {
 	start, err1 := time.Parse(time.RFC3339, m.Start)
 	end, err2 := time.Parse(time.RFC3339, m.End)
 	return start, end, err1 == nil && err2 == nil && end.After(start)
+}
+
+// Impact configures the deployment impact analysis (docs/impact.md): the windows compared
+// before and after each deployment, the volume a verdict needs, the rules' thresholds and the
+// deployment_regression alert. An unset field (zero, empty or null) takes the portfolio's
+// value, then the default.
+type Impact struct {
+	BeforeWindow string `json:"before_window,omitempty"` // Go duration, default 1h
+	AfterWindow  string `json:"after_window,omitempty"`  // Go duration, default 1h
+	// MinRequests is the requests (or Worker invocations) each window needs for a rate's verdict.
+	MinRequests int `json:"min_requests,omitempty"` // default 1000
+	// MinSamples is the runs with a response time (or checks) each window needs.
+	MinSamples int `json:"min_samples,omitempty"` // default 3
+	// MinEvents is the key events each window needs for their verdict.
+	MinEvents int `json:"min_events,omitempty"` // default 50
+	// ChangeRatio is how much response time or key events per hour must change (after over
+	// before, or before over after) to count.
+	ChangeRatio float64 `json:"change_ratio,omitempty"` // default 1.5
+	// LatencyFloorMs is the least change of response time that counts, in milliseconds.
+	LatencyFloorMs *float64 `json:"latency_floor_ms,omitempty"` // default 20
+	// RateFloor is the least change of a rate that counts, in percentage points.
+	RateFloor *float64 `json:"rate_floor,omitempty"` // default 0.1
+	// Z is the two-proportion z-score (and the Poisson rate z-score) a rate's change needs.
+	Z float64 `json:"z,omitempty"` // default 3
+	// AlertSeverity is the severity of the deployment_regression alert, or "off".
+	AlertSeverity string `json:"alert_severity,omitempty"` // critical | warning | info | off; default warning
+}
+
+// Impact defaults (docs/impact.md explains each).
+const (
+	DefaultImpactWindow         = time.Hour
+	DefaultImpactMinRequests    = 1000
+	DefaultImpactMinSamples     = 3
+	DefaultImpactMinEvents      = 50
+	DefaultImpactChangeRatio    = 1.5
+	DefaultImpactLatencyFloorMs = 20.0
+	DefaultImpactRateFloor      = 0.1
+	DefaultImpactZ              = 3.0
+	DefaultImpactAlertSeverity  = "warning"
+	// ImpactAlertOff turns the deployment_regression alert off.
+	ImpactAlertOff = "off"
+)
+
+// Over returns i with every unset field taken from base.
+func (i Impact) Over(base Impact) Impact {
+	if i.BeforeWindow == "" {
+		i.BeforeWindow = base.BeforeWindow
+	}
+	if i.AfterWindow == "" {
+		i.AfterWindow = base.AfterWindow
+	}
+	if i.MinRequests == 0 {
+		i.MinRequests = base.MinRequests
+	}
+	if i.MinSamples == 0 {
+		i.MinSamples = base.MinSamples
+	}
+	if i.MinEvents == 0 {
+		i.MinEvents = base.MinEvents
+	}
+	if i.ChangeRatio == 0 {
+		i.ChangeRatio = base.ChangeRatio
+	}
+	if i.LatencyFloorMs == nil {
+		i.LatencyFloorMs = base.LatencyFloorMs
+	}
+	if i.RateFloor == nil {
+		i.RateFloor = base.RateFloor
+	}
+	if i.Z == 0 {
+		i.Z = base.Z
+	}
+	if i.AlertSeverity == "" {
+		i.AlertSeverity = base.AlertSeverity
+	}
+	return i
+}
+
+// DefaultImpact is the impact settings with every default filled in.
+func DefaultImpact() Impact {
+	floor, rate := DefaultImpactLatencyFloorMs, DefaultImpactRateFloor
+	return Impact{BeforeWindow: "1h", AfterWindow: "1h", MinRequests: DefaultImpactMinRequests,
+		MinSamples: DefaultImpactMinSamples, MinEvents: DefaultImpactMinEvents, ChangeRatio: DefaultImpactChangeRatio,
+		LatencyFloorMs: &floor, RateFloor: &rate, Z: DefaultImpactZ, AlertSeverity: DefaultImpactAlertSeverity}
+}
+
+// Windows returns the before and after windows; an unset or invalid one (validation reports
+// it) is the default hour.
+func (i Impact) Windows() (before, after time.Duration) {
+	parse := func(s string) time.Duration {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return DefaultImpactWindow
+		}
+		return d
+	}
+	return parse(i.BeforeWindow), parse(i.AfterWindow)
 }
 
 // Deploy says where the product's deployments come from.

@@ -108,8 +108,10 @@ func (c *Config) ApplyDefaults() {
 	fillBands(&c.DORA.Levels.LeadTime, def.LeadTime)
 	fillBands(&c.DORA.Levels.ChangeFailureRate, def.ChangeFailureRate)
 	fillBands(&c.DORA.Levels.TimeToRestore, def.TimeToRestore)
+	c.Impact = c.Impact.Over(DefaultImpact())
 	for i := range c.Products {
 		c.Products[i].applyDefaults()
+		c.Products[i].Impact = c.Products[i].Impact.Over(c.Impact)
 	}
 	if pg := c.Publish.CloudflarePages; pg != nil && pg.Branch == "" {
 		pg.Branch = "main"

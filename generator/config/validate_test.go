@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -216,6 +217,18 @@ func TestParseProblems(t *testing.T) {
 				`portfolio.json:3:13: products[0].maintenance[1].start: want an RFC 3339 time like 2026-07-01T22:00:00Z, got "tonight"`,
 				`portfolio.json:4:13: products[0].maintenance[2].start: want a valid RFC 3339 time, got "2026-06-31T22:00:00Z"`,
 				`portfolio.json:5:3: products[0].maintenance[3].end: want an RFC 3339 time like 2026-07-01T23:30:00Z, got nothing (the field is required)`,
+			},
+		},
+		{
+			name: "impact windows and thresholds",
+			src: `{"impact": {"before_window": "5m", "z": 0}, "products": [{"id": "a",
+  "impact": {"after_window": "an hour", "change_ratio": 0.8, "alert_severity": "page"}}]}`,
+			want: []string{
+				`portfolio.json:1:30: impact.before_window: want a Go duration from 15m to 168h like 1h or 90m, got "5m"`,
+				`portfolio.json:1:41: impact.z: want a number above 0, got 0`,
+				`portfolio.json:2:30: products[0].impact.after_window: want a Go duration from 15m to 168h like 1h or 90m, got "an hour"`,
+				`portfolio.json:2:57: products[0].impact.change_ratio: want a number above 1, got 0.8`,
+				`portfolio.json:2:80: products[0].impact.alert_severity: want one of critical, warning, info, off, got "page"`,
 			},
 		},
 		{
@@ -508,5 +521,37 @@ func BenchmarkParseExample(b *testing.B) {
 		if _, err := Parse("portfolio.json", data); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestImpactInheritance: a product's impact settings override the portfolio's field by field,
+// and what neither sets takes the default.
+func TestImpactInheritance(t *testing.T) {
+	cfg, err := Parse("portfolio.json", []byte(`{"impact": {"after_window": "2h", "rate_floor": 0, "alert_severity": "off"},
+	  "products": [{"id": "a"}, {"id": "b", "impact": {"after_window": "30m", "min_requests": 50, "alert_severity": "critical"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := cfg.Products[0].Impact, cfg.Products[1].Impact
+	for _, c := range []struct {
+		name      string
+		got, want any
+	}{
+		{"a inherits the portfolio's after window", a.AfterWindow, "2h"},
+		{"a takes the default before window", a.BeforeWindow, "1h"},
+		{"an explicit 0 floor is kept, not defaulted", *a.RateFloor, 0.0},
+		{"a's alert is off", a.AlertSeverity, "off"},
+		{"b overrides the after window", b.AfterWindow, "30m"},
+		{"b overrides min requests", b.MinRequests, 50},
+		{"b overrides the severity", b.AlertSeverity, "critical"},
+		{"b keeps the portfolio's floor", *b.RateFloor, 0.0},
+		{"b takes the default latency floor", *b.LatencyFloorMs, 20.0},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	if before, after := b.Windows(); before != time.Hour || after != 30*time.Minute {
+		t.Errorf("b's windows: %v and %v, want 1h and 30m", before, after)
 	}
 }

@@ -31,16 +31,24 @@ func ReplayAlerts(cfg *config.Config, st *store.Store, now time.Time, days int) 
 		snaps []record.Snapshot
 		deps  []record.Deployment // by time
 		incs  []record.Incident
+		days  []record.AnalyticsDay
 		dora  *dora.Comparison
 		day   time.Time // the day dora was computed for
 	}
 	var ps []*product
 	for _, p := range cfg.Products {
-		snaps, err := st.Snapshots(p.ID, start.Add(-alert.History), now.Add(time.Nanosecond))
+		deps, err := st.Deployments(p.ID)
 		if err != nil {
 			return fmt.Errorf("demo alerts %s: %w", p.ID, err)
 		}
-		deps, err := st.Deployments(p.ID)
+		// Each evaluation reads what Gather would: History, or back to the before-window of
+		// the latest deployment (see alert.SnapshotsFrom), at most a lookback before start.
+		before, _ := p.Impact.Windows()
+		snaps, err := st.Snapshots(p.ID, start.Add(-max(alert.History, alert.ImpactLookback+before)), now.Add(time.Nanosecond))
+		if err != nil {
+			return fmt.Errorf("demo alerts %s: %w", p.ID, err)
+		}
+		days, err := st.Analytics(p.ID)
 		if err != nil {
 			return fmt.Errorf("demo alerts %s: %w", p.ID, err)
 		}
@@ -49,7 +57,7 @@ func ReplayAlerts(cfg *config.Config, st *store.Store, now time.Time, days int) 
 			return fmt.Errorf("demo alerts %s: %w", p.ID, err)
 		}
 		sort.SliceStable(deps, func(i, j int) bool { return deps[i].Time.Before(deps[j].Time) })
-		ps = append(ps, &product{p: p, snaps: snaps, deps: deps, incs: incs})
+		ps = append(ps, &product{p: p, snaps: snaps, deps: deps, incs: incs, days: days})
 	}
 
 	var state alert.State
@@ -74,9 +82,10 @@ func ReplayAlerts(cfg *config.Config, st *store.Store, now time.Time, days int) 
 			}
 			in.Products = append(in.Products, alert.ProductInput{
 				Product:     pr.p,
-				Snapshots:   health.Window(pr.snaps, t.Add(-alert.History), t.Add(time.Nanosecond)),
+				Snapshots:   health.Window(pr.snaps, alert.SnapshotsFrom(pr.p, deps, t), t.Add(time.Nanosecond)),
 				Deployments: deps,
 				DORA:        pr.dora,
+				Days:        pr.days,
 			})
 		}
 		next, notes := alert.Evaluate(state, in, t)

@@ -117,6 +117,7 @@ type history struct {
 	deps    []record.Deployment
 	incs    []record.Incident
 	days    []record.AnalyticsDay
+	slow    *slowRelease // the release that made the product slower, if any
 }
 
 func newHistory(p config.Product, index int, opts Options, loc *time.Location) *history {
@@ -126,6 +127,7 @@ func newHistory(p config.Product, index int, opts Options, loc *time.Location) *
 	h.prof = h.newProfile()
 	h.deployments() // before outages: some outages follow a deployment
 	h.planOutages()
+	h.impactStories() // before incidents: it may drop an outage, and adds a deployment
 	h.incidents()
 	h.snapshots(n)
 	if hasPostHog(p) {

@@ -332,18 +332,19 @@ func (h *history) snapshots(n int) {
 			// the demo data must prove the layout compact. A missing source reads as ok.
 			s.fails, s.lastOK = 0, t
 		}
+		lat, errs := h.effect(t)
 		if probed {
-			sn.Probe = h.probe(ld, o)
+			sn.Probe = h.probe(ld, o, lat)
 		}
 		if !failing[record.SourceCloudflare] && hasCloudflare(h.p) {
-			sn.HTTP = h.httpStats(ld, o)
+			sn.HTTP = h.httpStats(ld, o, lat, errs)
 			sn.Health = "healthy"
 			if o != nil && o.down {
 				sn.Health = "unhealthy"
 			}
 		}
 		if !failing[record.SourceCloudflare] && h.p.Cloudflare.Worker != "" {
-			sn.Worker = h.workerStats(sn.HTTP, ld, o)
+			sn.Worker = h.workerStats(sn.HTTP, ld, o, errs)
 		}
 		h.snaps = append(h.snaps, sn)
 	}
@@ -351,14 +352,14 @@ func (h *history) snapshots(n int) {
 
 // probe measures the health URL: DNS, connect, TLS, then the server's time to first byte,
 // which grows with load; a rare blip fails even when all is well.
-func (h *history) probe(ld float64, o *outage) *record.Probe {
+func (h *history) probe(ld float64, o *outage, lat float64) *record.Probe {
 	r := h.r
 	p := &record.Probe{Code: 200,
 		DNS:  1 + int(r.ExpFloat64()*4),
 		Conn: 2 + int(round(9*h.jitter(0.3))),
 	}
 	p.TLS = 2*p.Conn + int(r.ExpFloat64()*6)
-	ttfb := h.prof.ttfb * (1 + 0.8*ld) * h.jitter(0.18)
+	ttfb := h.prof.ttfb * (1 + 0.8*ld) * h.jitter(0.18) * lat
 	if r.Float64() < 0.01 {
 		ttfb *= 3 + r.Float64()*5 // a GC pause, a cold cache
 	}
@@ -399,13 +400,13 @@ func (h *history) probe(ld float64, o *outage) *record.Probe {
 
 // httpStats are the 15 minutes of Cloudflare analytics: requests follow the daily cycle, a few
 // percent are 4xx, 5xx are rare except in an outage.
-func (h *history) httpStats(ld float64, o *outage) *record.HTTPStats {
+func (h *history) httpStats(ld float64, o *outage, lat, errs float64) *record.HTTPStats {
 	r := h.r
 	req := int64(h.prof.rps * 900 * ld * h.jitter(0.12))
 	s := &record.HTTPStats{Requests: req}
 	s.Status4x = int64(float64(req) * (0.012 + 0.01*r.Float64()))
-	s.Status5x = int64(float64(req) * 0.0003 * r.ExpFloat64())
-	p50 := h.prof.ttfb * 0.45 * (1 + 0.5*ld) * h.jitter(0.1)
+	s.Status5x = int64(float64(req) * (0.0003*r.ExpFloat64() + errs))
+	p50 := h.prof.ttfb * 0.45 * (1 + 0.5*ld) * h.jitter(0.1) * lat
 	p95 := p50 * (2.5 + r.Float64())
 	switch {
 	case o != nil && o.down:
@@ -419,13 +420,13 @@ func (h *history) httpStats(ld float64, o *outage) *record.HTTPStats {
 }
 
 // workerStats: most requests run the worker; CPU time in microseconds.
-func (h *history) workerStats(hs *record.HTTPStats, ld float64, o *outage) *record.WorkerStats {
+func (h *history) workerStats(hs *record.HTTPStats, ld float64, o *outage, errs float64) *record.WorkerStats {
 	r := h.r
 	req := int64(h.prof.rps * 900 * ld * 0.93)
 	if hs != nil {
 		req = int64(float64(hs.Requests) * 0.93)
 	}
-	w := &record.WorkerStats{Requests: req, Errors: int64(float64(req) * 0.0002 * r.ExpFloat64())}
+	w := &record.WorkerStats{Requests: req, Errors: int64(float64(req) * (0.0002*r.ExpFloat64() + 0.8*errs))}
 	if o != nil && o.down {
 		w.Errors = int64(float64(req) * (0.2 + 0.3*r.Float64()))
 	}

@@ -33,6 +33,10 @@ type activeAlert struct {
 	Recovering bool
 	Recovery   string
 	ToResolve  int // good runs still needed to resolve
+	// Muted says why notifications are held back ("maintenance"); "" when they are not.
+	Muted string
+	// Links are the alert's references (a deployment's run and commit), http(s) only.
+	Links []alert.Link
 }
 
 type transitionRow struct {
@@ -122,6 +126,12 @@ func (b *build) loadAlerts() (*alertsView, error) {
 			HasValue: (a.Value != 0 || a.Threshold != 0) && a.Unit != alert.UnitLevel, Since: b.tv(a.Since), For: durText(b.now.Sub(a.Since)), Acked: a.Acknowledged}
 		if SafeURL(a.IssueURL) {
 			x.IssueURL = a.IssueURL
+		}
+		x.Muted = a.Muted
+		for _, l := range a.Links {
+			if SafeURL(l.URL) && strings.HasPrefix(l.URL, "http") {
+				x.Links = append(x.Links, l)
+			}
 		}
 		if a.Recoveries > 0 {
 			need := 1

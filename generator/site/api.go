@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/portfolio-report/portfolio/generator/alert"
 	"github.com/portfolio-report/portfolio/generator/dora"
+	"github.com/portfolio-report/portfolio/generator/impact"
 	"github.com/portfolio-report/portfolio/generator/status"
 )
 
@@ -87,6 +89,54 @@ type (
 		Freshness     []apiFreshness   `json:"freshness"`
 		DORA          *dora.Comparison `json:"dora"`
 		Alerts        []apiAlert       `json:"active_alerts"`
+		Impact        apiImpact        `json:"deployment_impact"`
+	}
+	// apiImpact is the product's deployment impact over the DORA window (docs/impact.md).
+	apiImpact struct {
+		BeforeMinutes int               `json:"before_window_minutes"`
+		AfterMinutes  int               `json:"after_window_minutes"`
+		WindowDays    int               `json:"window_days"`
+		Deployments   int               `json:"deployments"`
+		Judged        int               `json:"judged"`
+		Suspects      int               `json:"suspects"`
+		Reports       []apiImpactReport `json:"reports"`
+	}
+	apiImpactReport struct {
+		ID       string            `json:"id"`
+		Time     string            `json:"time"`
+		SHA      string            `json:"sha"`
+		Outcome  string            `json:"outcome"`
+		URL      string            `json:"url,omitempty"`
+		Suspect  bool              `json:"suspect"`
+		Open     bool              `json:"open"`
+		Previous *string           `json:"window_cut_by_previous"` // sha of the deployment the before-window starts at
+		Next     *string           `json:"window_cut_by_next"`     // sha of the deployment the after-window ends at
+		Before   apiImpactWindow   `json:"before"`
+		After    apiImpactWindow   `json:"after"`
+		Metrics  []apiImpactMetric `json:"metrics"`
+	}
+	apiImpactWindow struct {
+		From string `json:"from"`
+		To   string `json:"to"`
+		Runs int    `json:"runs"`
+	}
+	apiImpactMetric struct {
+		Metric     string   `json:"metric"`
+		Event      string   `json:"event,omitempty"`
+		Stat       string   `json:"stat,omitempty"`
+		Unit       string   `json:"unit"`
+		Before     *float64 `json:"before"`
+		After      *float64 `json:"after"`
+		BeforeN    int64    `json:"before_n"`
+		AfterN     int64    `json:"after_n"`
+		NUnit      string   `json:"n_unit"`
+		BeforeLow  *float64 `json:"before_low"`
+		BeforeHigh *float64 `json:"before_high"`
+		Ratio      *float64 `json:"ratio"`
+		Z          *float64 `json:"z"`
+		Verdict    string   `json:"verdict"`
+		Reason     string   `json:"reason"`
+		Rule       string   `json:"rule,omitempty"`
 	}
 	apiDay struct {
 		Date              string   `json:"date"` // YYYY-MM-DD in site.timezone
@@ -157,6 +207,9 @@ type (
 		Recovering   bool    `json:"recovering"`
 		// ResolvesAfter is how many more runs without a breach resolve a recovering alert.
 		ResolvesAfter int `json:"resolves_after_runs,omitempty"`
+		// Muted is why notifications are held back ("maintenance"), absent when they are not.
+		Muted string       `json:"muted,omitempty"`
+		Links []alert.Link `json:"links,omitempty"`
 	}
 	apiAlerts struct {
 		SchemaVersion int             `json:"schema_version"`
@@ -198,6 +251,14 @@ type (
 		Portfolio     dora.Comparison      `json:"portfolio"`
 		Products      []dora.ProductReport `json:"products"`
 		Weekly        dora.WeeklySeries    `json:"weekly"`
+		// Suspects are each product's suspect deployments of the window (see docs/impact.md):
+		// beside the change failure rate, never part of it.
+		Suspects []apiSuspects `json:"suspect_deployments"`
+	}
+	apiSuspects struct {
+		ID       string `json:"id"`
+		Judged   int    `json:"judged"`
+		Suspects int    `json:"suspects"`
 	}
 )
 
@@ -246,7 +307,7 @@ func (b *build) apiAlert(a activeAlert) apiAlert {
 	x, _ := b.alerts.raw.Find(a.Fingerprint)
 	return apiAlert{Fingerprint: a.Fingerprint, Severity: a.Severity, Product: a.Product, Rule: a.Rule, Subject: a.Subject,
 		Summary: a.Summary, Value: round(x.Value, 4), Threshold: round(x.Threshold, 4), Unit: x.Unit, Since: a.Since.UTC,
-		Acknowledged: a.Acked, IssueURL: a.IssueURL, Recovering: a.Recovering, ResolvesAfter: a.ToResolve}
+		Acknowledged: a.Acked, IssueURL: a.IssueURL, Recovering: a.Recovering, ResolvesAfter: a.ToResolve, Muted: a.Muted, Links: a.Links}
 }
 
 // api writes api/summary.json, api/products/<id>.json, api/alerts.json and api/dora.json.
@@ -308,6 +369,7 @@ func (b *build) api(dv *doraView, al *alertsView) error {
 				pa.Alerts = append(pa.Alerts, b.apiAlert(a))
 			}
 		}
+		pa.Impact = b.apiImpact(p)
 		if err := b.putJSON("api/products/"+p.ID+".json", pa); err != nil {
 			return err
 		}
@@ -362,8 +424,12 @@ func (b *build) api(dv *doraView, al *alertsView) error {
 		return err
 	}
 
+	suspects := []apiSuspects{}
+	for _, r := range dv.Products {
+		suspects = append(suspects, apiSuspects{ID: r.ID, Judged: r.Judged, Suspects: r.Suspects})
+	}
 	return b.putJSON("api/dora.json", apiDORA{SchemaVersion: APISchemaVersion, GeneratedAt: gen, Now: dv.Report.Now.UTC().Format(time.RFC3339),
-		WindowDays: dv.WindowDays, Portfolio: dv.Report.Portfolio, Products: dv.Report.Products, Weekly: dv.Weekly})
+		WindowDays: dv.WindowDays, Portfolio: dv.Report.Portfolio, Products: dv.Report.Products, Weekly: dv.Weekly, Suspects: suspects})
 }
 
 func levelOf(m string, f dora.Figures) *string {
@@ -400,4 +466,41 @@ func trendOf(m string, t dora.Trend) string {
 		return t.ReworkRate
 	}
 	return ""
+}
+
+// apiImpact lists the deployments of the DORA window with data around them, newest first.
+func (b *build) apiImpact(p *productView) apiImpact {
+	iv := p.Impact
+	out := apiImpact{BeforeMinutes: int(iv.Settings.Before / time.Minute), AfterMinutes: int(iv.Settings.After / time.Minute),
+		WindowDays: iv.WindowDays, Deployments: iv.Total, Judged: iv.Judged, Suspects: iv.Suspects, Reports: []apiImpactReport{}}
+	from := b.now.Add(-time.Duration(iv.WindowDays) * 24 * time.Hour)
+	sha := func(n *impact.Neighbour) *string {
+		if n == nil {
+			return nil
+		}
+		s := shortSHA(n.SHA)
+		return &s
+	}
+	win := func(w impact.Window) apiImpactWindow {
+		return apiImpactWindow{From: b.tv(w.From).UTC, To: b.tv(w.To).UTC, Runs: w.Runs}
+	}
+	for i := len(iv.Reports) - 1; i >= 0; i-- {
+		r := iv.Reports[i]
+		d := r.Deployment
+		if d.Time.Before(from) || !hasData(r) {
+			continue
+		}
+		x := apiImpactReport{ID: d.ID, Time: b.tv(d.Time).UTC, SHA: d.SHA, Outcome: d.Outcome, Suspect: r.Suspect(), Open: r.Open,
+			Previous: sha(r.Previous), Next: sha(r.Next), Before: win(r.Before), After: win(r.After), Metrics: []apiImpactMetric{}}
+		if SafeURL(d.URL) {
+			x.URL = d.URL
+		}
+		for _, c := range r.Metrics {
+			x.Metrics = append(x.Metrics, apiImpactMetric{Metric: c.Metric, Event: c.Event, Stat: c.Stat, Unit: c.Unit,
+				Before: c.Before, After: c.After, BeforeN: c.BeforeN, AfterN: c.AfterN, NUnit: c.NUnit, BeforeLow: c.Low,
+				BeforeHigh: c.High, Ratio: c.Ratio, Z: c.Z, Verdict: c.Verdict, Reason: c.Reason, Rule: c.Rule})
+		}
+		out.Reports = append(out.Reports, x)
+	}
+	return out
 }

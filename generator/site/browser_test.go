@@ -275,16 +275,16 @@ func TestBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// 3 active alerts + 5 transitions; 1 critical alert and 1 critical transition.
-		if all != 8 || afterSeverity != 6 {
-			t.Errorf("visible alerts: all %d, without critical %d; want 8 and 6", all, afterSeverity)
+		// 4 active alerts + 5 transitions; 1 critical alert and 1 critical transition.
+		if all != 9 || afterSeverity != 7 {
+			t.Errorf("visible alerts: all %d, without critical %d; want 9 and 7", all, afterSeverity)
 		}
-		// Of the second product, without critical: 2 active alerts and 2 transitions.
-		if afterProduct != 4 {
-			t.Errorf("visible alerts of %s without critical: %d, want 4", cfg.Products[1].ID, afterProduct)
+		// Of the second product, without critical: 3 active alerts and 2 transitions.
+		if afterProduct != 5 {
+			t.Errorf("visible alerts of %s without critical: %d, want 5", cfg.Products[1].ID, afterProduct)
 		}
-		if !strings.Contains(count, "4 of 8") {
-			t.Errorf("filter count %q, want 4 of 8 shown", count)
+		if !strings.Contains(count, "5 of 9") {
+			t.Errorf("filter count %q, want 5 of 9 shown", count)
 		}
 		img, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		if err != nil {

@@ -281,29 +281,54 @@ func checkTimeChart(t *testing.T, kind string, c *chartDoc) {
 }
 
 // checkMarkers: the page's deployments are scatter series on the hidden second axis, within
-// the 90 days, labelled with commit and outcome, coloured by outcome.
+// the 90 days, labelled with commit and outcome, coloured by outcome; a suspect deployment (a
+// regression after it) is a pin of its own series, in its outcome's colour, whose label
+// says what regressed.
 func checkMarkers(t *testing.T, id, page string) {
+	const deployOKColor, deployFailedColor = "#2f8f5b", "#d1453b" // as charts.go draws them
 	m := regexp.MustCompile(`<script type="application/json" id="deployments">(.*?)</script>`).FindStringSubmatch(page)
 	if m == nil {
 		t.Errorf("%s: no deployment markers", id)
 		return
 	}
 	var series []struct {
-		ID, Type   string
-		YAxisIndex int
-		Data       [][3]any
+		ID, Type, Symbol string
+		YAxisIndex       int
+		Data             []json.RawMessage
 	}
 	if err := json.Unmarshal([]byte(m[1]), &series); err != nil {
 		t.Fatal(err)
 	}
+	plain := regexp.MustCompile(`^[0-9a-f]{7} (success|failure)$`)
+	suspect := regexp.MustCompile(`^[0-9a-f]{7} (success|failure) · suspect:(\n.+)+$`)
 	n := 0
 	for _, s := range series {
 		if s.Type != "scatter" || s.YAxisIndex != 1 {
 			t.Errorf("%s: markers %s: %s on axis %d, want scatter on the hidden axis 1", id, s.ID, s.Type, s.YAxisIndex)
 		}
-		for _, d := range s.Data {
+		for _, raw := range s.Data {
+			var d [3]any
+			colour := ""
+			if s.ID == "deploy_suspect" {
+				var pt struct {
+					Value     [3]any
+					ItemStyle struct{ Color string }
+				}
+				if err := json.Unmarshal(raw, &pt); err != nil {
+					t.Fatalf("%s: suspect marker %s: %v", id, raw, err)
+				}
+				d, colour = pt.Value, pt.ItemStyle.Color
+			} else if err := json.Unmarshal(raw, &d); err != nil {
+				t.Fatalf("%s: marker %s: %v", id, raw, err)
+			}
 			label, _ := d[2].(string)
-			if !regexp.MustCompile(`^[0-9a-f]{7} (success|failure)$`).MatchString(label) || (s.ID == "deploy_failed") != strings.HasSuffix(label, "failure") {
+			switch {
+			case s.ID == "deploy_suspect":
+				failed := strings.Contains(label, " failure · ")
+				if !suspect.MatchString(label) || s.Symbol != "pin" || (colour == deployFailedColor) != failed || (colour == deployOKColor) == failed {
+					t.Errorf("%s: suspect marker %q in %s, colour %s", id, label, s.Symbol, colour)
+				}
+			case !plain.MatchString(label) || (s.ID == "deploy_failed") != strings.HasSuffix(label, "failure"):
 				t.Errorf("%s: marker %q in series %s", id, label, s.ID)
 			}
 			if x := time.UnixMilli(int64(d[0].(float64))); x.Before(now.Add(-91*24*time.Hour)) || x.After(now.Add(3*time.Hour)) {

@@ -129,37 +129,67 @@ type timeSeries struct {
 
 // marker is a deployment on a time chart.
 type marker struct {
-	T      time.Time // on the site's wall clock
-	Label  string    // "abc1234 success"
-	Failed bool
+	T       time.Time // on the site's wall clock
+	Label   string    // "abc1234 success", "abc1234 success · suspect: response time ×2.6, +190 ms"
+	Failed  bool
+	Suspect bool // a metric regressed after it (package impact)
 }
 
 // markerSeries is an ECharts scatter series of deployment markers, on the hidden second value
 // axis of a time chart, so they sit along the bottom whatever the value axis.
 type markerSeries struct {
-	ID         string         `json:"id"`
-	Name       string         `json:"name"`
-	Type       string         `json:"type"`
-	YAxisIndex int            `json:"yAxisIndex"`
-	Symbol     string         `json:"symbol"`
-	SymbolSize int            `json:"symbolSize"`
-	ItemStyle  map[string]any `json:"itemStyle"`
-	Data       [][3]any       `json:"data"` // [time, 0.04, "abc1234 success"]
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Type       string `json:"type"`
+	YAxisIndex int    `json:"yAxisIndex"`
+	Symbol     string `json:"symbol"`
+	SymbolSize int    `json:"symbolSize"`
+	// SymbolOffset lifts a suspect's pin so its tip marks the deployment; Z draws it over the lines.
+	SymbolOffset []string       `json:"symbolOffset,omitempty"`
+	Z            int            `json:"z,omitempty"`
+	ItemStyle    map[string]any `json:"itemStyle"`
+	// Data are [time, 0.04, "abc1234 success"]; a suspect's is {"value": […], "itemStyle":
+	// {"color": its outcome's colour}}.
+	Data []any `json:"data"`
+}
+
+// suspectPoint is a suspect deployment's marker: its own outcome's colour.
+type suspectPoint struct {
+	Value     [3]any         `json:"value"`
+	ItemStyle map[string]any `json:"itemStyle"`
 }
 
 // markerDoc is a page's deployment markers: one document that every time chart of the page
-// draws (charts.js appends its series), instead of a copy in each chart's option.
+// draws (charts.js appends its series), instead of a copy in each chart's option. Deployments
+// are triangles in their outcome's colour; suspects are larger pins, still in their
+// outcome's colour, in a series of their own (its legend entry and tooltip say "suspect"), so
+// the flag reads without colour.
 func markerDoc(ms []marker) json.RawMessage {
 	var out []markerSeries
-	for _, failed := range []bool{false, true} {
+	for _, kind := range []string{"ok", "failed", "suspect"} {
 		s := markerSeries{ID: "deploy_ok", Name: "deploy", Type: "scatter", YAxisIndex: 1, Symbol: "triangle", SymbolSize: 9,
-			ItemStyle: map[string]any{"color": deployOKColor}, Data: [][3]any{}}
-		if failed {
+			ItemStyle: map[string]any{"color": deployOKColor}, Data: []any{}}
+		switch kind {
+		case "failed":
 			s.ID, s.Name, s.ItemStyle = "deploy_failed", "failed deploy", map[string]any{"color": deployFailedColor}
+		case "suspect":
+			// A pin, larger, standing over the row of triangles: a flag on the deployment.
+			s.ID, s.Name, s.Symbol, s.SymbolSize = "deploy_suspect", "suspect deploy", "pin", 24
+			s.SymbolOffset, s.Z = []string{"0", "-45%"}, 5
+			s.ItemStyle = map[string]any{"color": deployOKColor, "borderColor": "#ffffff", "borderWidth": 1}
 		}
 		for _, m := range ms {
-			if m.Failed == failed {
-				s.Data = append(s.Data, [3]any{m.T.UnixMilli(), 0.04, m.Label})
+			pt := [3]any{m.T.UnixMilli(), 0.04, m.Label}
+			switch {
+			case kind == "suspect" && m.Suspect:
+				c := deployOKColor
+				if m.Failed {
+					c = deployFailedColor
+				}
+				s.Data = append(s.Data, suspectPoint{Value: pt, ItemStyle: map[string]any{"color": c}})
+			case m.Suspect:
+			case (kind == "failed") == m.Failed && kind != "suspect":
+				s.Data = append(s.Data, pt)
 			}
 		}
 		if len(s.Data) > 0 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/dora"
+	"github.com/portfolio-report/portfolio/generator/impact"
 )
 
 // metricTile is one DORA metric as a tile: value, level and trend against the previous window.
@@ -33,6 +34,9 @@ type doraRow struct {
 	Tiles    []metricTile
 	Newer    []metricTile
 	Recs     []recView
+	// Suspect deployments in the window (package impact): kept apart from the change failure
+	// rate, which follows the DORA contract.
+	Suspects, Judged int
 }
 
 // All is the row's six tiles in display order.
@@ -59,6 +63,8 @@ type doraView struct {
 	Charts           []chartView
 	Report           dora.Report
 	Weekly           dora.WeeklySeries
+	// ImpactRules explain how deployments are judged, with the portfolio's settings.
+	ImpactRules []string
 }
 
 var metricNames = map[string]string{
@@ -83,9 +89,14 @@ func (b *build) doraView() *doraView {
 	}
 	dv.Portfolio = row("portfolio", "Portfolio", rep.Portfolio)
 	for i, pr := range rep.Products {
-		dv.Products = append(dv.Products, row(pr.ID, b.products[i].Name, pr.Comparison))
+		r := row(pr.ID, b.products[i].Name, pr.Comparison)
+		r.Suspects, r.Judged = b.products[i].Impact.Suspects, b.products[i].Impact.Judged
+		dv.Portfolio.Suspects += r.Suspects
+		dv.Portfolio.Judged += r.Judged
+		dv.Products = append(dv.Products, r)
 	}
 	dv.Levels = levelTable(b.cfg.DORA.Levels, dv.Portfolio.All())
+	dv.ImpactRules = rulesText(impact.SettingsOf(b.cfg.Impact))
 	dv.Charts = b.weeklyCharts(dv.Weekly)
 	return dv
 }

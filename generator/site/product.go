@@ -190,6 +190,7 @@ type productView struct {
 
 	Charts  []chartView
 	Markers json.RawMessage // the deployment markers of the time charts (see markerDoc)
+	Impact  impactView      // each deployment against the window before it
 
 	// Damaged lists the product's damaged files, "data damaged: file:line: …".
 	Damaged []string
@@ -273,6 +274,7 @@ func (b *build) productView(d *productData) *productView {
 	v.incidents(b, d)
 	v.Sparkline, v.SparkText = sparkline(snaps, now)
 	v.Strip = b.uptimeStrip(d, v.Objective)
+	v.Impact = b.impactOf(v, d)
 	v.Charts = b.productCharts(v, d, snaps)
 	vd := status.Of(b.statusInput(p, d))
 	v.Status, v.Reasons = vd.Status, vd.Reasons

@@ -151,7 +151,7 @@ func (b *build) productCharts(v *productView, d *productData, snaps []record.Sna
 		}), 1))
 		up[k] = b.shift(roundPoints(reduceParts(buckets, parts, plain(uptimeReducer)), 3))
 	}
-	v.Markers = markerDoc(b.deployMarkers(d))
+	v.Markers = markerDoc(b.deployMarkers(d, v.Impact))
 	markers := v.Markers != nil
 	var out []chartView
 
@@ -260,16 +260,23 @@ func (b *build) productCharts(v *productView, d *productData, snaps []record.Sna
 	return out
 }
 
-// deployMarkers are the product's deployments of the last 90 days as chart markers.
-func (b *build) deployMarkers(d *productData) []marker {
+// deployMarkers are the product's deployments of the last 90 days as chart markers, coloured
+// by outcome; a suspect deployment (a regression after it, see package impact) is flagged.
+func (b *build) deployMarkers(d *productData, iv impactView) []marker {
 	var out []marker
 	from := b.now.Add(-history)
+	reports := iv.byDeployment()
 	for _, x := range d.deps {
 		if x.Time.Before(from) {
 			continue
 		}
-		out = append(out, marker{T: time.UnixMilli(b.localMs(x.Time)).UTC(), Label: shortSHA(x.SHA) + " " + x.Outcome,
-			Failed: x.Outcome != record.OutcomeSuccess})
+		m := marker{T: time.UnixMilli(b.localMs(x.Time)).UTC(), Label: shortSHA(x.SHA) + " " + x.Outcome,
+			Failed: x.Outcome != record.OutcomeSuccess}
+		if r, ok := reports[x.ID]; ok && r.Suspect() {
+			m.Suspect = true
+			m.Label += " · " + impactMarker(r)
+		}
+		out = append(out, m)
 	}
 	return out
 }

@@ -20,7 +20,8 @@
 //
 // The status is the worst that applies, so a product with an open incident or a firing
 // critical alert is never operational. Alerts about the report's own data (source_failing),
-// DORA levels and deployment notices are not about the product's health and do not count.
+// DORA levels, deployment notices and deployment regressions (a change against the hour before
+// a deployment, not a level) are not about the product's health and do not count.
 // Checks older than StaleAfter do not count either: the product is unknown unless something
 // else applies. Maintenance hides failed checks and alerts (they are expected), but not an
 // open incident: people filed it, so it is news.
@@ -295,7 +296,9 @@ func Of(in Input) Verdict {
 // the product's health.
 func alertStatus(a Alert) string {
 	switch a.Rule {
-	case alert.RuleSourceFailing, alert.RuleDORADrop, alert.RuleDeployment:
+	case alert.RuleSourceFailing, alert.RuleDORADrop, alert.RuleDeployment, alert.RuleDeploymentRegression:
+		// A deployment's regression is a change against the hour before it, not a level: the
+		// thresholds (error_rate, p95_latency) say when the product itself is degraded.
 		return ""
 	}
 	switch a.Severity {

@@ -39,6 +39,7 @@ func TestOf(t *testing.T) {
 		{"warning alert", Input{Checks: probeUp, Alerts: []Alert{{Rule: alert.RuleLatency, Severity: alert.Warning}}}, Degraded, "p95_latency"},
 		{"failing data source is not the product", Input{Checks: probeUp, Alerts: []Alert{{Rule: alert.RuleSourceFailing, Subject: "posthog", Severity: alert.Warning}}}, Operational, ""},
 		{"DORA and deployment notices", Input{Checks: probeUp, Alerts: []Alert{{Rule: alert.RuleDORADrop, Severity: alert.Info}, {Rule: alert.RuleDeployment, Severity: alert.Info}}}, Operational, ""},
+		{"a deployment's regression is a change, not a level", Input{Checks: probeUp, Alerts: []Alert{{Rule: alert.RuleDeploymentRegression, Subject: "run:1/response_time", Severity: alert.Critical}}}, Operational, ""},
 		{"info alert of another rule", Input{Checks: probeUp, Alerts: []Alert{{Rule: "x", Severity: alert.Info}}}, Operational, ""},
 		{"threshold breached now", Input{Checks: probeUp, Breaches: []string{"p95 over the last hour is 1,200 ms, threshold 1,000 ms"}}, Degraded, "p95 over the last hour"},
 

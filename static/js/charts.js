@@ -24,6 +24,7 @@
     option.backgroundColor = "transparent";
     option.textStyle = { color: c.fg };
     option.useUTC = true; // times are on the site's wall clock already
+    if (option.tooltip) option.tooltip.confine = true; // never wider than the chart (a phone)
     if (option.legend) {
       option.legend.textStyle = { color: c.fg };
       option.legend.pageTextStyle = { color: c.fg };
@@ -73,7 +74,7 @@
       if (id.indexOf("band_low") === 0) return;
       if (id.indexOf("deploy") === 0) {
         if (Math.abs(v[0] - at) > Math.max(width, 60000) / 2) return;
-        lines.push(p.marker + esc(p.seriesName) + ": " + esc(v[2]));
+        lines.push(p.marker + esc(p.seriesName) + ": " + esc(v[2]).replace(/\n/g, "<br>")); // a suspect's regressions, a line each
         return;
       }
       if (v[1] === null || v[1] === undefined) return;

@@ -305,13 +305,14 @@ type view struct {
 	Value, Threshold, Since, SinceLabel            string
 	ProductURL, IssueURL, Fingerprint, SiteTitle   string
 	Colour                                         string
+	Links                                          []alert.Link // a deployment's run and commit
 }
 
 func (e *Notifier) view(n alert.Notification) view {
 	a := n.Alert
 	v := view{Title: Subject(n), Summary: a.Summary, Severity: a.Severity, Product: n.ProductName,
 		Rule: a.RuleName(), Value: a.ValueText(), Threshold: a.ThresholdText(),
-		ProductURL: n.ProductURL, IssueURL: a.IssueURL, Fingerprint: a.Fingerprint, SiteTitle: e.cfg.SiteTitle,
+		ProductURL: n.ProductURL, IssueURL: a.IssueURL, Fingerprint: a.Fingerprint, SiteTitle: e.cfg.SiteTitle, Links: a.Links,
 		State: "firing", SinceLabel: "Firing since", Since: a.FiringSince.In(e.cfg.Location).Format("2006-01-02 15:04 MST")}
 	v.Colour = map[string]string{alert.Critical: "#D92D20", alert.Warning: "#F79009"}[a.Severity]
 	if v.Colour == "" {
@@ -341,6 +342,9 @@ func (v view) text() string {
 	if v.IssueURL != "" {
 		fmt.Fprintf(&b, "Issue:        %s\n", v.IssueURL)
 	}
+	for _, l := range v.Links {
+		fmt.Fprintf(&b, "%-13s %s\n", strings.ToUpper(l.Name[:1])+l.Name[1:]+":", l.URL)
+	}
 	fmt.Fprintf(&b, "\nFingerprint %s. Sent by %s.\n", v.Fingerprint, v.SiteTitle)
 	return b.String()
 }
@@ -360,7 +364,7 @@ var htmlBody = template.Must(template.New("mail").Parse(`<!doctype html>
 <tr><th align="left">Threshold</th><td>{{.Threshold}}</td></tr>
 <tr><th align="left">{{.SinceLabel}}</th><td>{{.Since}}</td></tr>
 </table>
-<p>{{if .ProductURL}}<a href="{{.ProductURL}}">Product page</a>{{end}}{{if .IssueURL}} · <a href="{{.IssueURL}}">GitHub issue</a>{{end}}</p>
+<p>{{if .ProductURL}}<a href="{{.ProductURL}}">Product page</a>{{end}}{{if .IssueURL}} · <a href="{{.IssueURL}}">GitHub issue</a>{{end}}{{range .Links}} · <a href="{{.URL}}">{{.Name}}</a>{{end}}</p>
 <p style="color:#666;font-size:12px">Fingerprint {{.Fingerprint}}. Sent by {{.SiteTitle}}.</p>
 </body></html>
 `))

@@ -20,7 +20,8 @@ var t0 = time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC)
 func notification(kind string, d alert.Delivery) alert.Notification {
 	a := alert.Alert{Fingerprint: alert.Fingerprint("storefront", alert.RuleProbeDown, ""), Product: "storefront",
 		Rule: alert.RuleProbeDown, Severity: alert.Critical, Status: alert.Firing, FiringSince: t0,
-		Value: 3, Threshold: 2, Unit: "runs", Summary: "health probe failed 3 run(s) in a row: <script>alert(1)</script>"}
+		Value: 3, Threshold: 2, Unit: "runs", Summary: "health probe failed 3 run(s) in a row: <script>alert(1)</script>",
+		Links: []alert.Link{{Name: "run", URL: "https://github.com/acme/shop/actions/runs/9"}}}
 	at := t0
 	if kind == alert.NotifyResolved {
 		a.Status, a.ResolvedAt, a.Value, a.Summary = alert.Resolved, t0.Add(time.Hour), 0, "health probe failed 0 run(s) in a row (alert at 2)"
@@ -130,8 +131,12 @@ func TestMailpitEndToEnd(t *testing.T) {
 			t.Errorf("firing mail has %s %q", h, got)
 		}
 	}
-	if !strings.Contains(firing.Text, "Value:       3 runs") || !strings.Contains(firing.Text, "Product page: https://status.example.com/products/storefront/") {
+	if !strings.Contains(firing.Text, "Value:       3 runs") || !strings.Contains(firing.Text, "Product page: https://status.example.com/products/storefront/") ||
+		!strings.Contains(firing.Text, "Run:          https://github.com/acme/shop/actions/runs/9") {
 		t.Errorf("text part:\n%s", firing.Text)
+	}
+	if !strings.Contains(firing.HTML, `<a href="https://github.com/acme/shop/actions/runs/9">run</a>`) {
+		t.Errorf("HTML part lacks the run link:\n%s", firing.HTML)
 	}
 	if strings.Contains(firing.HTML, "<script>") || !strings.Contains(firing.HTML, "&lt;script&gt;") {
 		t.Errorf("HTML part does not escape the summary:\n%s", firing.HTML)

@@ -262,6 +262,9 @@ func IssueBody(n alert.Notification, loc *time.Location) string {
 	if n.ProductURL != "" {
 		fmt.Fprintf(&b, "\n[Product page](%s)\n", n.ProductURL)
 	}
+	for _, l := range a.Links {
+		fmt.Fprintf(&b, "\n[%s](<%s>)\n", text(l.Name), strings.NewReplacer("<", "%3C", ">", "%3E").Replace(l.URL))
+	}
 	fmt.Fprintf(&b, "\nAssign this issue or label it `%s` to acknowledge the alert and stop the repeats. "+
 		"It is closed when the alert resolves.\n\n%s\n", LabelAcknowledged, Marker(a.Fingerprint))
 	return b.String()

@@ -105,6 +105,9 @@ func EventFor(n alert.Notification, cfg Config) Event {
 	if a.IssueURL != "" {
 		ev.Links = append(ev.Links, Link{Href: a.IssueURL, Text: "GitHub issue"})
 	}
+	for _, l := range a.Links {
+		ev.Links = append(ev.Links, Link{Href: l.URL, Text: l.Name})
+	}
 	if n.Kind == alert.NotifyResolved {
 		ev.EventAction = "resolve"
 		return ev

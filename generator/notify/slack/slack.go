@@ -117,6 +117,9 @@ func Message(n alert.Notification, loc *time.Location) goslack.WebhookMessage {
 	if a.IssueURL != "" {
 		links = append(links, link(a.IssueURL, "GitHub issue"))
 	}
+	for _, l := range a.Links {
+		links = append(links, link(l.URL, escape(l.Name)))
+	}
 	ctx := "fingerprint `" + a.Fingerprint + "`"
 	if len(links) > 0 {
 		ctx = strings.Join(links, " · ") + " · " + ctx
