@@ -13,8 +13,11 @@ import (
 // APISchemaVersion is the schema_version of every file under api/. It changes only when a field
 // is removed or changes meaning; new fields may appear without a change. Version 2: status
 // takes the values of package status (outage became partial_outage and major_outage; unknown
-// and maintenance).
-const APISchemaVersion = 2
+// and maintenance). Version 3: generated_at only in summary.json (a document changes only
+// when its data does), alerts.json's transitions in a document a day (api/alerts/<date>.json),
+// dora.json without now and the weekly figures of each product (each product's document has
+// them), every document compact.
+const APISchemaVersion = 3
 
 // The JSON API's documents. Numbers are JSON numbers; absent data is null.
 type (
@@ -68,7 +71,6 @@ type (
 
 	apiProduct struct {
 		SchemaVersion int              `json:"schema_version"`
-		GeneratedAt   string           `json:"generated_at"`
 		ID            string           `json:"id"`
 		Name          string           `json:"name"`
 		Group         string           `json:"group,omitempty"`
@@ -159,13 +161,23 @@ type (
 		ResolvesAfter int `json:"resolves_after_runs,omitempty"`
 	}
 	apiAlerts struct {
+		SchemaVersion int          `json:"schema_version"`
+		Available     bool         `json:"available"`
+		LastRun       *string      `json:"last_run"`
+		Active        []apiAlert   `json:"active"`
+		History       []apiHistory `json:"history"`
+		Channels      []apiChannel `json:"channels"`
+	}
+	// apiHistory names the document of one day's transitions (site time zone).
+	apiHistory struct {
+		Date        string `json:"date"`
+		Transitions int    `json:"transitions"`
+		URL         string `json:"url"`
+	}
+	apiAlertDay struct {
 		SchemaVersion int             `json:"schema_version"`
-		GeneratedAt   string          `json:"generated_at"`
-		Available     bool            `json:"available"`
-		LastRun       *string         `json:"last_run"`
-		Active        []apiAlert      `json:"active"`
+		Date          string          `json:"date"`
 		Transitions   []apiTransition `json:"transitions"`
-		Channels      []apiChannel    `json:"channels"`
 	}
 	apiTransition struct {
 		At          string  `json:"at"`
@@ -192,12 +204,15 @@ type (
 	}
 	apiDORA struct {
 		SchemaVersion int                  `json:"schema_version"`
-		GeneratedAt   string               `json:"generated_at"`
-		Now           string               `json:"now"`
+		DataAsOf      *string              `json:"data_as_of"`
 		WindowDays    int                  `json:"window_days"`
 		Portfolio     dora.Comparison      `json:"portfolio"`
 		Products      []dora.ProductReport `json:"products"`
-		Weekly        dora.WeeklySeries    `json:"weekly"`
+		Weekly        apiWeekly            `json:"weekly"`
+	}
+	apiWeekly struct {
+		Weeks     any `json:"weeks"`
+		Portfolio any `json:"portfolio"`
 	}
 )
 
@@ -229,12 +244,11 @@ func uptimeMap(p *productView) apiUptime {
 	return apiUptime{H24: opt(p.Uptime[0].figure), D7: opt(p.Uptime[1].figure), D30: opt(p.Uptime[2].figure), D90: opt(p.Uptime[3].figure)}
 }
 
-// putJSON writes v as indented JSON (encoding/json escapes <, > and &, so text from GitHub
+// putJSON writes v as compact JSON (encoding/json escapes <, > and &, so text from GitHub
 // stays inert even when a browser sniffs the file as HTML).
 func (b *build) putJSON(name string, v any) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("site: %s: %w", name, err)
 	}
@@ -267,7 +281,7 @@ func (b *build) api(dv *doraView, al *alertsView) error {
 			Uptime: uptimeMap(p), P95Ms: opt(p.P95), ErrorRate: opt(p.ErrorRate), OpenIncidents: p.OpenIncs, StaleSources: p.Stale,
 			Page: b.absURL("/products/" + p.ID + "/"), API: b.absURL("/api/products/" + p.ID + ".json")})
 
-		pa := apiProduct{SchemaVersion: APISchemaVersion, GeneratedAt: gen, ID: p.ID, Name: p.Name, Group: p.Group, URL: p.URL,
+		pa := apiProduct{SchemaVersion: APISchemaVersion, ID: p.ID, Name: p.Name, Group: p.Group, URL: p.URL,
 			Repository: p.Repository, Status: p.Status, Reasons: reasons(p), LastSnapshot: tsp(p.LastCheck), Uptime: uptimeMap(p),
 			Latency:   apiLatency{P50Ms: opt(p.P50), P95Ms: opt(p.P95), Source: p.LatencySrc, ThresholdMs: p.RespThresh},
 			ErrorRate: apiThresholded{Value: opt(p.ErrorRate), Threshold: p.ErrThresh},
@@ -301,6 +315,16 @@ func (b *build) api(dv *doraView, al *alertsView) error {
 			if r.ID == p.ID {
 				c := r.Comparison
 				pa.DORA = &c
+			}
+		}
+		for _, w := range dv.Weekly.Products {
+			if w.ID == p.ID {
+				// The product's weekly DORA figures: a document of their own, which changes only
+				// with the product's deployments and incidents.
+				if err := b.putJSON("api/dora/"+p.ID+".json", map[string]any{"schema_version": APISchemaVersion,
+					"id": p.ID, "weeks": dv.Weekly.Weeks, "figures": w.Figures}); err != nil {
+					return err
+				}
 			}
 		}
 		for _, a := range al.Active {
@@ -341,18 +365,34 @@ func (b *build) api(dv *doraView, al *alertsView) error {
 		return err
 	}
 
-	aa := apiAlerts{SchemaVersion: APISchemaVersion, GeneratedAt: gen, Available: al.Available, LastRun: tsp(al.LastRun),
-		Active: []apiAlert{}, Transitions: []apiTransition{}, Channels: []apiChannel{}}
+	aa := apiAlerts{SchemaVersion: APISchemaVersion, Available: al.Available, LastRun: tsp(al.LastRun),
+		Active: []apiAlert{}, History: []apiHistory{}, Channels: []apiChannel{}}
 	for _, a := range al.Active {
 		aa.Active = append(aa.Active, b.apiAlert(a))
 	}
+	// The transitions of the last 90 days, a document a day (site time zone), oldest first:
+	// a day that is over never changes.
+	days := map[string]*apiAlertDay{}
+	var order []string
 	for _, t := range al.raw.Transitions {
 		if t.At.After(b.now) || t.At.Before(b.now.Add(-history)) {
 			continue
 		}
-		aa.Transitions = append(aa.Transitions, apiTransition{At: b.tv(t.At).UTC, Fingerprint: t.Fingerprint, Product: t.Product,
+		d := t.At.In(b.loc).Format(time.DateOnly)
+		if days[d] == nil {
+			days[d] = &apiAlertDay{SchemaVersion: APISchemaVersion, Date: d}
+			order = append(order, d)
+		}
+		days[d].Transitions = append(days[d].Transitions, apiTransition{At: b.tv(t.At).UTC, Fingerprint: t.Fingerprint, Product: t.Product,
 			Rule: t.Rule, Subject: t.Subject, Severity: t.Severity, From: t.From, To: t.To, Value: round(t.Value, 4),
 			Threshold: round(t.Threshold, 4), Unit: t.Unit, Summary: t.Summary})
+	}
+	for _, d := range order {
+		name := "api/alerts/" + d + ".json"
+		if err := b.putJSON(name, days[d]); err != nil {
+			return err
+		}
+		aa.History = append(aa.History, apiHistory{Date: d, Transitions: len(days[d].Transitions), URL: b.absURL("/" + name)})
 	}
 	for _, c := range al.Channels {
 		aa.Channels = append(aa.Channels, apiChannel{Name: c.Name, Enabled: c.Enabled, Failing: c.Failing, Failures: c.Failures,
@@ -362,8 +402,14 @@ func (b *build) api(dv *doraView, al *alertsView) error {
 		return err
 	}
 
-	return b.putJSON("api/dora.json", apiDORA{SchemaVersion: APISchemaVersion, GeneratedAt: gen, Now: dv.Report.Now.UTC().Format(time.RFC3339),
-		WindowDays: dv.WindowDays, Portfolio: dv.Report.Portfolio, Products: dv.Report.Products, Weekly: dv.Weekly})
+	var asOf *string
+	if !dv.DataAsOf.IsZero() {
+		s := dv.DataAsOf.UTC().Format(time.RFC3339)
+		asOf = &s
+	}
+	return b.putJSON("api/dora.json", apiDORA{SchemaVersion: APISchemaVersion, DataAsOf: asOf,
+		WindowDays: dv.WindowDays, Portfolio: dv.Report.Portfolio, Products: dv.Report.Products,
+		Weekly: apiWeekly{Weeks: dv.Weekly.Weeks, Portfolio: dv.Weekly.Portfolio}})
 }
 
 func levelOf(m string, f dora.Figures) *string {

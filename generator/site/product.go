@@ -20,12 +20,17 @@ const history = 90 * 24 * time.Hour
 
 // productData is what the store holds about one product, cut at now.
 type productData struct {
-	cfg   config.Product
+	cfg config.Product
+	// at is the time of the product's data: its newest snapshot (now when it has none). Its
+	// page is computed at that time, so a build that brings no new data changes nothing on it.
+	at    time.Time
 	snaps []record.Snapshot // [now-history, now]
-	long  []record.Snapshot // [now-history-SLO window, now]: the error budget of history's first day
-	deps  []record.Deployment
-	incs  []record.Incident
-	days  []record.AnalyticsDay
+	// long adds the SLO window and a week before: the error budget of the first day of the
+	// first week the chart files cover (see chunkBuckets).
+	long []record.Snapshot
+	deps []record.Deployment
+	incs []record.Incident
+	days []record.AnalyticsDay
 }
 
 // loadProduct reads one product's records. Records after now are left out, and an incident
@@ -34,10 +39,14 @@ func loadProduct(b *build, p config.Product) (*productData, error) {
 	st := b.opts.Store
 	d := &productData{cfg: p}
 	var err error
-	if d.long, err = st.Snapshots(p.ID, b.now.Add(-history-health.SLOWindow), b.now.Add(time.Nanosecond)); err != nil {
+	if d.long, err = st.Snapshots(p.ID, b.now.Add(-history-health.SLOWindow-7*24*time.Hour), b.now.Add(time.Nanosecond)); err != nil {
 		return nil, fmt.Errorf("product %s: %w", p.ID, err)
 	}
-	d.snaps = health.Window(d.long, b.now.Add(-history), b.now.Add(time.Nanosecond))
+	d.at = b.now
+	if n := len(d.long); n > 0 {
+		d.at = d.long[n-1].Time
+	}
+	d.snaps = health.Window(d.long, d.at.Add(-history), d.at.Add(time.Nanosecond))
 	deps, err := st.Deployments(p.ID)
 	if err != nil {
 		return nil, fmt.Errorf("product %s: %w", p.ID, err)
@@ -156,15 +165,17 @@ type productView struct {
 	Sparkline   template.HTML
 	SparkText   string
 	Strip       uptimeStrip // the last 90 days, a bar a day
+	Days        table       // the complete days of the strip, every figure a day (its own page)
 
-	Charts  []chartView
-	Markers json.RawMessage // the deployment markers of the time charts (see markerDoc)
+	Charts    []chartView
+	Markers   json.RawMessage // the deployment markers of the time charts (see markerDoc)
+	ChartData json.RawMessage // where the charts' rows are (see chartFiles)
 }
 
 // productView computes the product's figures and charts.
 func (b *build) productView(d *productData) *productView {
 	p := d.cfg
-	now := b.now
+	now := d.at // the figures are those of the product's newest data (see productData.at)
 	snaps := d.snaps
 	v := &productView{
 		data: d, ID: p.ID, Name: p.Name, Group: p.Group, URL: p.URL, Repository: p.Repository,
@@ -234,12 +245,13 @@ func (b *build) productView(d *productData) *productView {
 		v.LastSnap = snaps[n-1].Time
 		v.LastCheck = b.tvp(&snaps[n-1].Time)
 	}
-	v.Freshness, v.Stale = b.freshness(p, snaps)
+	v.Freshness, v.Stale = b.freshness(p, snaps, d.at)
 	v.deploys(b, d)
 	v.incidents(b, d)
 	v.Sparkline, v.SparkText = sparkline(snaps, now)
 	v.Strip = b.uptimeStrip(d, v.Objective)
-	v.Charts = b.productCharts(v, d, snaps)
+	v.Charts = b.productCharts(v, d)
+	v.Days = b.daysTable(v, d)
 	vd := status.Of(b.statusInput(p, d))
 	v.Status, v.Reasons = vd.Status, vd.Reasons
 	return v
@@ -292,7 +304,7 @@ func expectedSources(p config.Product) []string {
 // freshness lists every source of the product with the age of its last good data. A source the
 // config names but the latest snapshot does not mention counts as ok in that snapshot (older
 // snapshots list only sources that did not succeed).
-func (b *build) freshness(p config.Product, snaps []record.Snapshot) ([]freshRow, int) {
+func (b *build) freshness(p config.Product, snaps []record.Snapshot, at time.Time) ([]freshRow, int) {
 	var last record.Snapshot
 	if n := len(snaps); n > 0 {
 		last = snaps[n-1]
@@ -315,7 +327,9 @@ func (b *build) freshness(p config.Product, snaps []record.Snapshot) ([]freshRow
 		case f.LastOK == nil && f.State != record.StateSkipped:
 			r.Age = "never"
 		case f.LastOK != nil:
-			r.Age = ageText(f.Age)
+			// Behind the product's newest data, not the build: a build without new data
+			// leaves the page as it was. Staleness is judged at now.
+			r.Age = ageText(at.Sub(*f.LastOK))
 		}
 		if f.Stale {
 			stale++
@@ -333,7 +347,7 @@ func (b *build) freshness(p config.Product, snaps []record.Snapshot) ([]freshRow
 
 func (v *productView) deploys(b *build, d *productData) {
 	const shown = 15
-	from30 := b.now.Add(-30 * 24 * time.Hour)
+	from30 := d.at.Add(-30 * 24 * time.Hour)
 	ok30, all30 := 0, 0
 	for _, x := range d.deps {
 		if !x.Time.Before(from30) {
@@ -381,7 +395,7 @@ func (v *productView) deploys(b *build, d *productData) {
 
 // incidents lists open incidents first, then closed ones of the last 90 days, newest first.
 func (v *productView) incidents(b *build, d *productData) {
-	from := b.now.Add(-history)
+	from := d.at.Add(-history)
 	var rows []incidentRow
 	for _, x := range d.incs {
 		open := x.ClosedAt == nil
@@ -394,8 +408,10 @@ func (v *productView) incidents(b *build, d *productData) {
 			r.URL = x.URL
 		}
 		if open {
+			// Open since its Created time: a duration up to now would change the page at
+			// every build.
 			v.OpenIncs++
-			r.Duration = "open for " + durText(b.now.Sub(x.CreatedAt))
+			r.Duration = "open"
 		} else {
 			r.Duration = durText(x.ClosedAt.Sub(x.CreatedAt))
 		}
