@@ -319,10 +319,15 @@ func (b *build) api(dv *doraView, al *alertsView) error {
 		}
 		for _, w := range dv.Weekly.Products {
 			if w.ID == p.ID {
-				// The product's weekly DORA figures: a document of their own, which changes only
-				// with the product's deployments and incidents.
+				// The product's weekly DORA figures of the complete weeks: a document of their
+				// own, which changes once a week (the current week's figures move with every
+				// run: they are in dora.current and api/dora.json).
+				weeks, figs := dv.Weekly.Weeks, w.Figures
+				if n := len(weeks); n > 0 && weeks[n-1].Partial && len(figs) == n {
+					weeks, figs = weeks[:n-1], figs[:n-1]
+				}
 				if err := b.putJSON("api/dora/"+p.ID+".json", map[string]any{"schema_version": APISchemaVersion,
-					"id": p.ID, "weeks": dv.Weekly.Weeks, "figures": w.Figures}); err != nil {
+					"id": p.ID, "weeks": weeks, "figures": figs}); err != nil {
 					return err
 				}
 			}

@@ -115,10 +115,12 @@ func reupload(tb testing.TB, prev, next string) (changed, total int64, byDir map
 	return changed, total, byDir
 }
 
-// measureNextRun builds the site at now, then at now+15 min with one more snapshot per product
-// (the next scheduled run), then at now+30 min with no new data, and reports the share of the
-// site's bytes each next build re-uploads. The alert state's last run is moved to the build's
-// time, as a run would.
+// measureNextRun reports the share of the site's bytes the next run re-uploads: after one more
+// snapshot per product in the middle of a day (builds at 14:00 and 14:15 UTC on the last
+// day), after one that starts a new day (00:00 and 00:15 on now's day: the day's files and
+// the strips move on), and after a rebuild 15 minutes later with no new data (00:15 and
+// 00:30: the data end at 00:15). The alert state's last run is moved to the build's time, as
+// a run would.
 func measureNextRun(b *testing.B, cfg *config.Config, st *store.Store) {
 	state, err := alert.Load(st)
 	if err != nil {
@@ -132,29 +134,32 @@ func measureNextRun(b *testing.B, cfg *config.Config, st *store.Store) {
 		}
 	}()
 	tmp := b.TempDir()
-	builds := []struct {
-		name string
-		now  time.Time
-		run  time.Time // the alert state's last run
-	}{
-		{"now", now, now},
-		{"next", now.Add(demo.Interval), now.Add(demo.Interval)},
-		{"rebuild", now.Add(2 * demo.Interval), now.Add(demo.Interval)},
-	}
-	for _, x := range builds {
-		state.LastRun = x.run
+	build := func(name string, at, run time.Time) string {
+		state.LastRun = run
 		if err := alert.Save(st, state); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := site.Build(context.Background(), site.Options{Config: cfg, Store: st, Out: filepath.Join(tmp, x.name), Now: x.now}); err != nil {
+		out := filepath.Join(tmp, name)
+		if _, err := site.Build(context.Background(), site.Options{Config: cfg, Store: st, Out: out, Now: at}); err != nil {
 			b.Fatal(err)
 		}
+		return out
+	}
+	midday := now.Add(-10 * time.Hour)
+	next := now.Add(demo.Interval)
+	dirs := map[string]string{
+		"midday":      build("midday", midday, midday),
+		"midday+15":   build("midday+15", midday.Add(demo.Interval), midday.Add(demo.Interval)),
+		"midnight":    build("midnight", now, now),
+		"midnight+15": build("midnight+15", next, next),
+		"rebuild":     build("rebuild", next.Add(demo.Interval), next),
 	}
 	for _, c := range []struct{ prev, next, metric string }{
-		{"now", "next", "next-snapshot"},
-		{"next", "rebuild", "rebuild-no-data"},
+		{"midday", "midday+15", "next-snapshot"},
+		{"midnight", "midnight+15", "next-snapshot-new-day"},
+		{"midnight+15", "rebuild", "rebuild-no-data"},
 	} {
-		changed, total, byDir := reupload(b, filepath.Join(tmp, c.prev), filepath.Join(tmp, c.next))
+		changed, total, byDir := reupload(b, dirs[c.prev], dirs[c.next])
 		b.ReportMetric(100*float64(changed)/float64(total), c.metric+"-reupload-%")
 		b.ReportMetric(float64(changed)/(1<<20), c.metric+"-reupload-MB")
 		var parts []string

@@ -19,6 +19,7 @@ var chartScript = regexp.MustCompile(`<script type="application/json" id="([a-z0
 type rangeDoc struct {
 	Default   string   `json:"default"`
 	Cols      []string `json:"cols"`
+	File      string   `json:"file"`
 	Threshold *struct {
 		Name  string  `json:"name"`
 		YAxis float64 `json:"yAxis"`
@@ -64,8 +65,9 @@ type chartDoc struct {
 
 // chartDataDoc is a product page's "chart-data": where each range's rows are.
 type chartDataDoc struct {
-	Cols   []string `json:"cols"`
-	Ranges map[string]struct {
+	Cols    []string `json:"cols"`
+	Markers string   `json:"markers"`
+	Ranges  map[string]struct {
 		X     [2]int64 `json:"x"`
 		From  int64    `json:"from"`
 		W     int64    `json:"w"`
@@ -216,7 +218,7 @@ func TestChartOptions(t *testing.T) {
 		}
 	}
 	for _, p := range cfg.Products {
-		checkMarkers(t, p.ID, string(files["products/"+p.ID+"/index.html"]))
+		checkMarkers(t, p.ID, string(files["products/"+p.ID+"/index.html"]), files)
 	}
 	for kind := range kindRules {
 		if seen[kind] == 0 {
@@ -254,6 +256,15 @@ func checkTimeChart(t *testing.T, kind string, c *chartDoc, files map[string][]b
 		}
 		lo, hi := math.Inf(1), math.Inf(-1)
 		points := expand(r.Rows)
+		if doc.File != "" {
+			var f struct {
+				Ranges map[string][][]any `json:"ranges"`
+			}
+			if err := json.Unmarshal(files[strings.TrimPrefix(doc.File, "/")], &f); err != nil {
+				t.Fatalf("%s: the rows file %s: %v", where, doc.File, err)
+			}
+			points = expand(f.Ranges[key])
+		}
 		if doc.Cols != nil {
 			if r.Rows != nil {
 				t.Errorf("%s: rows in the page and columns of the chart files", where)
@@ -361,12 +372,21 @@ func checkTimeChart(t *testing.T, kind string, c *chartDoc, files map[string][]b
 	}
 }
 
-// checkMarkers: the page's deployments are scatter series on the hidden second axis, within
+// checkMarkers: the page's deployments (a file the chart document names) are scatter series on the hidden second axis, within
 // the 90 days, labelled with commit and outcome, coloured by outcome.
-func checkMarkers(t *testing.T, id, page string) {
-	m := regexp.MustCompile(`<script type="application/json" id="deployments">(.*?)</script>`).FindStringSubmatch(page)
+func checkMarkers(t *testing.T, id, page string, files map[string][]byte) {
+	m := regexp.MustCompile(`<script type="application/json" id="chart-data">(.*?)</script>`).FindStringSubmatch(page)
 	if m == nil {
-		t.Errorf("%s: no deployment markers", id)
+		t.Errorf("%s: no chart document", id)
+		return
+	}
+	var doc chartDataDoc
+	if err := json.Unmarshal([]byte(m[1]), &doc); err != nil {
+		t.Fatal(err)
+	}
+	data, ok := files[strings.TrimPrefix(doc.Markers, "/")]
+	if doc.Markers == "" || !ok {
+		t.Errorf("%s: no deployment markers file (%q)", id, doc.Markers)
 		return
 	}
 	var series []struct {
@@ -374,7 +394,7 @@ func checkMarkers(t *testing.T, id, page string) {
 		YAxisIndex int
 		Data       [][3]any
 	}
-	if err := json.Unmarshal([]byte(m[1]), &series); err != nil {
+	if err := json.Unmarshal(data, &series); err != nil {
 		t.Fatal(err)
 	}
 	n := 0

@@ -190,6 +190,9 @@ type timeSpec struct {
 	Markers bool
 	Table   table
 	Days    string // the page of the chart's data day by day, instead of Table
+	// RowsFile is the URL of a file holding the rows of Points for each range
+	// ({"ranges": {key: rows}}), which then stay out of the page.
+	RowsFile string
 }
 
 // rangePatch is what charts.js changes when the range switch moves: the x axis, the fitted y
@@ -219,6 +222,8 @@ type rangeDoc struct {
 	// Cols are the chart-file columns of the series, in order ("p95_hi>" for a column drawn
 	// at its bucket's end is written "budget$"), when the data are in the product's files.
 	Cols []string `json:"cols,omitempty"`
+	// File holds the rows of each range ({"ranges": {key: rows}}) when they are not in Ranges.
+	File string `json:"file,omitempty"`
 }
 
 type markItem struct {
@@ -274,8 +279,12 @@ func timeChart(s timeSpec, now time.Time) chartView {
 		if s.Threshold != nil {
 			p.Mark, p.Note = thresholdRule(s.Threshold.Label, s.Threshold.Value, p.Y, "")
 		}
+		if s.RowsFile != "" {
+			p.Rows = nil
+		}
 		doc.Ranges[r.Key] = p
 	}
+	doc.File = s.RowsFile
 	if !anyData {
 		cv.Empty = true
 		return cv

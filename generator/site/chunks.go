@@ -86,6 +86,9 @@ type chartRangeData struct {
 type chartDataDoc struct {
 	Cols   []string                  `json:"cols"`
 	Ranges map[string]chartRangeData `json:"ranges"`
+	// Markers is the file of the deployment markers every time chart draws (see markerDoc):
+	// it changes only with a deployment.
+	Markers string `json:"markers,omitempty"`
 }
 
 // productRows are a product's chart rows of one range: every bucket from chunkBuckets, its
@@ -187,8 +190,8 @@ func (b *build) rowsOf(pr productRows, i, j int) [][]any {
 }
 
 // chartFiles writes the product's chart files and returns the page's chart document.
-func (b *build) chartFiles(d *productData, rows map[string]productRows) json.RawMessage {
-	doc := chartDataDoc{Cols: chartCols, Ranges: map[string]chartRangeData{}}
+func (b *build) chartFiles(d *productData, rows map[string]productRows, markers string) json.RawMessage {
+	doc := chartDataDoc{Cols: chartCols, Ranges: map[string]chartRangeData{}, Markers: markers}
 	cur := currentChunk{Cols: chartCols, Ranges: map[string][][]any{}}
 	dir := "data/" + d.cfg.ID + "/"
 	for _, r := range ranges {

@@ -168,7 +168,6 @@ type productView struct {
 	Days        table       // the complete days of the strip, every figure a day (its own page)
 
 	Charts    []chartView
-	Markers   json.RawMessage // the deployment markers of the time charts (see markerDoc)
 	ChartData json.RawMessage // where the charts' rows are (see chartFiles)
 }
 
@@ -274,7 +273,9 @@ func (b *build) statusInput(p config.Product, d *productData) status.Input {
 				Recovering: a.Recoveries > 0, Summary: a.Summary})
 		}
 	}
-	in.Breaches = status.Breaches(ac, d.snaps, now)
+	// Thresholds are judged on the product's newest data, like its figures (a build without
+	// new data must not move the last hour's window); the checks' age is judged at now.
+	in.Breaches = status.Breaches(ac, d.snaps, d.at)
 	for _, m := range p.Maintenance {
 		if start, end, ok := m.Window(); ok {
 			in.Maintenance = append(in.Maintenance, status.Window{Start: start, End: end, Summary: m.Summary})

@@ -125,17 +125,21 @@ func plain(f reducer) func(int, []record.Snapshot) (float64, bool) {
 func (b *build) productCharts(v *productView, d *productData) []chartView {
 	id := v.ID
 	now := time.UnixMilli(b.localMs(d.at)).UTC()
-	rows := b.chartRows(d, v.Objective)
-	v.ChartData = b.chartFiles(d, rows)
-	v.Markers = markerDoc(b.deployMarkers(d))
-	markers := v.Markers != nil
+	data := b.chartRows(d, v.Objective)
+	dir := "data/" + id + "/"
+	markerURL := ""
+	if doc := markerDoc(b.deployMarkers(d)); doc != nil {
+		markerURL = b.putFingerprinted(dir+"deployments", doc)
+	}
+	v.ChartData = b.chartFiles(d, data, markerURL)
+	markers := markerURL != ""
 	days := "/products/" + id + "/days/"
 	var out []chartView
 
 	out = append(out, timeChart(timeSpec{ID: chartID("latency", id), Title: "Response time",
 		Desc: "Response time p95 and p50 in milliseconds, with the range of the runs' p95 in each interval, the threshold and deployments",
 		Unit: "ms", Rule: latencyAxis, Threshold: &threshold{Label: "threshold " + numGrouped(v.RespThresh) + " ms", Value: v.RespThresh},
-		Rows: rows,
+		Rows: data,
 		Series: []timeSeries{
 			{Name: "p95", Kind: seriesLine, Col: "p95"},
 			{Name: "p95 range", Kind: seriesBandLow, Col: "p95_lo"},
@@ -147,19 +151,19 @@ func (b *build) productCharts(v *productView, d *productData) []chartView {
 	out = append(out, timeChart(timeSpec{ID: chartID("errors", id), Title: "Error rate",
 		Desc: "Share of requests answered with a 5xx status, in percent, with the threshold and deployments",
 		Unit: "%", Rule: errorRateAxis, Threshold: &threshold{Label: "threshold " + numGrouped(v.ErrThresh) + " %", Value: v.ErrThresh},
-		Rows: rows, Series: []timeSeries{{Name: "5xx rate", Kind: seriesArea, Col: "err"}},
+		Rows: data, Series: []timeSeries{{Name: "5xx rate", Kind: seriesArea, Col: "err"}},
 		Markers: markers, Days: days}, now))
 
 	out = append(out, timeChart(timeSpec{ID: chartID("traffic", id), Title: "Traffic",
 		Desc: "Requests per minute at the edge: the requests of each interval over its minutes, with deployments",
 		Unit: "req/min", Rule: trafficAxis,
-		Rows: rows, Series: []timeSeries{{Name: "requests/min", Kind: seriesArea, Col: "rpm"}},
+		Rows: data, Series: []timeSeries{{Name: "requests/min", Kind: seriesArea, Col: "rpm"}},
 		Markers: markers, Days: days}, now))
 
 	out = append(out, timeChart(timeSpec{ID: chartID("availability", id), Title: "Availability",
 		Desc: "Share of successful checks in percent, with the objective and deployments",
 		Unit: "%", Rule: availabilityAxis, Threshold: &threshold{Label: "objective " + numGrouped(v.Objective) + " %", Value: v.Objective},
-		Rows: rows, Series: []timeSeries{{Name: "checks up", Kind: seriesLine, Col: "up"}},
+		Rows: data, Series: []timeSeries{{Name: "checks up", Kind: seriesLine, Col: "up"}},
 		Markers: markers, Days: days}, now))
 
 	// Daily active users: one point a day from PostHog, on the same range switch, in the page.
@@ -185,14 +189,21 @@ func (b *build) productCharts(v *productView, d *productData) []chartView {
 		}
 		dau[r.Key] = b.shift(ps)
 	}
+	// Their rows in a file of their own, which changes once a day.
+	users := []timeSeries{{Name: "active users", Kind: seriesLine, Dots: true, Points: dau}}
+	perRange := map[string][][]any{}
+	for _, r := range ranges {
+		perRange[r.Key] = rows(users, r.Key)
+	}
 	out = append(out, timeChart(timeSpec{ID: chartID("dau", id), Title: "Daily active users",
 		Desc: "Distinct users a day from product analytics, with deployments", Unit: "users", Rule: usersAxis,
-		Series: []timeSeries{{Name: "active users", Kind: seriesLine, Dots: true, Points: dau}}, Markers: markers, Days: days}, now))
+		Series: users, Markers: markers, Days: days,
+		RowsFile: b.putFingerprinted(dir+"users", mustJSON(map[string]any{"ranges": perRange}))}, now))
 
 	out = append(out, timeChart(timeSpec{ID: chartID("budget", id), Title: "Error budget burn-down",
 		Desc: "Share of the 30-day error budget left, over time, with deployments", Unit: "% left", Rule: budgetAxis,
 		Threshold: &threshold{Label: "budget exhausted (0 %)", Value: 0},
-		Rows:      rows, Series: []timeSeries{{Name: "budget left", Kind: seriesArea, Col: "budget", End: true}}, Markers: markers, Days: days}, now))
+		Rows:      data, Series: []timeSeries{{Name: "budget left", Kind: seriesArea, Col: "budget", End: true}}, Markers: markers, Days: days}, now))
 	return out
 }
 

@@ -102,11 +102,15 @@
     var chart = echarts.init(el, null, { renderer: "canvas" });
     var r = { el: el, chart: chart, option: option, ranges: rsrc ? JSON.parse(rsrc.textContent) : null, current: null };
     registry.push(r);
-    var msrc = el.hasAttribute("data-markers") && document.getElementById(el.getAttribute("data-markers"));
-    if (msrc) option.series = (option.series || []).concat(JSON.parse(msrc.textContent));
     if (option.tooltip && r.ranges) option.tooltip.formatter = function (params) { return tooltip(r, params); };
-    chart.setOption(option);
-    return r.ranges ? apply(r, r.ranges.default) : Promise.resolve();
+    // The deployment markers, from the file the page's chart document names.
+    var murl = el.hasAttribute("data-markers") && chartData && chartData.markers;
+    var markers = murl ? load(murl).catch(function () { return []; }) : Promise.resolve([]);
+    return markers.then(function (m) {
+      option.series = (option.series || []).concat(m);
+      chart.setOption(option);
+      return r.ranges ? apply(r, r.ranges.default) : null;
+    });
   }
 
   // load fetches a chart file once.
@@ -166,7 +170,9 @@
     r.want = key;
     var data = r.ranges.cols && chartData
       ? rowsOf(key).then(function (rows) { return fileSeries(r, rows, p); })
-      : Promise.resolve(columns(r, p.rows || []));
+      : r.ranges.file
+        ? load(r.ranges.file).then(function (doc) { return columns(r, (doc.ranges && doc.ranges[key]) || []); })
+        : Promise.resolve(columns(r, p.rows || []));
     return data.then(function (series) {
       if (r.want !== key) return; // another range was asked for meanwhile
       r.current = p;
