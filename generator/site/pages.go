@@ -128,7 +128,9 @@ func (b *build) pages(dv *doraView, al *alertsView) []*page {
 		if p.Stale > 0 {
 			st = []staleLink{{ID: p.ID, Name: p.Name, Sources: p.Stale}}
 		}
-		at := b.tv(p.data.at)
+		// The days page shows the days that are over: its time is the last one's end.
+		l := p.data.at.In(b.loc)
+		at := b.tv(time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, b.loc))
 		add(&page{Path: "products/" + p.ID + "/index.html", Kind: "product", Title: p.Name, Nav: "products",
 			Description: "Health, deployments and incidents of " + p.Name, RangeSwitch: true, HasCharts: true, Body: b.productPage(p, dv, al),
 			DataAsOf: b.tvp(nonZero(p.LastSnap)), AsOfWhat: "Data as of", Stale: st, Feed: "/feeds/" + p.ID + ".xml"})
