@@ -249,8 +249,8 @@ type alertMonth struct {
 }
 
 // monthCap is how many episodes a history page holds before the month is split into runs of
-// whole days: at about 400 bytes a row, 320 keep a page of 200 products under 150 KB.
-const monthCap = 320
+// whole days: at about 450 bytes a row, 280 keep a page of 200 products under 150 KB.
+const monthCap = 280
 
 // alertMonthPage is a history page's body.
 type alertMonthPage struct {

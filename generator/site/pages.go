@@ -57,7 +57,7 @@ type overviewView struct {
 	Counts        []status.Count // worst first, non-zero only
 	OpenIncidents []incidentRow  // all, newest first (the products page lists them)
 	Critical      []activeAlert  // firing critical alerts
-	Active        int            // firing alerts but deployment notices
+	Active        int            // firing alerts, deployment notices left out
 	AlertsKnown   bool
 	DeploysToday  []todayDeploy
 	Tiles         []metricTile
@@ -242,7 +242,7 @@ func (b *build) overview(dv *doraView, al *alertsView) *overviewView {
 			ov.Critical = append(ov.Critical, a)
 		}
 	}
-	ov.Active = len(al.Active)
+	ov.Active = al.Alerting
 	ov.Chart = b.deploysChart()
 	return ov
 }
