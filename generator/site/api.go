@@ -15,8 +15,9 @@ import (
 // takes the values of package status (outage became partial_outage and major_outage; unknown
 // and maintenance). Version 3: generated_at only in summary.json (a document changes only
 // when its data does), alerts.json's transitions in a document a day (api/alerts/<date>.json),
-// dora.json without now and the weekly figures of each product (each product's document has
-// them), every document compact.
+// dora.json without now and the weekly figures of each product (api/dora/<id>.json), a
+// product's uptime_days in a document of its own (the product's has uptime_today), every
+// document compact.
 const APISchemaVersion = 3
 
 // The JSON API's documents. Numbers are JSON numbers; absent data is null.
@@ -80,7 +81,10 @@ type (
 		Reasons       []string         `json:"status_reasons"`
 		LastSnapshot  *string          `json:"last_snapshot"`
 		Uptime        apiUptime        `json:"uptime_percent"`
-		UptimeDays    []apiDay         `json:"uptime_days"`
+		// UptimeToday is today's day of the strip; the days that are over are in UptimeDaysURL's
+		// document (api/products/<id>/days.json), which changes once a day.
+		UptimeToday   *apiDay          `json:"uptime_today"`
+		UptimeDaysURL string           `json:"uptime_days_url"`
 		Latency       apiLatency       `json:"latency_24h"`
 		ErrorRate     apiThresholded   `json:"error_rate_percent_24h"`
 		SLO           apiSLO           `json:"slo"`
@@ -289,6 +293,7 @@ func (b *build) api(dv *doraView, al *alertsView) error {
 				BudgetRemaining: opt(p.BudgetLeft), BurnRate1h: opt(p.Burn1h), BurnRate6h: opt(p.Burn6h)},
 			Deployments: apiDeployments{SuccessRate30d: opt(p.DeployOK30), Recent: []apiDeployment{}},
 			Incidents:   []apiIncident{}, Freshness: []apiFreshness{}, Alerts: []apiAlert{}}
+		var days []apiDay
 		for _, d := range p.Strip.Days {
 			day := apiDay{Date: d.Day.Format(time.DateOnly), Checks: d.Checks.Total, FailedChecks: d.Checks.Bad(),
 				Incidents: d.Incidents, Deployments: d.Deploys, FailedDeployments: d.Failed, Class: d.Class}
@@ -299,7 +304,19 @@ func (b *build) api(dv *doraView, al *alertsView) error {
 			if day.Incidents == nil {
 				day.Incidents = []int{}
 			}
-			pa.UptimeDays = append(pa.UptimeDays, day)
+			if d.Day.AddDate(0, 0, 1).After(p.data.at) {
+				pa.UptimeToday = &day // not over yet
+				continue
+			}
+			days = append(days, day)
+		}
+		daysDoc := "api/products/" + p.ID + "/days.json"
+		pa.UptimeDaysURL = b.absURL("/" + daysDoc)
+		if days == nil {
+			days = []apiDay{}
+		}
+		if err := b.putJSON(daysDoc, map[string]any{"schema_version": APISchemaVersion, "id": p.ID, "uptime_days": days}); err != nil {
+			return err
 		}
 		for _, d := range p.Deploys {
 			pa.Deployments.Recent = append(pa.Deployments.Recent, apiDeployment{Time: d.Time.UTC, SHA: d.SHA, Outcome: d.Outcome, URL: d.URL})

@@ -26,7 +26,7 @@ import (
 var goldenPages = []string{
 	"index.html", "products/index.html", "dora/index.html", "products/storefront/index.html", "products/docs/index.html",
 	"products/storefront/days/index.html", "alerts/index.html", "alerts/2026-06/index.html", "404.html",
-	"api/summary.json", "api/products/storefront.json", "api/alerts.json", "api/dora.json", "api/alerts/2026-06-29.json",
+	"api/summary.json", "api/products/storefront.json", "api/products/storefront/days.json", "api/alerts.json", "api/dora.json", "api/alerts/2026-06-29.json",
 	"feed.xml", "feeds/storefront.xml", "sitemap.xml", "robots.txt", "_headers", "badges/storefront/uptime.svg", "badges/storefront/status.json",
 }
 
