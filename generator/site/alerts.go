@@ -129,7 +129,14 @@ func (b *build) loadAlerts() (*alertsView, error) {
 		}
 		av.Active = append(av.Active, x)
 		if a.Rule == alert.RuleDeployment {
-			av.Notices = append(av.Notices, x)
+			// "deployed abc1234 (success) at 2026-06-29T18:19:44Z": the time in the site's zone.
+			n := x
+			if i := strings.LastIndex(n.Summary, " at "); i > 0 {
+				if t, err := time.Parse(time.RFC3339, n.Summary[i+4:]); err == nil {
+					n.Summary, n.Since = n.Summary[:i], b.tv(t)
+				}
+			}
+			av.Notices = append(av.Notices, n)
 		}
 	}
 	sort.SliceStable(av.Notices, func(i, j int) bool { return av.Notices[i].Since.UTC > av.Notices[j].Since.UTC })

@@ -291,7 +291,7 @@ func sparkline(snaps []record.Snapshot, now time.Time) (template.HTML, string) {
 // over (newest first): the text alternative of the strip and of every chart, on a page of its
 // own that changes once a day.
 func (b *build) daysTable(v *productView, d *productData) table {
-	t := table{Caption: "Each complete day of the last 90 days, newest first (times in " + b.loc.String() + ")",
+	t := table{Caption: "Each complete day of the last 90, newest first",
 		Head: []string{"Day", "Uptime", "Failed checks", "Incidents", "Deployments", "p95", "p50", "Error rate", "Requests/min", "Active users", "Budget left"}}
 	dau := map[string]string{}
 	for _, x := range d.days {
