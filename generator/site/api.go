@@ -71,16 +71,16 @@ type (
 	}
 
 	apiProduct struct {
-		SchemaVersion int              `json:"schema_version"`
-		ID            string           `json:"id"`
-		Name          string           `json:"name"`
-		Group         string           `json:"group,omitempty"`
-		URL           string           `json:"url,omitempty"`
-		Repository    string           `json:"repository,omitempty"`
-		Status        string           `json:"status"`
-		Reasons       []string         `json:"status_reasons"`
-		LastSnapshot  *string          `json:"last_snapshot"`
-		Uptime        apiUptime        `json:"uptime_percent"`
+		SchemaVersion int       `json:"schema_version"`
+		ID            string    `json:"id"`
+		Name          string    `json:"name"`
+		Group         string    `json:"group,omitempty"`
+		URL           string    `json:"url,omitempty"`
+		Repository    string    `json:"repository,omitempty"`
+		Status        string    `json:"status"`
+		Reasons       []string  `json:"status_reasons"`
+		LastSnapshot  *string   `json:"last_snapshot"`
+		Uptime        apiUptime `json:"uptime_percent"`
 		// UptimeToday is today's day of the strip; the days that are over are in UptimeDaysURL's
 		// document (api/products/<id>/days.json), which changes once a day.
 		UptimeToday   *apiDay          `json:"uptime_today"`
