@@ -24,7 +24,8 @@ func (a *app) serveCommand() *cobra.Command {
 		Use:   "serve",
 		Short: "Build the site and preview it on localhost, rebuilding on changes",
 		Long: `serve builds the site into --out and serves it on --addr, answering like Cloudflare Pages
-(folders with index.html, 404.html for missing pages, the headers of _headers). It rebuilds
+(folders with index.html, 404.html for missing pages, the headers of _headers, text compressed
+with brotli or gzip as the browser accepts). It rebuilds
 when anything in --data, the config file, templates/ or static/ changes (checked every
 --poll). Templates and static files are read from ./templates and ./static when they exist,
 so edits show without recompiling; otherwise the embedded ones are used.

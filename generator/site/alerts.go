@@ -25,7 +25,6 @@ type activeAlert struct {
 	Threshold   string
 	HasValue    bool // the rule compares a value with a threshold
 	Since       timeView
-	For         string
 	Acked       bool
 	IssueURL    string
 	// Recovering: the rule no longer breaches but has not yet seen the runs in a row it needs
@@ -75,14 +74,30 @@ type severityGroup struct {
 type alertsView struct {
 	Available   bool // an alert evaluation has run
 	LastRun     *timeView
-	Active      []activeAlert
-	BySeverity  []severityGroup
-	Transitions []transitionRow // last 90 days, newest first
+	Active      []activeAlert   // firing alerts, deployment notices included (pages and API)
+	BySeverity  []severityGroup // firing alerts but deployment notices, by severity
+	Alerting    int             // firing alerts but deployment notices
+	Notices     []activeAlert   // deployment notices: not alerts, shown apart, newest first
+	Transitions []transitionRow // last 90 days, newest first, deployment notices included
+	Recent      []transitionRow // the newest changes of alerts (no notices), for the alerts page
+	Months      []*alertMonth   // the history pages, newest first
 	Channels    []channelRow
 	Failing     int
 	Products    []filterOpt
 	Severities  []string
 	raw         alert.State
+}
+
+// noticesShown and recentShown cap the alerts page's lists of deployment notices and of the
+// latest changes; the month pages hold the whole history.
+const (
+	noticesShown = 10
+	recentShown  = 20
+)
+
+// TopNotices are the notices the alerts page lists.
+func (av *alertsView) TopNotices() []activeAlert {
+	return av.Notices[:min(len(av.Notices), noticesShown)]
 }
 
 type filterOpt struct{ ID, Name string }
@@ -123,7 +138,7 @@ func (b *build) loadAlerts() (*alertsView, error) {
 	for _, a := range s.Firing() {
 		x := activeAlert{Fingerprint: a.Fingerprint, Severity: a.Severity, Product: a.Product, ProductName: name(a.Product), Linked: b.byID[a.Product] != nil,
 			Rule: a.Rule, Subject: a.Subject, Summary: a.Summary, Value: valueText(a.Value, a.Unit), Threshold: valueText(a.Threshold, a.Unit),
-			HasValue: (a.Value != 0 || a.Threshold != 0) && a.Unit != alert.UnitLevel, Since: b.tv(a.Since), For: durText(b.now.Sub(a.Since)), Acked: a.Acknowledged}
+			HasValue: (a.Value != 0 || a.Threshold != 0) && a.Unit != alert.UnitLevel, Since: b.tv(a.Since), Acked: a.Acknowledged}
 		if SafeURL(a.IssueURL) {
 			x.IssueURL = a.IssueURL
 		}
@@ -142,12 +157,24 @@ func (b *build) loadAlerts() (*alertsView, error) {
 			x.Recovery = recoveryText(a.Recoveries, need)
 		}
 		av.Active = append(av.Active, x)
+		if a.Rule == alert.RuleDeployment {
+			// "deployed abc1234 (success) at 2026-06-29T18:19:44Z": the time in the site's zone.
+			n := x
+			if i := strings.LastIndex(n.Summary, " at "); i > 0 {
+				if t, err := time.Parse(time.RFC3339, n.Summary[i+4:]); err == nil {
+					n.Summary, n.Since = n.Summary[:i], b.tv(t)
+				}
+			}
+			av.Notices = append(av.Notices, n)
+		}
 	}
+	sort.SliceStable(av.Notices, func(i, j int) bool { return av.Notices[i].Since.UTC > av.Notices[j].Since.UTC })
 	for _, sev := range alert.Severities {
 		g := severityGroup{Severity: sev}
 		for _, a := range av.Active {
-			if a.Severity == sev {
+			if a.Severity == sev && a.Rule != alert.RuleDeployment {
 				g.Alerts = append(g.Alerts, a)
+				av.Alerting++
 			}
 		}
 		av.BySeverity = append(av.BySeverity, g)
@@ -166,6 +193,12 @@ func (b *build) loadAlerts() (*alertsView, error) {
 			ProductName: name(t.Product), Linked: b.byID[t.Product] != nil, Rule: t.Rule, Subject: t.Subject, From: from, To: t.To,
 			Value: valueText(t.Value, t.Unit), Threshold: valueText(t.Threshold, t.Unit), Summary: t.Summary, Fingerprint: t.Fingerprint})
 	}
+	for _, t := range av.Transitions {
+		if t.Rule != alert.RuleDeployment && len(av.Recent) < recentShown {
+			av.Recent = append(av.Recent, t)
+		}
+	}
+	av.Months = b.alertMonths(s, name)
 	for _, c := range s.Channels {
 		r := channelRow{Name: c.Name, Enabled: c.Enabled, Reason: c.Reason, Failing: c.Failing(), Failures: c.Failures,
 			Undelivered: c.Undelivered, LastError: c.LastError}
@@ -184,7 +217,7 @@ func (b *build) loadAlerts() (*alertsView, error) {
 	for _, a := range av.Active {
 		seen[a.Product] = true
 	}
-	for _, t := range av.Transitions {
+	for _, t := range av.Recent {
 		seen[t.Product] = true
 	}
 	for id := range seen {
@@ -219,4 +252,166 @@ func valueText(v float64, unit string) string {
 		return num(v, 1) + "×"
 	}
 	return strings.TrimSpace(num(v, 2) + " " + unit)
+}
+
+// episode is one firing of an alert, from its firing to its resolution (or still firing).
+type episode struct {
+	ID          string // the row's anchor, which the feed links to
+	Start       timeView
+	End         *timeView
+	Duration    string // "2 h 15 min", or "" while firing
+	Severity    string
+	Product     string
+	ProductName string
+	Linked      bool
+	Rule        string
+	Subject     string
+	Value       string // at firing
+	Threshold   string
+	HasValue    bool
+	month       string
+	day         string
+}
+
+// alertMonth is a history page: the episodes that began in one month (site time zone), newest
+// first, or in a run of its days when the month holds more than monthCap of them.
+type alertMonth struct {
+	Key      string // its path under /alerts/: "2026-06", or "2026-06/2" for the month's second part
+	Label    string // "June 2026", or "June 2026, 11–20 Jun"
+	Episodes []episode
+	Products []filterOpt
+	Part     int // 0 for a whole month, else 1, 2, …
+	Parts    int
+}
+
+// monthCap is how many episodes a history page holds before the month is split into runs of
+// whole days (a day with more is cut by count): at about 450 bytes a row, 280 keep a page of
+// 200 products under 150 KB.
+const monthCap = 280
+
+// alertMonthPage is a history page's body.
+type alertMonthPage struct {
+	*alertsView
+	Month *alertMonth
+}
+
+// episodeID is an episode's anchor: its alert's fingerprint and the minute it fired.
+func episodeID(fp string, t time.Time) string {
+	if len(fp) > 12 {
+		fp = fp[:12]
+	}
+	return "e-" + fp + "-" + t.UTC().Format("200601021504")
+}
+
+// alertMonths pairs the alerts' firing and resolved transitions of the last 90 days into
+// episodes (deployment notices left out: they are not alerts) and cuts them into pages.
+func (b *build) alertMonths(s alert.State, name func(string) string) []*alertMonth {
+	from := b.now.Add(-history)
+	open := map[string]int{}
+	var eps []episode
+	for _, t := range s.Transitions {
+		if t.Rule == alert.RuleDeployment || t.At.After(b.now) || t.At.Before(from) {
+			continue
+		}
+		switch t.To {
+		case alert.Firing:
+			if t.From == alert.Firing {
+				continue
+			}
+			l := t.At.In(b.loc)
+			e := episode{ID: episodeID(t.Fingerprint, t.At), Start: b.tv(t.At), Severity: t.Severity, Product: t.Product,
+				ProductName: name(t.Product), Linked: b.byID[t.Product] != nil, Rule: t.Rule, Subject: t.Subject,
+				Value: valueText(t.Value, t.Unit), Threshold: valueText(t.Threshold, t.Unit),
+				HasValue: (t.Value != 0 || t.Threshold != 0) && t.Unit != alert.UnitLevel,
+				month:    l.Format("2006-01"), day: l.Format(time.DateOnly)}
+			open[t.Fingerprint] = len(eps)
+			eps = append(eps, e)
+		case alert.Resolved:
+			i, ok := open[t.Fingerprint]
+			if !ok {
+				continue
+			}
+			delete(open, t.Fingerprint)
+			end := b.tv(t.At)
+			start, _ := time.Parse(time.RFC3339, eps[i].Start.UTC)
+			eps[i].End, eps[i].Duration = &end, durText(t.At.Sub(start))
+		}
+	}
+	// Newest first, month by month; a month over monthCap is cut into runs of whole days,
+	// counted from its first day, so a part that is full never changes.
+	var months []*alertMonth
+	for i := 0; i < len(eps); {
+		j := i
+		for j < len(eps) && eps[j].month == eps[i].month {
+			j++
+		}
+		m := eps[i:j]
+		first, _ := time.ParseInLocation("2006-01", eps[i].month, b.loc)
+		label := first.Format("January 2006")
+		if len(m) <= monthCap {
+			months = append(months, &alertMonth{Key: eps[i].month, Label: label, Episodes: m})
+		} else {
+			var parts []*alertMonth
+			for a := 0; a < len(m); {
+				c := a
+				for c < len(m) {
+					d := c
+					for d < len(m) && m[d].day == m[c].day {
+						d++
+					}
+					if c > a && d-a > monthCap {
+						break
+					}
+					if d-a > monthCap {
+						// One day alone is over the cap: it is cut by count, oldest first,
+						// so a full part of it still never changes.
+						d = a + monthCap
+					}
+					c = d
+				}
+				p := &alertMonth{Key: eps[i].month, Episodes: m[a:c], Part: len(parts) + 1}
+				if p.Part > 1 {
+					p.Key += "/" + fmt.Sprint(p.Part)
+				}
+				d0, _ := time.ParseInLocation(time.DateOnly, m[a].day, b.loc)
+				d1, _ := time.ParseInLocation(time.DateOnly, m[c-1].day, b.loc)
+				p.Label = label + ", " + d0.Format("2") + "–" + d1.Format("2 Jan")
+				if d0.Equal(d1) {
+					p.Label = label + ", " + d0.Format("2 Jan")
+				}
+				parts = append(parts, p)
+				a = c
+			}
+			for _, p := range parts {
+				p.Parts = len(parts)
+			}
+			months = append(months, parts...)
+		}
+		i = j
+	}
+	for _, m := range months {
+		seen := map[string]bool{}
+		for _, e := range m.Episodes {
+			if !seen[e.Product] {
+				seen[e.Product] = true
+				m.Products = append(m.Products, filterOpt{ID: e.Product, Name: e.ProductName})
+			}
+		}
+		sort.Slice(m.Products, func(i, j int) bool { return m.Products[i].ID < m.Products[j].ID })
+		slices.Reverse(m.Episodes) // newest first
+	}
+	slices.Reverse(months)
+	return months
+}
+
+// monthOf is the history page of an episode.
+func (av *alertsView) monthOf(id string) *alertMonth {
+	for _, m := range av.Months {
+		for _, e := range m.Episodes {
+			if e.ID == id {
+				return m
+			}
+		}
+	}
+	return nil
 }

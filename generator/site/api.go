@@ -15,8 +15,12 @@ import (
 // APISchemaVersion is the schema_version of every file under api/. It changes only when a field
 // is removed or changes meaning; new fields may appear without a change. Version 2: status
 // takes the values of package status (outage became partial_outage and major_outage; unknown
-// and maintenance).
-const APISchemaVersion = 2
+// and maintenance). Version 3: generated_at only in summary.json (a document changes only
+// when its data does), alerts.json's transitions in a document a day (api/alerts/<date>.json),
+// dora.json without now and the weekly figures of each product (api/dora/<id>.json), a
+// product's uptime_days in a document of its own (the product's has uptime_today), every
+// document compact.
+const APISchemaVersion = 3
 
 // The JSON API's documents. Numbers are JSON numbers; absent data is null.
 type (
@@ -69,18 +73,20 @@ type (
 	}
 
 	apiProduct struct {
-		SchemaVersion int              `json:"schema_version"`
-		GeneratedAt   string           `json:"generated_at"`
-		ID            string           `json:"id"`
-		Name          string           `json:"name"`
-		Group         string           `json:"group,omitempty"`
-		URL           string           `json:"url,omitempty"`
-		Repository    string           `json:"repository,omitempty"`
-		Status        string           `json:"status"`
-		Reasons       []string         `json:"status_reasons"`
-		LastSnapshot  *string          `json:"last_snapshot"`
-		Uptime        apiUptime        `json:"uptime_percent"`
-		UptimeDays    []apiDay         `json:"uptime_days"`
+		SchemaVersion int       `json:"schema_version"`
+		ID            string    `json:"id"`
+		Name          string    `json:"name"`
+		Group         string    `json:"group,omitempty"`
+		URL           string    `json:"url,omitempty"`
+		Repository    string    `json:"repository,omitempty"`
+		Status        string    `json:"status"`
+		Reasons       []string  `json:"status_reasons"`
+		LastSnapshot  *string   `json:"last_snapshot"`
+		Uptime        apiUptime `json:"uptime_percent"`
+		// UptimeToday is today's day of the strip; the days that are over are in UptimeDaysURL's
+		// document (api/products/<id>/days.json), which changes once a day.
+		UptimeToday   *apiDay          `json:"uptime_today"`
+		UptimeDaysURL string           `json:"uptime_days_url"`
 		Latency       apiLatency       `json:"latency_24h"`
 		ErrorRate     apiThresholded   `json:"error_rate_percent_24h"`
 		SLO           apiSLO           `json:"slo"`
@@ -212,13 +218,23 @@ type (
 		Links []alert.Link `json:"links,omitempty"`
 	}
 	apiAlerts struct {
+		SchemaVersion int          `json:"schema_version"`
+		Available     bool         `json:"available"`
+		LastRun       *string      `json:"last_run"`
+		Active        []apiAlert   `json:"active"`
+		History       []apiHistory `json:"history"`
+		Channels      []apiChannel `json:"channels"`
+	}
+	// apiHistory names the document of one day's transitions (site time zone).
+	apiHistory struct {
+		Date        string `json:"date"`
+		Transitions int    `json:"transitions"`
+		URL         string `json:"url"`
+	}
+	apiAlertDay struct {
 		SchemaVersion int             `json:"schema_version"`
-		GeneratedAt   string          `json:"generated_at"`
-		Available     bool            `json:"available"`
-		LastRun       *string         `json:"last_run"`
-		Active        []apiAlert      `json:"active"`
+		Date          string          `json:"date"`
 		Transitions   []apiTransition `json:"transitions"`
-		Channels      []apiChannel    `json:"channels"`
 	}
 	apiTransition struct {
 		At          string  `json:"at"`
@@ -245,12 +261,11 @@ type (
 	}
 	apiDORA struct {
 		SchemaVersion int                  `json:"schema_version"`
-		GeneratedAt   string               `json:"generated_at"`
-		Now           string               `json:"now"`
+		DataAsOf      *string              `json:"data_as_of"`
 		WindowDays    int                  `json:"window_days"`
 		Portfolio     dora.Comparison      `json:"portfolio"`
 		Products      []dora.ProductReport `json:"products"`
-		Weekly        dora.WeeklySeries    `json:"weekly"`
+		Weekly        apiWeekly            `json:"weekly"`
 		// Suspects are each product's suspect deployments of the window (see docs/impact.md):
 		// beside the change failure rate, never part of it.
 		Suspects []apiSuspects `json:"suspect_deployments"`
@@ -259,6 +274,10 @@ type (
 		ID       string `json:"id"`
 		Judged   int    `json:"judged"`
 		Suspects int    `json:"suspects"`
+	}
+	apiWeekly struct {
+		Weeks     any `json:"weeks"`
+		Portfolio any `json:"portfolio"`
 	}
 )
 
@@ -290,12 +309,11 @@ func uptimeMap(p *productView) apiUptime {
 	return apiUptime{H24: opt(p.Uptime[0].figure), D7: opt(p.Uptime[1].figure), D30: opt(p.Uptime[2].figure), D90: opt(p.Uptime[3].figure)}
 }
 
-// putJSON writes v as indented JSON (encoding/json escapes <, > and &, so text from GitHub
+// putJSON writes v as compact JSON (encoding/json escapes <, > and &, so text from GitHub
 // stays inert even when a browser sniffs the file as HTML).
 func (b *build) putJSON(name string, v any) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("site: %s: %w", name, err)
 	}
@@ -328,7 +346,7 @@ func (b *build) api(dv *doraView, al *alertsView) error {
 			Uptime: uptimeMap(p), P95Ms: opt(p.P95), ErrorRate: opt(p.ErrorRate), OpenIncidents: p.OpenIncs, StaleSources: p.Stale,
 			Page: b.absURL("/products/" + p.ID + "/"), API: b.absURL("/api/products/" + p.ID + ".json")})
 
-		pa := apiProduct{SchemaVersion: APISchemaVersion, GeneratedAt: gen, ID: p.ID, Name: p.Name, Group: p.Group, URL: p.URL,
+		pa := apiProduct{SchemaVersion: APISchemaVersion, ID: p.ID, Name: p.Name, Group: p.Group, URL: p.URL,
 			Repository: p.Repository, Status: p.Status, Reasons: reasons(p), LastSnapshot: tsp(p.LastCheck), Uptime: uptimeMap(p),
 			Latency:   apiLatency{P50Ms: opt(p.P50), P95Ms: opt(p.P95), Source: p.LatencySrc, ThresholdMs: p.RespThresh},
 			ErrorRate: apiThresholded{Value: opt(p.ErrorRate), Threshold: p.ErrThresh},
@@ -336,6 +354,7 @@ func (b *build) api(dv *doraView, al *alertsView) error {
 				BudgetRemaining: opt(p.BudgetLeft), BurnRate1h: opt(p.Burn1h), BurnRate6h: opt(p.Burn6h)},
 			Deployments: apiDeployments{SuccessRate30d: opt(p.DeployOK30), Recent: []apiDeployment{}},
 			Incidents:   []apiIncident{}, Freshness: []apiFreshness{}, Alerts: []apiAlert{}}
+		var days []apiDay
 		for _, d := range p.Strip.Days {
 			day := apiDay{Date: d.Day.Format(time.DateOnly), Checks: d.Checks.Total, FailedChecks: d.Checks.Bad(),
 				Incidents: d.Incidents, Deployments: d.Deploys, FailedDeployments: d.Failed, Class: d.Class}
@@ -346,7 +365,19 @@ func (b *build) api(dv *doraView, al *alertsView) error {
 			if day.Incidents == nil {
 				day.Incidents = []int{}
 			}
-			pa.UptimeDays = append(pa.UptimeDays, day)
+			if d.Day.AddDate(0, 0, 1).After(p.data.at) {
+				pa.UptimeToday = &day // not over yet
+				continue
+			}
+			days = append(days, day)
+		}
+		daysDoc := "api/products/" + p.ID + "/days.json"
+		pa.UptimeDaysURL = b.absURL("/" + daysDoc)
+		if days == nil {
+			days = []apiDay{}
+		}
+		if err := b.putJSON(daysDoc, map[string]any{"schema_version": APISchemaVersion, "id": p.ID, "uptime_days": days}); err != nil {
+			return err
 		}
 		for _, d := range p.Deploys {
 			pa.Deployments.Recent = append(pa.Deployments.Recent, apiDeployment{Time: d.Time.UTC, SHA: d.SHA, Outcome: d.Outcome, URL: d.URL})
@@ -362,6 +393,21 @@ func (b *build) api(dv *doraView, al *alertsView) error {
 			if r.ID == p.ID {
 				c := r.Comparison
 				pa.DORA = &c
+			}
+		}
+		for _, w := range dv.Weekly.Products {
+			if w.ID == p.ID {
+				// The product's weekly DORA figures of the complete weeks: a document of their
+				// own, which changes once a week (the current week's figures move with every
+				// run: they are in dora.current and api/dora.json).
+				weeks, figs := dv.Weekly.Weeks, w.Figures
+				if n := len(weeks); n > 0 && weeks[n-1].Partial && len(figs) == n {
+					weeks, figs = weeks[:n-1], figs[:n-1]
+				}
+				if err := b.putJSON("api/dora/"+p.ID+".json", map[string]any{"schema_version": APISchemaVersion,
+					"id": p.ID, "weeks": weeks, "figures": figs}); err != nil {
+					return err
+				}
 			}
 		}
 		for _, a := range al.Active {
@@ -403,18 +449,34 @@ func (b *build) api(dv *doraView, al *alertsView) error {
 		return err
 	}
 
-	aa := apiAlerts{SchemaVersion: APISchemaVersion, GeneratedAt: gen, Available: al.Available, LastRun: tsp(al.LastRun),
-		Active: []apiAlert{}, Transitions: []apiTransition{}, Channels: []apiChannel{}}
+	aa := apiAlerts{SchemaVersion: APISchemaVersion, Available: al.Available, LastRun: tsp(al.LastRun),
+		Active: []apiAlert{}, History: []apiHistory{}, Channels: []apiChannel{}}
 	for _, a := range al.Active {
 		aa.Active = append(aa.Active, b.apiAlert(a))
 	}
+	// The transitions of the last 90 days, a document a day (site time zone), oldest first:
+	// a day that is over never changes.
+	days := map[string]*apiAlertDay{}
+	var order []string
 	for _, t := range al.raw.Transitions {
 		if t.At.After(b.now) || t.At.Before(b.now.Add(-history)) {
 			continue
 		}
-		aa.Transitions = append(aa.Transitions, apiTransition{At: b.tv(t.At).UTC, Fingerprint: t.Fingerprint, Product: t.Product,
+		d := t.At.In(b.loc).Format(time.DateOnly)
+		if days[d] == nil {
+			days[d] = &apiAlertDay{SchemaVersion: APISchemaVersion, Date: d}
+			order = append(order, d)
+		}
+		days[d].Transitions = append(days[d].Transitions, apiTransition{At: b.tv(t.At).UTC, Fingerprint: t.Fingerprint, Product: t.Product,
 			Rule: t.Rule, Subject: t.Subject, Severity: t.Severity, From: t.From, To: t.To, Value: round(t.Value, 4),
 			Threshold: round(t.Threshold, 4), Unit: t.Unit, Summary: t.Summary})
+	}
+	for _, d := range order {
+		name := "api/alerts/" + d + ".json"
+		if err := b.putJSON(name, days[d]); err != nil {
+			return err
+		}
+		aa.History = append(aa.History, apiHistory{Date: d, Transitions: len(days[d].Transitions), URL: b.absURL("/" + name)})
 	}
 	for _, c := range al.Channels {
 		aa.Channels = append(aa.Channels, apiChannel{Name: c.Name, Enabled: c.Enabled, Failing: c.Failing, Failures: c.Failures,
@@ -428,8 +490,14 @@ func (b *build) api(dv *doraView, al *alertsView) error {
 	for _, r := range dv.Products {
 		suspects = append(suspects, apiSuspects{ID: r.ID, Judged: r.Judged, Suspects: r.Suspects})
 	}
-	return b.putJSON("api/dora.json", apiDORA{SchemaVersion: APISchemaVersion, GeneratedAt: gen, Now: dv.Report.Now.UTC().Format(time.RFC3339),
-		WindowDays: dv.WindowDays, Portfolio: dv.Report.Portfolio, Products: dv.Report.Products, Weekly: dv.Weekly, Suspects: suspects})
+	var asOf *string
+	if !dv.DataAsOf.IsZero() {
+		s := dv.DataAsOf.UTC().Format(time.RFC3339)
+		asOf = &s
+	}
+	return b.putJSON("api/dora.json", apiDORA{SchemaVersion: APISchemaVersion, DataAsOf: asOf,
+		WindowDays: dv.WindowDays, Portfolio: dv.Report.Portfolio, Products: dv.Report.Products,
+		Weekly: apiWeekly{Weeks: dv.Weekly.Weeks, Portfolio: dv.Weekly.Portfolio}, Suspects: suspects})
 }
 
 func levelOf(m string, f dora.Figures) *string {

@@ -5,6 +5,7 @@ import (
 	"html"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -16,7 +17,9 @@ import (
 var chartScript = regexp.MustCompile(`<script type="application/json" id="([a-z0-9_]+)_(option|ranges)">(.*?)</script>`)
 
 type rangeDoc struct {
-	Default   string `json:"default"`
+	Default   string   `json:"default"`
+	Cols      []string `json:"cols"`
+	File      string   `json:"file"`
 	Threshold *struct {
 		Name  string  `json:"name"`
 		YAxis float64 `json:"yAxis"`
@@ -58,6 +61,79 @@ func expand(rows [][]any) [][][2]any {
 type chartDoc struct {
 	Option map[string]any
 	Ranges *rangeDoc
+}
+
+// chartDataDoc is a product page's "chart-data": where each range's rows are.
+type chartDataDoc struct {
+	Cols    []string `json:"cols"`
+	Markers string   `json:"markers"`
+	Ranges  map[string]struct {
+		X     [2]int64 `json:"x"`
+		From  int64    `json:"from"`
+		W     int64    `json:"w"`
+		Files []string `json:"files"`
+	} `json:"ranges"`
+}
+
+// fileSeries reads, as charts.js does, the rows of range key from the chart files the page
+// names, and gives each column of cols (a "$" suffix: drawn at its bucket's end) as points:
+// [time ms, value or nil], rows before the range's first bucket left out.
+func fileSeries(t *testing.T, files map[string][]byte, page, key string, cols []string) [][][2]any {
+	t.Helper()
+	m := regexp.MustCompile(`<script type="application/json" id="chart-data">(.*?)</script>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no chart-data document")
+	}
+	var doc chartDataDoc
+	if err := json.Unmarshal([]byte(m[1]), &doc); err != nil {
+		t.Fatal(err)
+	}
+	rd := doc.Ranges[key]
+	var rows [][]any
+	for _, f := range rd.Files {
+		data, ok := files[strings.TrimPrefix(f, "/")]
+		if !ok {
+			t.Fatalf("%s: the chart file %s is not in the site", key, f)
+		}
+		var chunk struct {
+			Rows   [][]any            `json:"rows"`
+			Ranges map[string][][]any `json:"ranges"`
+		}
+		if err := json.Unmarshal(data, &chunk); err != nil {
+			t.Fatal(err)
+		}
+		rs := chunk.Rows
+		if chunk.Ranges != nil {
+			rs = chunk.Ranges[key]
+		}
+		var at float64
+		for k, row := range rs {
+			if k == 0 {
+				at = row[0].(float64)
+			} else {
+				at += row[0].(float64) * 1000
+			}
+			if at >= float64(rd.From) {
+				rows = append(rows, append([]any{at}, row[1:]...))
+			}
+		}
+	}
+	out := make([][][2]any, len(cols))
+	for i, c := range cols {
+		end := strings.HasSuffix(c, "$")
+		idx := slices.Index(doc.Cols, strings.TrimSuffix(c, "$")) + 1
+		if idx == 0 {
+			t.Fatalf("column %q is not in the chart files' %v", c, doc.Cols)
+		}
+		for _, row := range rows {
+			x := row[0].(float64)
+			if end {
+				x = math.Min(x+float64(rd.W), float64(rd.X[1]))
+			}
+			out[i] = append(out[i], [2]any{x, row[idx]})
+		}
+	}
+	return out
 }
 
 // pageCharts reads every chart of a page, by id.
@@ -135,14 +211,14 @@ func TestChartOptions(t *testing.T) {
 				continue
 			}
 			seen[kind]++
-			t.Run(p.ID+"/"+kind, func(t *testing.T) { checkTimeChart(t, kind, c) })
+			t.Run(p.ID+"/"+kind, func(t *testing.T) { checkTimeChart(t, kind, c, files, page) })
 			if !strings.Contains(page, `data-ranges="`+id+`_ranges" data-markers="deployments"`) {
 				t.Errorf("%s: the chart's element does not point at its ranges and the deployment markers", id)
 			}
 		}
 	}
 	for _, p := range cfg.Products {
-		checkMarkers(t, p.ID, string(files["products/"+p.ID+"/index.html"]))
+		checkMarkers(t, p.ID, string(files["products/"+p.ID+"/index.html"]), files)
 	}
 	for kind := range kindRules {
 		if seen[kind] == 0 {
@@ -165,7 +241,7 @@ func TestChartOptions(t *testing.T) {
 // bucketed are the kinds whose points are buckets of the range's one width.
 var bucketed = map[string]bool{"latency": true, "errors": true, "traffic": true, "availability": true}
 
-func checkTimeChart(t *testing.T, kind string, c *chartDoc) {
+func checkTimeChart(t *testing.T, kind string, c *chartDoc, files map[string][]byte, page string) {
 	rule := kindRules[kind]
 	doc := c.Ranges
 	want := map[string]time.Duration{"24h": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "30d": 30 * 24 * time.Hour, "90d": 90 * 24 * time.Hour}
@@ -179,7 +255,23 @@ func checkTimeChart(t *testing.T, kind string, c *chartDoc) {
 			t.Errorf("%s: x axis spans %s", where, d)
 		}
 		lo, hi := math.Inf(1), math.Inf(-1)
-		for i, data := range expand(r.Rows) {
+		points := expand(r.Rows)
+		if doc.File != "" {
+			var f struct {
+				Ranges map[string][][]any `json:"ranges"`
+			}
+			if err := json.Unmarshal(files[strings.TrimPrefix(doc.File, "/")], &f); err != nil {
+				t.Fatalf("%s: the rows file %s: %v", where, doc.File, err)
+			}
+			points = expand(f.Ranges[key])
+		}
+		if doc.Cols != nil {
+			if r.Rows != nil {
+				t.Errorf("%s: rows in the page and columns of the chart files", where)
+			}
+			points = fileSeries(t, files, page, key, doc.Cols)
+		}
+		for i, data := range points {
 			if i >= len(series) {
 				t.Fatalf("%s: %d columns for %d series", where, i+1, len(series))
 			}
@@ -280,15 +372,24 @@ func checkTimeChart(t *testing.T, kind string, c *chartDoc) {
 	}
 }
 
-// checkMarkers: the page's deployments are scatter series on the hidden second axis, within
-// the 90 days, labelled with commit and outcome, coloured by outcome; a suspect deployment (a
-// regression after it) is a pin of its own series, in its outcome's colour, whose label
-// says what regressed.
-func checkMarkers(t *testing.T, id, page string) {
+// checkMarkers: the page's deployments (a file the chart document names) are scatter series on
+// the hidden second axis, within the 90 days, labelled with commit and outcome, coloured by
+// outcome; a suspect deployment (a regression after it) is a pin of its own series, in its
+// outcome's colour, whose label says what regressed.
+func checkMarkers(t *testing.T, id, page string, files map[string][]byte) {
 	const deployOKColor, deployFailedColor = "#2f8f5b", "#d1453b" // as charts.go draws them
-	m := regexp.MustCompile(`<script type="application/json" id="deployments">(.*?)</script>`).FindStringSubmatch(page)
+	m := regexp.MustCompile(`<script type="application/json" id="chart-data">(.*?)</script>`).FindStringSubmatch(page)
 	if m == nil {
-		t.Errorf("%s: no deployment markers", id)
+		t.Errorf("%s: no chart document", id)
+		return
+	}
+	var doc chartDataDoc
+	if err := json.Unmarshal([]byte(m[1]), &doc); err != nil {
+		t.Fatal(err)
+	}
+	data, ok := files[strings.TrimPrefix(doc.Markers, "/")]
+	if doc.Markers == "" || !ok {
+		t.Errorf("%s: no deployment markers file (%q)", id, doc.Markers)
 		return
 	}
 	var series []struct {
@@ -296,7 +397,7 @@ func checkMarkers(t *testing.T, id, page string) {
 		YAxisIndex       int
 		Data             []json.RawMessage
 	}
-	if err := json.Unmarshal([]byte(m[1]), &series); err != nil {
+	if err := json.Unmarshal(data, &series); err != nil {
 		t.Fatal(err)
 	}
 	plain := regexp.MustCompile(`^[0-9a-f]{7} (success|failure)$`)

@@ -26,6 +26,7 @@ type chartView struct {
 	// Markers: charts.js adds the page's deployment markers (the JSON of id "deployments").
 	Markers bool
 	Table   table
+	Days    string // the site path of a page with the chart's data day by day, instead of Table
 }
 
 // table is the text alternative of a chart, or any table of figures.
@@ -118,9 +119,13 @@ const (
 // timeSeries is one series of a time chart: a line, a filled area or half of a band. Points
 // holds its points for each range key, on the site's wall clock (see localMs).
 type timeSeries struct {
-	Name   string
-	Kind   string
-	Dots   bool // draw every point (sparse series: one a day)
+	Name string
+	Kind string
+	Dots bool // draw every point (sparse series: one a day)
+	// Col names the column of the product's chart rows (chartCols) the series draws; or
+	// Points holds its points for each range key, in the page.
+	Col    string
+	End    bool // Col's value belongs to the end of its bucket (the error budget left)
 	Points map[string][]point
 	// Low is the band's bottom, for a band: its data carry the band's height for stacking
 	// and, third, its top, which tooltips and checks read.
@@ -205,13 +210,19 @@ func markerDoc(ms []marker) json.RawMessage {
 // timeSpec describes a time chart on the range switch.
 type timeSpec struct {
 	ID, Title, Desc string
-	Unit            string // the value axis's unit
-	Rule            axisRule
-	Threshold       *threshold
-	Series          []timeSeries
+	// Rows are the product's chart rows by range, for series with a Col.
+	Rows      map[string]productRows
+	Unit      string // the value axis's unit
+	Rule      axisRule
+	Threshold *threshold
+	Series    []timeSeries
 	// Markers adds the page's deployment markers (see markerDoc) along the bottom.
 	Markers bool
 	Table   table
+	Days    string // the page of the chart's data day by day, instead of Table
+	// RowsFile is the URL of a file holding the rows of Points for each range
+	// ({"ranges": {key: rows}}), which then stay out of the page.
+	RowsFile string
 }
 
 // rangePatch is what charts.js changes when the range switch moves: the x axis, the fitted y
@@ -227,7 +238,9 @@ type rangePatch struct {
 	// 1, …]; the first row's time in ms, each next one's in seconds after the row before
 	// (a fraction of the page weight of repeating 13-digit times for every series); null
 	// where a series has no value (a gap breaks its line). charts.js turns them into series.
-	Rows [][]any `json:"rows"`
+	// A chart whose series name columns of the product's chart files (rangeDoc.Cols) has none:
+	// charts.js reads the range's files the page's "chart-data" document names.
+	Rows [][]any `json:"rows,omitempty"`
 }
 
 // rangeDoc is the chart's Ranges JSON.
@@ -236,6 +249,11 @@ type rangeDoc struct {
 	Ranges  map[string]rangePatch `json:"ranges"`
 	// Threshold is the mark line charts.js draws on the first series where a range's Mark says so.
 	Threshold *markItem `json:"threshold,omitempty"`
+	// Cols are the chart-file columns of the series, in order ("p95_hi>" for a column drawn
+	// at its bucket's end is written "budget$"), when the data are in the product's files.
+	Cols []string `json:"cols,omitempty"`
+	// File holds the rows of each range ({"ranges": {key: rows}}) when they are not in Ranges.
+	File string `json:"file,omitempty"`
 }
 
 type markItem struct {
@@ -248,20 +266,36 @@ type markItem struct {
 // the threshold drawn when it lies within the axis (else stated in words); deployments as
 // markers along the bottom. now is on the site's wall clock.
 func timeChart(s timeSpec, now time.Time) chartView {
-	cv := chartView{ID: s.ID, Title: s.Title, Desc: s.Desc, Table: s.Table}
+	cv := chartView{ID: s.ID, Title: s.Title, Desc: s.Desc, Table: s.Table, Days: s.Days}
 	doc := rangeDoc{Default: defaultRange, Ranges: map[string]rangePatch{}}
 	if s.Threshold != nil {
 		doc.Threshold = &markItem{Name: s.Threshold.Label, YAxis: s.Threshold.Value}
+	}
+	for _, ts := range s.Series {
+		if ts.Col != "" {
+			c := ts.Col
+			if ts.End {
+				c += "$"
+			}
+			doc.Cols = append(doc.Cols, c)
+		}
 	}
 	anyData := false
 	for _, r := range ranges {
 		p := rangePatch{X: [2]int64{now.Add(-r.D).UnixMilli(), now.UnixMilli()}, Width: r.Width.Milliseconds()}
 		var values []float64
-		p.Rows = rows(s.Series, r.Key)
-		for _, row := range p.Rows {
-			for _, v := range row[1:] {
-				if f, ok := v.(float64); ok {
-					values = append(values, f)
+		if doc.Cols != nil {
+			pr := s.Rows[r.Key]
+			for _, ts := range s.Series {
+				values = append(values, pr.values(slices.Index(chartCols, ts.Col))...)
+			}
+		} else {
+			p.Rows = rows(s.Series, r.Key)
+			for _, row := range p.Rows {
+				for _, v := range row[1:] {
+					if f, ok := v.(float64); ok {
+						values = append(values, f)
+					}
 				}
 			}
 		}
@@ -275,8 +309,12 @@ func timeChart(s timeSpec, now time.Time) chartView {
 		if s.Threshold != nil {
 			p.Mark, p.Note = thresholdRule(s.Threshold.Label, s.Threshold.Value, p.Y, "")
 		}
+		if s.RowsFile != "" {
+			p.Rows = nil
+		}
 		doc.Ranges[r.Key] = p
 	}
+	doc.File = s.RowsFile
 	if !anyData {
 		cv.Empty = true
 		return cv

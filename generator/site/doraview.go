@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/portfolio-report/portfolio/generator/config"
 	"github.com/portfolio-report/portfolio/generator/dora"
@@ -65,6 +66,9 @@ type doraView struct {
 	Weekly           dora.WeeklySeries
 	// ImpactRules explain how deployments are judged, with the portfolio's settings.
 	ImpactRules []string
+	RecProducts      int // products with recommendations of their own
+	// DataAsOf is the time the figures are computed at: the newest data of any product.
+	DataAsOf time.Time
 }
 
 var metricNames = map[string]string{
@@ -81,8 +85,20 @@ func (b *build) doraView() *doraView {
 	for i, p := range b.products {
 		in[i] = dora.Input{Product: p.data.cfg, Deployments: p.data.deps, Incidents: p.data.incs}
 	}
-	rep, weekly := dora.ComputeAll(b.cfg.DORA, in, b.now)
-	dv := &doraView{WindowDays: rep.WindowDays, AttributionHours: b.cfg.DORA.AttributionHours, Report: rep, Weekly: weekly}
+	// The figures are those at the time of the newest data (of any product), not of the
+	// build: a build without new data leaves the DORA page, its API and the tiles as they were
+	// (the age of an open incident, the current week's end).
+	at := time.Time{}
+	for _, p := range b.products {
+		if p.data.at.After(at) {
+			at = p.data.at
+		}
+	}
+	if at.IsZero() {
+		at = b.now
+	}
+	rep, weekly := dora.ComputeAll(b.cfg.DORA, in, at)
+	dv := &doraView{WindowDays: rep.WindowDays, AttributionHours: b.cfg.DORA.AttributionHours, Report: rep, Weekly: weekly, DataAsOf: at}
 	row := func(id, name string, c dora.Comparison) doraRow {
 		all := tiles(c, rep.WindowDays)
 		return doraRow{ID: id, Name: name, Tiles: all[:len(dora.FourKeys)], Newer: all[len(dora.FourKeys):], Recs: b.recs(c)}
@@ -94,6 +110,11 @@ func (b *build) doraView() *doraView {
 		dv.Portfolio.Suspects += r.Suspects
 		dv.Portfolio.Judged += r.Judged
 		dv.Products = append(dv.Products, r)
+	}
+	for _, r := range dv.Products {
+		if len(r.Recs) > 0 {
+			dv.RecProducts++
+		}
 	}
 	dv.Levels = levelTable(b.cfg.DORA.Levels, dv.Portfolio.All())
 	dv.ImpactRules = rulesText(impact.SettingsOf(b.cfg.Impact))

@@ -52,19 +52,19 @@ type atomEntry struct {
 	sortKey time.Time
 }
 
-const feedEntries = 50
+// feedEntries is the most entries a feed holds: the newest events of the last 90 days. At 200
+// products, 200 entries cover a few days; at a few products, the whole 90.
+const feedEntries = 200
 
-// feed writes feed.xml: incidents opened and closed, and alert transitions, newest first.
-func (b *build) feed(al *alertsView) error {
-	host := "portfolio"
-	if u, err := url.Parse(b.cfg.Site.BaseURL); err == nil && u.Host != "" {
-		host = u.Host
-	}
-	tag := func(kind string, parts ...string) string {
-		return "tag:" + host + ",2024:" + kind + "/" + strings.Join(parts, "/")
-	}
+// feedEvents are the Atom entries of the incidents and alert changes of the last 90 days
+// (deployment notices left out: they are not alerts), each linking to its own place on the
+// site: the incident on its product's page, the alert's row on its history page.
+func (b *build) feedEvents(al *alertsView, tag func(string, ...string) string, product string) []atomEntry {
 	var entries []atomEntry
 	for _, p := range b.products {
+		if product != "" && p.ID != product {
+			continue
+		}
 		for _, inc := range p.data.incs {
 			state := "open"
 			updated := inc.CreatedAt
@@ -79,7 +79,7 @@ func (b *build) feed(al *alertsView) error {
 				ID:        tag("incident", p.ID, fmt.Sprint(inc.Number)),
 				Updated:   updated.UTC().Format(time.RFC3339),
 				Published: inc.CreatedAt.UTC().Format(time.RFC3339),
-				Links:     []atomLink{{Href: b.absURL("/products/" + p.ID + "/"), Rel: "alternate", Type: "text/html"}},
+				Links:     []atomLink{{Href: b.absURL(fmt.Sprintf("/products/%s/#incident-%d", p.ID, inc.Number)), Rel: "alternate", Type: "text/html"}},
 				Content:   atomText{Type: "html", Body: string(b.md.RenderLinked(inc.Body, 0, inc.URL))},
 				sortKey:   updated,
 			}
@@ -92,17 +92,38 @@ func (b *build) feed(al *alertsView) error {
 			entries = append(entries, e)
 		}
 	}
-	for _, t := range al.Transitions {
+	// The history page of each episode, by the fingerprint and the time it fired.
+	page := map[string]string{}
+	for _, m := range al.Months {
+		for _, e := range m.Episodes {
+			page[e.ID] = "/alerts/" + m.Key + "/#" + e.ID
+		}
+	}
+	firing := map[string]time.Time{}
+	for i := len(al.Transitions) - 1; i >= 0; i-- { // oldest first
+		t := al.Transitions[i]
 		at, _ := time.Parse(time.RFC3339, t.At.UTC)
+		if t.To == "firing" {
+			firing[t.Fingerprint] = at
+		}
+		if t.Rule == "deployment" || (product != "" && t.Product != product) {
+			continue
+		}
 		subject := t.Rule
 		if t.Subject != "" {
 			subject += " (" + t.Subject + ")"
+		}
+		link := "/alerts/"
+		if f, ok := firing[t.Fingerprint]; ok {
+			if p, ok := page[episodeID(t.Fingerprint, f)]; ok {
+				link = p
+			}
 		}
 		e := atomEntry{
 			Title:   atomText{Type: "text", Body: fmt.Sprintf("[%s] %s alert %s: %s → %s", t.ProductName, t.Severity, subject, t.From, t.To)},
 			ID:      tag("alert", t.Fingerprint, t.At.UTC, t.To),
 			Updated: t.At.UTC,
-			Links:   []atomLink{{Href: b.absURL("/alerts/"), Rel: "alternate", Type: "text/html"}},
+			Links:   []atomLink{{Href: b.absURL(link), Rel: "alternate", Type: "text/html"}},
 			Content: atomText{Type: "text", Body: fmt.Sprintf("%s Value %s, threshold %s.", t.Summary, t.Value, t.Threshold)},
 			sortKey: at,
 		}
@@ -120,23 +141,52 @@ func (b *build) feed(al *alertsView) error {
 	if len(entries) > feedEntries {
 		entries = entries[:feedEntries]
 	}
-	f := atomFeed{
-		Title:    b.cfg.Site.Title + ": incidents and alerts",
-		Subtitle: b.statusLine(),
-		ID:       tag("feed", "incidents-and-alerts"),
-		Updated:  b.now.Format(time.RFC3339),
-		Links: []atomLink{
-			{Href: b.absURL("/feed.xml"), Rel: "self", Type: "application/atom+xml"},
-			{Href: b.absURL("/"), Rel: "alternate", Type: "text/html"},
-		},
-		Author:  atomAuthor{Name: b.cfg.Site.Title},
-		Entries: entries,
+	return entries
+}
+
+// feed writes feed.xml, the portfolio's incidents and alerts, and feeds/<product>.xml, each
+// product's: the newest first, at most feedEntries of the last 90 days. A feed's updated time
+// is its newest entry's, so a feed changes only when an entry does (or the status it names).
+func (b *build) feed(al *alertsView) error {
+	host := "portfolio"
+	if u, err := url.Parse(b.cfg.Site.BaseURL); err == nil && u.Host != "" {
+		host = u.Host
 	}
-	data, err := xml.MarshalIndent(f, "", "  ")
-	if err != nil {
-		return fmt.Errorf("site: feed.xml: %w", err)
+	tag := func(kind string, parts ...string) string {
+		return "tag:" + host + ",2024:" + kind + "/" + strings.Join(parts, "/")
 	}
-	b.put("feed.xml", append(append([]byte(xml.Header), data...), '\n'))
+	write := func(name, title, subtitle, id, self, alt string, entries []atomEntry) error {
+		updated := time.Unix(0, 0).UTC()
+		if len(entries) > 0 {
+			updated = entries[0].sortKey.UTC()
+		}
+		f := atomFeed{
+			Title: title, Subtitle: subtitle, ID: id, Updated: updated.Format(time.RFC3339),
+			Links: []atomLink{
+				{Href: b.absURL(self), Rel: "self", Type: "application/atom+xml"},
+				{Href: b.absURL(alt), Rel: "alternate", Type: "text/html"},
+			},
+			Author:  atomAuthor{Name: b.cfg.Site.Title},
+			Entries: entries,
+		}
+		data, err := xml.MarshalIndent(f, "", "  ")
+		if err != nil {
+			return fmt.Errorf("site: %s: %w", name, err)
+		}
+		b.put(name, append(append([]byte(xml.Header), data...), '\n'))
+		return nil
+	}
+	if err := write("feed.xml", b.cfg.Site.Title+": incidents and alerts", b.statusLine(), tag("feed", "incidents-and-alerts"),
+		"/feed.xml", "/", b.feedEvents(al, tag, "")); err != nil {
+		return err
+	}
+	for _, p := range b.products {
+		sub := "Status: " + status.Label(p.Status) + "."
+		if err := write("feeds/"+p.ID+".xml", p.Name+": incidents and alerts", sub, tag("feed", "product", p.ID),
+			"/feeds/"+p.ID+".xml", "/products/"+p.ID+"/", b.feedEvents(al, tag, p.ID)); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -167,14 +217,20 @@ type sitemapURL struct {
 	LastMod string `xml:"lastmod,omitempty"`
 }
 
-// sitemap writes sitemap.xml of every page but the 404 page.
+// sitemap writes sitemap.xml of every page but the 404 page, each with the time of its data
+// as lastmod (none for a page without one), never the build's: a crawler then fetches what
+// changed.
 func (b *build) sitemap(pages []*page) error {
 	var s sitemapURLSet
 	for _, pg := range pages {
 		if pg.Kind == "404" {
 			continue
 		}
-		s.URLs = append(s.URLs, sitemapURL{Loc: b.absURL(pg.Link), LastMod: b.now.Format(time.RFC3339)})
+		u := sitemapURL{Loc: b.absURL(pg.Link)}
+		if pg.DataAsOf != nil {
+			u.LastMod = pg.DataAsOf.UTC
+		}
+		s.URLs = append(s.URLs, u)
 	}
 	data, err := xml.MarshalIndent(s, "", "  ")
 	if err != nil {
@@ -185,8 +241,9 @@ func (b *build) sitemap(pages []*page) error {
 }
 
 // headers is Cloudflare Pages' _headers: security headers everywhere; fingerprinted static
-// files cached for a year; pages, API, badges and feed for five minutes (the data changes
-// every run). Cache rules do not overlap, since Pages joins the values of every matching rule.
+// files and chart files cached for a year; pages, API, badges and feeds for five minutes (the
+// data changes every run), feeds as application/atom+xml. Cache rules do not overlap, since
+// Pages joins the values of every matching rule.
 func (b *build) headers() []byte {
 	var s strings.Builder
 	p := b.base
@@ -196,11 +253,26 @@ func (b *build) headers() []byte {
 	s.WriteString("  Referrer-Policy: strict-origin-when-cross-origin\n")
 	s.WriteString("  X-Frame-Options: DENY\n")
 	s.WriteString("  Permissions-Policy: camera=(), microphone=(), geolocation=()\n")
-	fmt.Fprintf(&s, "\n%s/static/*\n  Cache-Control: public, max-age=31536000, immutable\n", p)
-	for _, path := range []string{"/", "/index.html", "/404.html", "/dora/*", "/products/*", "/alerts/*", "/feed.xml", "/sitemap.xml"} {
+	for _, path := range []string{"/static/*", "/data/*"} {
+		fmt.Fprintf(&s, "\n%s%s\n  Cache-Control: public, max-age=31536000, immutable\n", p, path)
+	}
+	for _, path := range []string{"/", "/index.html", "/404.html", "/dora/*", "/products/*", "/alerts/*", "/sitemap.xml", "/robots.txt"} {
 		fmt.Fprintf(&s, "\n%s%s\n  Cache-Control: public, max-age=300, must-revalidate\n", p, path)
+	}
+	// Feeds as what they are (Pages would send .xml as application/xml).
+	for _, path := range []string{"/feed.xml", "/feeds/*"} {
+		fmt.Fprintf(&s, "\n%s%s\n  Content-Type: application/atom+xml; charset=utf-8\n  Cache-Control: public, max-age=300, must-revalidate\n", p, path)
 	}
 	fmt.Fprintf(&s, "\n%s/api/*\n  Cache-Control: public, max-age=300, must-revalidate\n  Access-Control-Allow-Origin: *\n", p)
 	fmt.Fprintf(&s, "\n%s/badges/*\n  Cache-Control: public, max-age=300, must-revalidate\n  Access-Control-Allow-Origin: *\n", p)
 	return []byte(s.String())
+}
+
+// robots is robots.txt: everything may be crawled, and the sitemap says what changed when.
+func (b *build) robots() []byte {
+	s := "User-agent: *\nAllow: /\n"
+	if u, err := url.Parse(b.cfg.Site.BaseURL); err == nil && u.Host != "" {
+		s += "Sitemap: " + b.absURL("/sitemap.xml") + "\n"
+	}
+	return []byte(s)
 }

@@ -78,13 +78,22 @@ func TestImpactShown(t *testing.T) {
 		}
 	}
 
-	markers := regexp.MustCompile(`<script type="application/json" id="deployments">(.*?)</script>`).FindStringSubmatch(page)
-	if markers == nil || !strings.Contains(markers[1], `"id":"deploy_suspect"`) || !strings.Contains(markers[1], suspect+` success · suspect:\nresponse time (p95) ×`) {
+	// The markers are a file of their own that the page's chart document names.
+	var markers string
+	if m := regexp.MustCompile(`<script type="application/json" id="chart-data">(.*?)</script>`).FindStringSubmatch(page); m != nil {
+		var doc chartDataDoc
+		if err := json.Unmarshal([]byte(m[1]), &doc); err != nil {
+			t.Fatal(err)
+		}
+		markers = string(files[strings.TrimPrefix(doc.Markers, "/")])
+	}
+	if !strings.Contains(markers, `"id":"deploy_suspect"`) || !strings.Contains(markers, suspect+` success · suspect:\nresponse time (p95) ×`) {
 		t.Errorf("charts: the suspect %s is not flagged among the markers", suspect)
 	}
 
 	dora := string(files["dora/index.html"])
-	cell := regexp.MustCompile(`<td data-label="Change failure rate">.*?</td><td data-label="Suspect deployments"><span class="cell"><a class="cell-value" href="/products/` + id + `/#impact">([0-9]+)</a>`).FindStringSubmatch(dora)
+	// The suspects column follows the change failure rate's (the third figure) in each row.
+	cell := regexp.MustCompile(`<a href="/products/` + id + `/#dora-tiles">[^<]*</a></th>(?:<td>.*?</td>){3}<td><a href="/products/` + id + `/#impact">([0-9]+)</a>`).FindStringSubmatch(dora)
 	if cell == nil || cell[1] == "0" {
 		t.Errorf("DORA page: no suspect count beside %s's change failure rate", id)
 	}

@@ -18,21 +18,26 @@ type page struct {
 	Description string
 	RangeSwitch bool // the page has time charts on the range switch
 	HasCharts   bool // the page loads ECharts
+	Filters     bool // the page loads site.js (filters)
 	Site        *siteView
 	Body        any
+	// What the page says about time. A page shows the time of its own data, never the
+	// build's: a build that brings no new data leaves it byte for byte as it was (and the
+	// publisher uploads nothing). Only the overview names the build's time.
+	DataAsOf  *timeView
+	AsOfWhat  string    // what DataAsOf is the time of: "Data as of", "Last evaluated"
+	Generated *timeView // the overview: when the site was built
+	Overall   string    // the overview: the portfolio's status, in the header
+	Stale     []staleLink
+	Feed      string // the page's own Atom feed, besides the portfolio's
 }
 
-// siteView is what every page shows around its body.
+// siteView is what every page shows around its body: nothing that changes between builds.
 type siteView struct {
-	Title      string
-	Demo       bool
-	Generated  timeView
-	DataAsOf   *timeView
-	Timezone   string
-	Stale      []staleLink
-	StaleCount int
-	Ranges     []rangeOpt
-	Status     string
+	Title    string
+	Demo     bool
+	Timezone string
+	Ranges   []rangeOpt
 }
 
 type rangeOpt struct {
@@ -50,14 +55,33 @@ type overviewView struct {
 	Status        string
 	Headline      string         // "2 of 3 products degraded"
 	Counts        []status.Count // worst first, non-zero only
-	OpenIncidents []incidentRow
-	Critical      []activeAlert
+	OpenIncidents []incidentRow  // all, newest first (the products page lists them)
+	Critical      []activeAlert  // firing critical alerts
+	Active        int            // firing alerts, deployment notices left out
 	AlertsKnown   bool
 	DeploysToday  []todayDeploy
 	Tiles         []metricTile
-	Groups        []productGroup
+	Groups        []productGroup // by their worst product, each worst first
+	Products      []*productView // every product, worst first
+	Statuses      []string       // the statuses present, worst first (the filter's options)
 	Chart         chartView
 	WindowDays    int
+}
+
+// overviewCap is how many open incidents, critical alerts and deployments the overview lists
+// before it links to the rest: at 200 products the lists would push the products off the
+// first screen.
+const overviewCap = 3
+
+// Top returns the first overviewCap items of a list for the templates.
+func (ov *overviewView) TopIncidents() []incidentRow {
+	return ov.OpenIncidents[:min(len(ov.OpenIncidents), overviewCap)]
+}
+func (ov *overviewView) TopCritical() []activeAlert {
+	return ov.Critical[:min(len(ov.Critical), overviewCap)]
+}
+func (ov *overviewView) TopDeploys() []todayDeploy {
+	return ov.DeploysToday[:min(len(ov.DeploysToday), overviewCap)]
 }
 
 type todayDeploy struct {
@@ -79,39 +103,70 @@ func (b *build) pages(dv *doraView, al *alertsView) []*page {
 		pg.Link = linkPath(pg.Path)
 		out = append(out, pg)
 	}
-	add(&page{Path: "index.html", Kind: "overview", Title: "Overview", Nav: "overview",
-		Description: "Status, DORA metrics and health of every product", HasCharts: true, Body: b.overview(dv, al)})
-	add(&page{Path: "dora/index.html", Kind: "dora", Title: "DORA metrics", Nav: "dora",
-		Description: "Deployment frequency, lead time, change failure rate and time to restore", HasCharts: true, Body: dv})
+	var newest time.Time
+	var stale []staleLink
 	for _, p := range b.products {
-		add(&page{Path: "products/" + p.ID + "/index.html", Kind: "product", Title: p.Name, Nav: "products",
-			Description: "Health, deployments and incidents of " + p.Name, RangeSwitch: true, HasCharts: true, Body: b.productPage(p, dv, al)})
+		if p.LastSnap.After(newest) {
+			newest = p.LastSnap
+		}
+		if p.Stale > 0 {
+			stale = append(stale, staleLink{ID: p.ID, Name: p.Name, Sources: p.Stale})
+		}
 	}
-	add(&page{Path: "alerts/index.html", Kind: "alerts", Title: "Alerts", Nav: "alerts",
-		Description: "Active alerts and the transitions of the last 90 days", Body: al})
+	ov := b.overview(dv, al)
+	gen := b.tv(b.now)
+	add(&page{Path: "index.html", Kind: "overview", Title: "Overview", Nav: "overview", Filters: true,
+		Description: "Status, DORA metrics and health of every product", HasCharts: true, Body: ov,
+		DataAsOf: b.tvp(nonZero(newest)), AsOfWhat: "Data as of", Generated: &gen, Overall: ov.Status, Stale: stale})
+	add(&page{Path: "products/index.html", Kind: "products", Title: "Products", Nav: "products", Filters: true,
+		Description: "Every product with its status, worst first", Body: ov})
+	add(&page{Path: "dora/index.html", Kind: "dora", Title: "DORA metrics", Nav: "dora",
+		Description: "Deployment frequency, lead time, change failure rate and time to restore", HasCharts: true, Body: dv,
+		DataAsOf: b.tvp(nonZero(dv.DataAsOf)), AsOfWhat: "Data as of"})
+	for _, p := range b.products {
+		var st []staleLink
+		if p.Stale > 0 {
+			st = []staleLink{{ID: p.ID, Name: p.Name, Sources: p.Stale}}
+		}
+		// The days page shows the days that are over: its time is the last one's end.
+		l := p.data.at.In(b.loc)
+		at := b.tv(time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, b.loc))
+		add(&page{Path: "products/" + p.ID + "/index.html", Kind: "product", Title: p.Name, Nav: "products",
+			Description: "Health, deployments and incidents of " + p.Name, RangeSwitch: true, HasCharts: true, Body: b.productPage(p, dv, al),
+			DataAsOf: b.tvp(nonZero(p.LastSnap)), AsOfWhat: "Data as of", Stale: st, Feed: "/feeds/" + p.ID + ".xml"})
+		add(&page{Path: "products/" + p.ID + "/days/index.html", Kind: "days", Title: p.Name + ": day by day", Nav: "products",
+			Description: "Uptime, response time, errors, traffic and users of " + p.Name + " a day, for 90 days", Body: p,
+			DataAsOf: &at, AsOfWhat: "Days up to"})
+	}
+	add(&page{Path: "alerts/index.html", Kind: "alerts", Title: "Alerts", Nav: "alerts", Filters: true,
+		Description: "Active alerts, notification channels and the latest changes", Body: al,
+		DataAsOf: al.LastRun, AsOfWhat: "Last evaluated"})
+	for _, m := range al.Months {
+		var last *timeView
+		for _, e := range m.Episodes {
+			if last == nil || e.Start.UTC > last.UTC {
+				last = &e.Start
+			}
+			if e.End != nil && e.End.UTC > last.UTC {
+				last = e.End
+			}
+		}
+		add(&page{DataAsOf: last, AsOfWhat: "Alerts up to", Path: "alerts/" + m.Key + "/index.html", Kind: "alerthistory", Title: "Alerts of " + m.Label, Nav: "alerts", Filters: true,
+			Description: "Every alert that fired in " + m.Label, Body: &alertMonthPage{alertsView: al, Month: m}})
+	}
 	add(&page{Path: "404.html", Kind: "404", Title: "Page not found", Body: nil})
 	return out
 }
 
+func nonZero(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
 func (b *build) siteView() *siteView {
-	sv := &siteView{Title: b.cfg.Site.Title, Demo: b.meta.Demo(), Generated: b.tv(b.now),
-		Timezone: b.loc.String()}
-	var latest time.Time
-	var statuses []string
-	for _, p := range b.products {
-		if p.LastSnap.After(latest) {
-			latest = p.LastSnap
-		}
-		if p.Stale > 0 {
-			sv.Stale = append(sv.Stale, staleLink{ID: p.ID, Name: p.Name, Sources: p.Stale})
-			sv.StaleCount += p.Stale
-		}
-		statuses = append(statuses, p.Status)
-	}
-	if !latest.IsZero() {
-		sv.DataAsOf = b.tvp(&latest)
-	}
-	sv.Status = status.Worst(statuses...)
+	sv := &siteView{Title: b.cfg.Site.Title, Demo: b.meta.Demo(), Timezone: b.loc.String()}
 	for _, r := range ranges {
 		sv.Ranges = append(sv.Ranges, rangeOpt{Key: r.Key, Label: r.Label, Default: r.Key == defaultRange})
 	}
@@ -156,16 +211,38 @@ func (b *build) overview(dv *doraView, al *alertsView) *overviewView {
 	ov.Status = status.Worst(statuses...)
 	ov.Headline = status.Headline(statuses)
 	ov.Counts = status.Counts(statuses)
+	for _, c := range ov.Counts {
+		ov.Statuses = append(ov.Statuses, c.Status)
+	}
 	sort.SliceStable(ov.DeploysToday, func(i, j int) bool { return ov.DeploysToday[i].Time.UTC > ov.DeploysToday[j].Time.UTC })
 	sort.SliceStable(ov.OpenIncidents, func(i, j int) bool { return ov.OpenIncidents[i].Created.UTC > ov.OpenIncidents[j].Created.UTC })
-	for _, g := range order {
-		ov.Groups = append(ov.Groups, *groups[g])
+	// Worst first: a product by its status, then its name; a group by its worst product.
+	worse := func(a, b *productView) bool {
+		if a.Status != b.Status {
+			return status.Worse(a.Status, b.Status)
+		}
+		return a.Name < b.Name
 	}
+	for _, g := range order {
+		grp := *groups[g]
+		sort.SliceStable(grp.Products, func(i, j int) bool { return worse(grp.Products[i], grp.Products[j]) })
+		ov.Groups = append(ov.Groups, grp)
+		ov.Products = append(ov.Products, grp.Products...)
+	}
+	sort.SliceStable(ov.Groups, func(i, j int) bool {
+		a, c := ov.Groups[i].Products[0], ov.Groups[j].Products[0]
+		if a.Status != c.Status {
+			return status.Worse(a.Status, c.Status)
+		}
+		return ov.Groups[i].Name < ov.Groups[j].Name
+	})
+	sort.SliceStable(ov.Products, func(i, j int) bool { return worse(ov.Products[i], ov.Products[j]) })
 	for _, a := range al.Active {
 		if a.Severity == "critical" {
 			ov.Critical = append(ov.Critical, a)
 		}
 	}
+	ov.Active = al.Alerting
 	ov.Chart = b.deploysChart()
 	return ov
 }
@@ -211,6 +288,7 @@ func (b *build) deploysChart() chartView {
 type productPageView struct {
 	*productView
 	DORA       []metricTile
+	Recs       []recView
 	DORAWindow int // days
 	Alerts     []activeAlert
 	Known      bool
@@ -220,7 +298,7 @@ func (b *build) productPage(p *productView, dv *doraView, al *alertsView) *produ
 	pv := &productPageView{productView: p, Known: al.Available, DORAWindow: dv.WindowDays}
 	for _, row := range dv.Products {
 		if row.ID == p.ID {
-			pv.DORA = row.All()
+			pv.DORA, pv.Recs = row.All(), row.Recs
 		}
 	}
 	for _, a := range al.Active {

@@ -22,12 +22,17 @@ const history = 90 * 24 * time.Hour
 
 // productData is what the store holds about one product, cut at now.
 type productData struct {
-	cfg   config.Product
+	cfg config.Product
+	// at is the time of the product's data: its newest snapshot (now when it has none). Its
+	// page is computed at that time, so a build that brings no new data changes nothing on it.
+	at    time.Time
 	snaps []record.Snapshot // [now-history, now]
-	long  []record.Snapshot // [now-history-SLO window, now]: the error budget of history's first day
-	deps  []record.Deployment
-	incs  []record.Incident
-	days  []record.AnalyticsDay
+	// long adds the SLO window and a week before: the error budget of the first day of the
+	// first week the chart files cover (see chunkBuckets).
+	long []record.Snapshot
+	deps []record.Deployment
+	incs []record.Incident
+	days []record.AnalyticsDay
 	// damaged says which of the product's files could not be read ("data damaged: file:line:
 	// …"): what they hold is missing from the page, the rest is shown.
 	damaged []string
@@ -64,11 +69,15 @@ func loadProduct(b *build, p config.Product) (*productData, error) {
 		return nil
 	}
 	var err error
-	d.long, err = st.Snapshots(p.ID, b.now.Add(-history-health.SLOWindow), b.now.Add(time.Nanosecond))
+	d.long, err = st.Snapshots(p.ID, b.now.Add(-history-health.SLOWindow-7*24*time.Hour), b.now.Add(time.Nanosecond))
 	if err := keep(err); err != nil {
 		return nil, err
 	}
-	d.snaps = health.Window(d.long, b.now.Add(-history), b.now.Add(time.Nanosecond))
+	d.at = b.now
+	if n := len(d.long); n > 0 {
+		d.at = d.long[n-1].Time
+	}
+	d.snaps = health.Window(d.long, d.at.Add(-history), d.at.Add(time.Nanosecond))
 	deps, err := st.Deployments(p.ID)
 	if err := keep(err); err != nil {
 		return nil, err
@@ -187,10 +196,11 @@ type productView struct {
 	Sparkline   template.HTML
 	SparkText   string
 	Strip       uptimeStrip // the last 90 days, a bar a day
+	Days        table       // the complete days of the strip, every figure a day (its own page)
 
-	Charts  []chartView
-	Markers json.RawMessage // the deployment markers of the time charts (see markerDoc)
-	Impact  impactView      // each deployment against the window before it
+	Charts    []chartView
+	ChartData json.RawMessage // where the charts' rows are (see chartFiles)
+	Impact    impactView      // each deployment against the window before it
 
 	// Damaged lists the product's damaged files, "data damaged: file:line: …".
 	Damaged []string
@@ -199,7 +209,7 @@ type productView struct {
 // productView computes the product's figures and charts.
 func (b *build) productView(d *productData) *productView {
 	p := d.cfg
-	now := b.now
+	now := d.at // the figures are those of the product's newest data (see productData.at)
 	snaps := d.snaps
 	v := &productView{
 		data: d, ID: p.ID, Name: p.Name, Group: p.Group, URL: p.URL, Repository: p.Repository,
@@ -269,13 +279,14 @@ func (b *build) productView(d *productData) *productView {
 		v.LastSnap = snaps[n-1].Time
 		v.LastCheck = b.tvp(&snaps[n-1].Time)
 	}
-	v.Freshness, v.Stale = b.freshness(p, snaps)
+	v.Freshness, v.Stale = b.freshness(p, snaps, d.at)
 	v.deploys(b, d)
 	v.incidents(b, d)
 	v.Sparkline, v.SparkText = sparkline(snaps, now)
 	v.Strip = b.uptimeStrip(d, v.Objective)
 	v.Impact = b.impactOf(v, d)
-	v.Charts = b.productCharts(v, d, snaps)
+	v.Charts = b.productCharts(v, d)
+	v.Days = b.daysTable(v, d)
 	vd := status.Of(b.statusInput(p, d))
 	v.Status, v.Reasons = vd.Status, vd.Reasons
 	return v
@@ -299,7 +310,9 @@ func (b *build) statusInput(p config.Product, d *productData) status.Input {
 				Recovering: a.Recoveries > 0, Summary: a.Summary})
 		}
 	}
-	in.Breaches = status.Breaches(ac, d.snaps, now)
+	// Thresholds are judged on the product's newest data, like its figures (a build without
+	// new data must not move the last hour's window); the checks' age is judged at now.
+	in.Breaches = status.Breaches(ac, d.snaps, d.at)
 	for _, m := range p.Maintenance {
 		if start, end, ok := m.Window(); ok {
 			in.Maintenance = append(in.Maintenance, status.Window{Start: start, End: end, Summary: m.Summary})
@@ -329,7 +342,7 @@ func expectedSources(p config.Product) []string {
 // freshness lists every source of the product with the age of its last good data. A source the
 // config names but the latest snapshot does not mention counts as ok in that snapshot (older
 // snapshots list only sources that did not succeed).
-func (b *build) freshness(p config.Product, snaps []record.Snapshot) ([]freshRow, int) {
+func (b *build) freshness(p config.Product, snaps []record.Snapshot, at time.Time) ([]freshRow, int) {
 	var last record.Snapshot
 	if n := len(snaps); n > 0 {
 		last = snaps[n-1]
@@ -352,7 +365,9 @@ func (b *build) freshness(p config.Product, snaps []record.Snapshot) ([]freshRow
 		case f.LastOK == nil && f.State != record.StateSkipped:
 			r.Age = "never"
 		case f.LastOK != nil:
-			r.Age = ageText(f.Age)
+			// Behind the product's newest data, not the build: a build without new data
+			// leaves the page as it was. Staleness is judged at now.
+			r.Age = ageText(at.Sub(*f.LastOK))
 		}
 		if f.Stale {
 			stale++
@@ -370,7 +385,7 @@ func (b *build) freshness(p config.Product, snaps []record.Snapshot) ([]freshRow
 
 func (v *productView) deploys(b *build, d *productData) {
 	const shown = 15
-	from30 := b.now.Add(-30 * 24 * time.Hour)
+	from30 := d.at.Add(-30 * 24 * time.Hour)
 	ok30, all30 := 0, 0
 	for _, x := range d.deps {
 		if !x.Time.Before(from30) {
@@ -418,7 +433,7 @@ func (v *productView) deploys(b *build, d *productData) {
 
 // incidents lists open incidents first, then closed ones of the last 90 days, newest first.
 func (v *productView) incidents(b *build, d *productData) {
-	from := b.now.Add(-history)
+	from := d.at.Add(-history)
 	var rows []incidentRow
 	for _, x := range d.incs {
 		open := x.ClosedAt == nil
@@ -431,8 +446,10 @@ func (v *productView) incidents(b *build, d *productData) {
 			r.URL = x.URL
 		}
 		if open {
+			// Open since its Created time: a duration up to now would change the page at
+			// every build.
 			v.OpenIncs++
-			r.Duration = "open for " + durText(b.now.Sub(x.CreatedAt))
+			r.Duration = "open"
 		} else {
 			r.Duration = durText(x.ClosedAt.Sub(x.CreatedAt))
 		}

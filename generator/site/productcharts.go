@@ -118,81 +118,57 @@ func plain(f reducer) func(int, []record.Snapshot) (float64, bool) {
 }
 
 // productCharts draws the product page's charts. Each follows the range switch; each range is
-// downsampled with one bucket width (see ranges): a min/max band and p95/p50 for response time,
-// sums for request counts, error rate and availability from the summed counts.
-func (b *build) productCharts(v *productView, d *productData, snaps []record.Snapshot) []chartView {
+// cut with one bucket width (see ranges): a min/max band and p95/p50 for response time, sums
+// for request counts, error rate and availability from the summed counts, the budget left at
+// each bucket's end. The rows live in the product's chart files (see chartFiles); the page
+// holds each range's fitted axis and threshold rule, and the daily users (a point a day).
+func (b *build) productCharts(v *productView, d *productData) []chartView {
 	id := v.ID
-	now := b.nowLocal()
-	per := func() map[string][]point { return map[string][]point{} }
-	p95, p50, bandLo, bandHi, errs, rpm, up := per(), per(), per(), per(), per(), per(), per()
-	for _, r := range ranges {
-		buckets := rangeBuckets(b.now, r, b.loc)
-		if n := len(buckets); r.Days && n > 1 && buckets[n-1].To.After(b.now) {
-			// Today is not over: its few hours are not a day's traffic or latency (at 01:00
-			// they are the night's). The shorter ranges show them.
-			buckets = buckets[:n-1]
-		}
-		parts := downsample(snaps, buckets)
-		k := r.Key
-		p95[k] = b.shift(roundPoints(reduceParts(buckets, parts, plain(p95Reducer)), 1))
-		p50[k] = b.shift(roundPoints(reduceParts(buckets, parts, plain(p50Reducer)), 1))
-		bandLo[k] = b.shift(roundPoints(reduceParts(buckets, parts, func(_ int, s []record.Snapshot) (float64, bool) {
-			lo, _, ok := latencyBand(s)
-			return lo, ok
-		}), 1))
-		bandHi[k] = b.shift(roundPoints(reduceParts(buckets, parts, func(_ int, s []record.Snapshot) (float64, bool) {
-			_, hi, ok := latencyBand(s)
-			return hi, ok
-		}), 1))
-		errs[k] = b.shift(roundPoints(reduceParts(buckets, parts, plain(errorRateReducer)), 3))
-		rates, has := requestRates(snaps, buckets)
-		rpm[k] = b.shift(roundPoints(reduceParts(buckets, parts, func(i int, _ []record.Snapshot) (float64, bool) {
-			return rates[i], has[i]
-		}), 1))
-		up[k] = b.shift(roundPoints(reduceParts(buckets, parts, plain(uptimeReducer)), 3))
+	now := time.UnixMilli(b.localMs(d.at)).UTC()
+	data := b.chartRows(d, v.Objective)
+	dir := "data/" + id + "/"
+	markerURL := ""
+	if doc := markerDoc(b.deployMarkers(d, v.Impact)); doc != nil {
+		markerURL = b.putFingerprinted(dir+"deployments", doc)
 	}
-	v.Markers = markerDoc(b.deployMarkers(d, v.Impact))
-	markers := v.Markers != nil
+	v.ChartData = b.chartFiles(d, data, markerURL)
+	markers := markerURL != ""
+	days := "/products/" + id + "/days/"
 	var out []chartView
 
-	ms := func(x float64) string { return num(x, 0) + " ms" }
 	out = append(out, timeChart(timeSpec{ID: chartID("latency", id), Title: "Response time",
 		Desc: "Response time p95 and p50 in milliseconds, with the range of the runs' p95 in each interval, the threshold and deployments",
 		Unit: "ms", Rule: latencyAxis, Threshold: &threshold{Label: "threshold " + numGrouped(v.RespThresh) + " ms", Value: v.RespThresh},
+		Rows: data,
 		Series: []timeSeries{
-			{Name: "p95", Kind: seriesLine, Points: p95},
-			{Name: "p95 range", Kind: seriesBandLow, Points: bandLo},
-			{Name: "p95 range", Kind: seriesBandHigh, Points: bandHi, Low: bandLo},
-			{Name: "p50", Kind: seriesLine, Points: p50},
+			{Name: "p95", Kind: seriesLine, Col: "p95"},
+			{Name: "p95 range", Kind: seriesBandLow, Col: "p95_lo"},
+			{Name: "p95 range", Kind: seriesBandHigh, Col: "p95_hi"},
+			{Name: "p50", Kind: seriesLine, Col: "p50"},
 		},
-		Markers: markers,
-		Table:   b.dailyTable("Response time per day", snaps, []string{"p95", "p50"}, []reducer{p95Reducer, p50Reducer}, ms)}, now))
+		Markers: markers, Days: days}, now))
 
 	out = append(out, timeChart(timeSpec{ID: chartID("errors", id), Title: "Error rate",
 		Desc: "Share of requests answered with a 5xx status, in percent, with the threshold and deployments",
 		Unit: "%", Rule: errorRateAxis, Threshold: &threshold{Label: "threshold " + numGrouped(v.ErrThresh) + " %", Value: v.ErrThresh},
-		Series:  []timeSeries{{Name: "5xx rate", Kind: seriesArea, Points: errs}},
-		Markers: markers,
-		Table:   b.dailyTable("Error rate per day", snaps, []string{"5xx rate"}, []reducer{errorRateReducer}, func(x float64) string { return num(x, 3) + " %" })}, now))
+		Rows: data, Series: []timeSeries{{Name: "5xx rate", Kind: seriesArea, Col: "err"}},
+		Markers: markers, Days: days}, now))
 
 	out = append(out, timeChart(timeSpec{ID: chartID("traffic", id), Title: "Traffic",
 		Desc: "Requests per minute at the edge: the requests of each interval over its minutes, with deployments",
 		Unit: "req/min", Rule: trafficAxis,
-		Series:  []timeSeries{{Name: "requests/min", Kind: seriesArea, Points: rpm}},
-		Markers: markers,
-		Table:   b.dailyTable("Traffic per day (requests a minute)", snaps, []string{"requests/min"}, []reducer{dayRequestRate}, func(x float64) string { return num(x, 1) })}, now))
+		Rows: data, Series: []timeSeries{{Name: "requests/min", Kind: seriesArea, Col: "rpm"}},
+		Markers: markers, Days: days}, now))
 
 	out = append(out, timeChart(timeSpec{ID: chartID("availability", id), Title: "Availability",
 		Desc: "Share of successful checks in percent, with the objective and deployments",
 		Unit: "%", Rule: availabilityAxis, Threshold: &threshold{Label: "objective " + numGrouped(v.Objective) + " %", Value: v.Objective},
-		Series:  []timeSeries{{Name: "checks up", Kind: seriesLine, Points: up}},
-		Markers: markers,
-		Table:   b.dailyTable("Availability per day", snaps, []string{"checks up"}, []reducer{uptimeReducer}, func(x float64) string { return num(x, 2) + " %" })}, now))
+		Rows: data, Series: []timeSeries{{Name: "checks up", Kind: seriesLine, Col: "up"}},
+		Markers: markers, Days: days}, now))
 
-	// Daily active users: one point a day from PostHog, on the same range switch.
-	dau := per()
-	dt := table{Caption: "Daily active users", Head: []string{"Day", "Active users", "Pageviews"}}
-	from := b.now.Add(-history).UTC().Format(time.DateOnly)
+	// Daily active users: one point a day from PostHog, on the same range switch, in the page.
+	dau := map[string][]point{}
+	from := d.at.Add(-history).UTC().Format(time.DateOnly)
 	var all []point
 	for _, x := range d.days {
 		if x.Day < from {
@@ -203,60 +179,31 @@ func (b *build) productCharts(v *productView, d *productData, snaps []record.Sna
 			continue
 		}
 		all = append(all, point{T: t.Add(12 * time.Hour), V: float64(x.DAU)}) // noon UTC: the day's middle
-		dt.Rows = append([][]string{{x.Day, fmt.Sprint(x.DAU), fmt.Sprint(x.Pageviews)}}, dt.Rows...)
 	}
 	for _, r := range ranges {
 		var ps []point
 		for _, p := range all {
-			if p.T.After(b.now.Add(-r.D)) && !p.T.After(b.now) {
+			if p.T.After(d.at.Add(-r.D)) && !p.T.After(d.at) {
 				ps = append(ps, p)
 			}
 		}
 		dau[r.Key] = b.shift(ps)
 	}
+	// Their rows in a file of their own, which changes once a day.
+	users := []timeSeries{{Name: "active users", Kind: seriesLine, Dots: true, Points: dau}}
+	perRange := map[string][][]any{}
+	for _, r := range ranges {
+		perRange[r.Key] = rows(users, r.Key)
+	}
 	out = append(out, timeChart(timeSpec{ID: chartID("dau", id), Title: "Daily active users",
 		Desc: "Distinct users a day from product analytics, with deployments", Unit: "users", Rule: usersAxis,
-		Series: []timeSeries{{Name: "active users", Kind: seriesLine, Dots: true, Points: dau}}, Markers: markers, Table: dt}, now))
+		Series: users, Markers: markers, Days: days,
+		RowsFile: b.putFingerprinted(dir+"users", mustJSON(map[string]any{"ranges": perRange}))}, now))
 
-	// The 30-day error budget left at the end of each bucket of each range.
-	budget := per()
-	bt := table{Caption: "Error budget left at the end of each day", Head: []string{"Day", "Budget left"}}
-	if v.Budget.Checks.Total > 0 {
-		tl := newBudgetTimeline(d.long, v.Objective)
-		left := func(t time.Time) (float64, bool) {
-			bg := tl.at(t)
-			if bg.Checks.Total == 0 {
-				return 0, false
-			}
-			return round(max(bg.Remaining*100, -100), 2), true
-		}
-		for _, r := range ranges {
-			var ps []point
-			for _, bk := range rangeBuckets(b.now, r, b.loc) {
-				t := bk.To
-				if t.After(b.now) {
-					t = b.now
-				}
-				if x, ok := left(t); ok {
-					ps = append(ps, point{T: t, V: x})
-				}
-			}
-			budget[r.Key] = b.shift(ps)
-		}
-		for _, day := range b.dayBuckets(90) {
-			t := day.To.Add(time.Nanosecond)
-			if t.After(b.now) {
-				t = b.now
-			}
-			if x, ok := left(t); ok {
-				bt.Rows = append([][]string{{day.To.In(b.loc).Format("Mon 2 Jan 2006"), num(x, 2) + " %"}}, bt.Rows...)
-			}
-		}
-	}
 	out = append(out, timeChart(timeSpec{ID: chartID("budget", id), Title: "Error budget burn-down",
 		Desc: "Share of the 30-day error budget left, over time, with deployments", Unit: "% left", Rule: budgetAxis,
 		Threshold: &threshold{Label: "budget exhausted (0 %)", Value: 0},
-		Series:    []timeSeries{{Name: "budget left", Kind: seriesArea, Points: budget}}, Markers: markers, Table: bt}, now))
+		Rows:      data, Series: []timeSeries{{Name: "budget left", Kind: seriesArea, Col: "budget", End: true}}, Markers: markers, Days: days}, now))
 	return out
 }
 
@@ -264,7 +211,7 @@ func (b *build) productCharts(v *productView, d *productData, snaps []record.Sna
 // by outcome; a suspect deployment (a regression after it, see package impact) is flagged.
 func (b *build) deployMarkers(d *productData, iv impactView) []marker {
 	var out []marker
-	from := b.now.Add(-history)
+	from := d.at.Add(-history)
 	reports := iv.byDeployment()
 	for _, x := range d.deps {
 		if x.Time.Before(from) {
@@ -296,9 +243,6 @@ func dayRequestRate(snaps []record.Snapshot) (float64, bool) {
 	}
 	return float64(sum) / (float64(n) * health.Cadence.Minutes()), true
 }
-
-// nowLocal is now on the site's wall clock (see localMs).
-func (b *build) nowLocal() time.Time { return time.UnixMilli(b.localMs(b.now)).UTC() }
 
 // sparkline draws the last 24 hours of p95 response time as a small inline SVG, hourly. The
 // overview shows one per product: an SVG is a few hundred bytes and needs no script, where an
@@ -348,4 +292,70 @@ func sparkline(snaps []record.Snapshot, now time.Time) (template.HTML, string) {
 	svg := fmt.Sprintf(`<svg class="spark" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="%s"><path d="%s" fill="none" stroke="currentColor" stroke-width="1.5"/></svg>`,
 		int(w), int(h), int(w), int(h), template.HTMLEscapeString(text), strings.TrimSpace(path.String()))
 	return template.HTML(svg), text
+}
+
+// daysTable is the product's figures day by day, for the days of the uptime strip that are
+// over (newest first): the text alternative of the strip and of every chart, on a page of its
+// own that changes once a day.
+func (b *build) daysTable(v *productView, d *productData) table {
+	t := table{Caption: "Each complete day of the last 90, newest first",
+		Head: []string{"Day", "Uptime", "Failed checks", "Incidents", "Deployments", "p95", "p50", "Error rate", "Requests/min", "Active users", "Budget left"}}
+	dau := map[string]string{}
+	for _, x := range d.days {
+		dau[x.Day] = fmt.Sprint(x.DAU)
+	}
+	var tl *budgetTimeline
+	if len(d.long) > 0 {
+		tl = newBudgetTimeline(d.long, v.Objective)
+	}
+	dash := func(f float64, ok bool, format func(float64) string) string {
+		if !ok {
+			return "–"
+		}
+		return format(f)
+	}
+	ms := func(x float64) string { return num(x, 0) + " ms" }
+	for i := len(v.Strip.Days) - 1; i >= 0; i-- {
+		day := v.Strip.Days[i]
+		end := day.Day.AddDate(0, 0, 1)
+		if end.After(d.at) {
+			continue // today: the page's figures show it
+		}
+		snaps := health.Window(d.snaps, day.Day.Add(time.Nanosecond), end.Add(time.Nanosecond))
+		row := []string{day.Label, day.Uptime, "–", "–", fmt.Sprint(day.Deploys)}
+		if day.Checks.Total > 0 {
+			row[2] = fmt.Sprintf("%d of %d", day.Checks.Bad(), day.Checks.Total)
+		}
+		if len(day.Incidents) > 0 {
+			var nums []string
+			for _, n := range day.Incidents {
+				nums = append(nums, fmt.Sprintf("#%d", n))
+			}
+			row[3] = strings.Join(nums, ", ")
+		}
+		if day.Failed > 0 {
+			row[4] += fmt.Sprintf(" (%d failed)", day.Failed)
+		}
+		p95, ok := p95Reducer(snaps)
+		row = append(row, dash(p95, ok, ms))
+		p50, ok := p50Reducer(snaps)
+		row = append(row, dash(p50, ok, ms))
+		e, ok := errorRateReducer(snaps)
+		row = append(row, dash(e, ok, func(x float64) string { return num(x, 3) + " %" }))
+		rpm, ok := dayRequestRate(snaps)
+		row = append(row, dash(rpm, ok, func(x float64) string { return num(x, 1) }))
+		u, ok := dau[day.Day.Format(time.DateOnly)]
+		if !ok {
+			u = "–"
+		}
+		row = append(row, u)
+		left := "–"
+		if tl != nil {
+			if bg := tl.at(end); bg.Checks.Total > 0 {
+				left = num(max(bg.Remaining*100, -100), 2) + " %"
+			}
+		}
+		t.Rows = append(t.Rows, append(row, left))
+	}
+	return t
 }

@@ -12,7 +12,7 @@ type templates struct {
 }
 
 // pageKinds are the page templates under templates/, each rendered inside layout.html.
-var pageKinds = []string{"overview", "dora", "product", "alerts", "404"}
+var pageKinds = []string{"overview", "products", "dora", "product", "days", "alerts", "alerthistory", "404"}
 
 func (b *build) parseTemplates() (*templates, error) {
 	funcs := template.FuncMap{
@@ -22,6 +22,14 @@ func (b *build) parseTemplates() (*templates, error) {
 		"title":       titleCase,
 		"plural":      plural,
 		"list":        func(s ...string) []string { return s },
+		"sub":         func(a, b int) int { return a - b },
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[kv[i].(string)] = kv[i+1]
+			}
+			return m
+		},
 	}
 	t := &templates{sets: map[string]*template.Template{}}
 	for _, k := range pageKinds {

@@ -31,14 +31,17 @@ type chartRange struct {
 	// bucket of half a day would alias the daily cycle of traffic and latency, and its phase
 	// would jump by an hour where daylight saving time starts or ends.
 	Days bool
+	// Week makes the range's data chunks ISO weeks (Monday to Monday: UTC, or the site's
+	// time zone for a range of days) instead of UTC days (see chunkPeriod).
+	Week bool
 }
 
 // Ranges of the range switch, shortest first. The product charts hold 90 days.
 var ranges = []chartRange{
-	{"24h", "24 h", 24 * time.Hour, 15 * time.Minute, false},
-	{"7d", "7 d", 7 * 24 * time.Hour, time.Hour, false},
-	{"30d", "30 d", 30 * 24 * time.Hour, 4 * time.Hour, false},
-	{"90d", "90 d", 90 * 24 * time.Hour, 24 * time.Hour, true},
+	{"24h", "24 h", 24 * time.Hour, 15 * time.Minute, false, false},
+	{"7d", "7 d", 7 * 24 * time.Hour, time.Hour, false, false},
+	{"30d", "30 d", 30 * 24 * time.Hour, 4 * time.Hour, false, true},
+	{"90d", "90 d", 90 * 24 * time.Hour, 24 * time.Hour, true, true},
 }
 
 // defaultRange is the range shown first (and the one charts are drawn at without the switch).

@@ -229,6 +229,7 @@ func (b *build) render(ctx context.Context) error {
 		return err
 	}
 	b.put("_headers", b.headers())
+	b.put("robots.txt", b.robots())
 	return nil
 }
 

@@ -25,9 +25,10 @@ import (
 // goldenPages are the files compared with testdata/golden: one page of each type, and the
 // other kinds of output.
 var goldenPages = []string{
-	"index.html", "dora/index.html", "products/storefront/index.html", "products/docs/index.html",
-	"alerts/index.html", "404.html", "api/summary.json", "api/products/storefront.json", "api/alerts.json",
-	"feed.xml", "sitemap.xml", "_headers", "badges/storefront/uptime.svg", "badges/storefront/status.json",
+	"index.html", "products/index.html", "dora/index.html", "products/storefront/index.html", "products/docs/index.html",
+	"products/storefront/days/index.html", "alerts/index.html", "alerts/2026-06/index.html", "404.html",
+	"api/summary.json", "api/products/storefront.json", "api/products/storefront/days.json", "api/alerts.json", "api/dora.json", "api/alerts/2026-06-29.json",
+	"feed.xml", "feeds/storefront.xml", "sitemap.xml", "robots.txt", "_headers", "badges/storefront/uptime.svg", "badges/storefront/status.json",
 }
 
 // TestGolden compares one page of each type with testdata/golden/ (3 days of demo data keep the

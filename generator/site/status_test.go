@@ -65,8 +65,8 @@ func TestStatusEverywhere(t *testing.T) {
 			if p.Status != want[p.ID] {
 				t.Errorf("api/summary.json: status %s, want %s (reasons %q)", p.Status, want[p.ID], p.Reasons)
 			}
-			card := regexp.MustCompile(`<li class="card status-edge-([a-z_]+)">\s*<h4><a href="/products/` + p.ID + `/">`).FindStringSubmatch(overview)
-			if card == nil || card[1] != p.Status {
+			card := regexp.MustCompile(`<li class="card status-edge-([a-z_]+)" data-status="([a-z_]+)"[^>]*>\s*<p class="card-head"><a href="/products/` + p.ID + `/">`).FindStringSubmatch(overview)
+			if card == nil || card[1] != p.Status || card[2] != p.Status {
 				t.Errorf("overview card: %v, want status %s", card, p.Status)
 			}
 			page := string(files["products/"+p.ID+"/index.html"])
@@ -132,10 +132,14 @@ func TestRecoveringAlert(t *testing.T) {
 	dir, _ := build(t, cfg, st)
 	files := siteFiles(t, dir)
 	const text = "Recovering: not breached for 1 run; resolves after 2 runs in a row without a breach (1 more run, about 15 min)."
-	for _, page := range []string{"alerts/index.html", "index.html", "products/" + cfg.Products[0].ID + "/index.html"} {
+	for _, page := range []string{"alerts/index.html", "products/" + cfg.Products[0].ID + "/index.html"} {
 		if !strings.Contains(string(files[page]), text) {
 			t.Errorf("%s does not say %q", page, text)
 		}
+	}
+	// The overview's short list marks it.
+	if !regexp.MustCompile(`probe_down</span> <span class="recovering">recovering</span>`).MatchString(string(files["index.html"])) {
+		t.Errorf("the overview's critical alerts do not mark the recovering alert")
 	}
 	var doc struct {
 		Active []struct {

@@ -62,7 +62,7 @@ func dayClass(c health.Ratio, incidents int, objective float64) string {
 
 // uptimeStrip computes the strip of the last 90 days (today, partial, last).
 func (b *build) uptimeStrip(d *productData, objective float64) uptimeStrip {
-	l := b.now.In(b.loc)
+	l := d.at.In(b.loc)
 	today := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, b.loc)
 	var st uptimeStrip
 	var all health.Ratio
@@ -70,8 +70,8 @@ func (b *build) uptimeStrip(d *productData, objective float64) uptimeStrip {
 	for i := stripDays - 1; i >= 0; i-- {
 		from := today.AddDate(0, 0, -i)
 		to := from.AddDate(0, 0, 1)
-		if to.After(b.now) {
-			to = b.now.Add(time.Nanosecond)
+		if to.After(d.at) {
+			to = d.at.Add(time.Nanosecond)
 		}
 		day := stripDay{Day: from, Label: from.Format("Mon 2 Jan 2006")}
 		day.Checks = health.Uptime(health.Window(d.snaps, from, to))

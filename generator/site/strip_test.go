@@ -47,7 +47,7 @@ func TestUptimeStrip(t *testing.T) {
 	loc, _ := time.LoadLocation("Europe/Berlin")
 	now := time.Date(2026, 6, 30, 9, 0, 0, 0, time.UTC) // 11:00 in Berlin
 	b := &build{now: now, loc: loc, cfg: &config.Config{}}
-	d := &productData{}
+	d := &productData{at: now}
 	for t0 := now.Add(-100 * 24 * time.Hour); !t0.After(now); t0 = t0.Add(15 * time.Minute) {
 		s := record.Snapshot{Time: t0, Probe: &record.Probe{Code: 200, Ms: 100}}
 		day := t0.In(loc)

@@ -2,12 +2,17 @@ package site
 
 import (
 	"bytes"
+	"compress/gzip"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/andybalholm/brotli"
 )
 
 func TestSafeURL(t *testing.T) {
@@ -150,5 +155,93 @@ func TestRenderUnder(t *testing.T) {
 				t.Errorf("RenderUnder(%q, %d) = %q, want %q", tt.in, tt.parent, got, w)
 			}
 		}
+	}
+}
+
+// TestHandlerCompresses: text answers are compressed as Cloudflare compresses them (brotli
+// first, else gzip, by Accept-Encoding, with Vary), other types never, and the bytes decode to
+// the file.
+func TestHandlerCompresses(t *testing.T) {
+	dir := t.TempDir()
+	page := strings.Repeat("<p>status: operational</p>\n", 200)
+	for name, body := range map[string]string{
+		"index.html":    page,
+		"404.html":      "missing " + page,
+		"feed.xml":      page,
+		"static/a.png":  page,
+		"static/a.js":   page,
+		"api/x.json":    page,
+		"badges/s.svg":  page,
+		"robots.txt":    page,
+		"_headers":      "/feed.xml\n  Content-Type: application/atom+xml; charset=utf-8\n",
+		"static/a.woff": page,
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(body), 0o644)
+	}
+	srv := httptest.NewServer(Handler(dir))
+	defer srv.Close()
+	tests := []struct {
+		path, accept, enc, ctype string
+		code                     int
+	}{
+		{"/", "gzip, deflate, br, zstd", "br", "text/html; charset=utf-8", 200},
+		{"/", "gzip", "gzip", "text/html; charset=utf-8", 200},
+		{"/", "br;q=0, gzip;q=0.5", "gzip", "text/html; charset=utf-8", 200},
+		{"/", "", "", "text/html; charset=utf-8", 200},
+		{"/feed.xml", "br", "br", "application/atom+xml; charset=utf-8", 200},
+		{"/static/a.js", "br", "br", "text/javascript; charset=utf-8", 200},
+		{"/api/x.json", "gzip", "gzip", "application/json", 200},
+		{"/badges/s.svg", "br", "br", "image/svg+xml", 200},
+		{"/robots.txt", "br", "br", "text/plain; charset=utf-8", 200},
+		{"/static/a.png", "br, gzip", "", "image/png", 200},
+		{"/static/a.woff", "br, gzip", "", "font/woff", 200},
+		{"/no/such/", "br", "br", "text/html; charset=utf-8", 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path+" "+tt.accept, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+tt.path, nil)
+			if tt.accept != "" {
+				req.Header.Set("Accept-Encoding", tt.accept)
+			}
+			// A transport that leaves the body as sent (no transparent gzip).
+			resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != tt.code || resp.Header.Get("Content-Encoding") != tt.enc || resp.Header.Get("Content-Type") != tt.ctype {
+				t.Fatalf("GET %s (Accept-Encoding %q) = %d, Content-Encoding %q, Content-Type %q; want %d, %q, %q", tt.path, tt.accept,
+					resp.StatusCode, resp.Header.Get("Content-Encoding"), resp.Header.Get("Content-Type"), tt.code, tt.enc, tt.ctype)
+			}
+			var r io.Reader = resp.Body
+			switch tt.enc {
+			case "br":
+				r = brotli.NewReader(resp.Body)
+			case "gzip":
+				zr, err := gzip.NewReader(resp.Body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r = zr
+			}
+			got, err := io.ReadAll(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.enc != "" {
+				n, _ := strconv.Atoi(resp.Header.Get("Content-Length"))
+				if n == 0 || n >= len(page)/4 {
+					t.Errorf("compressed length %d of %d bytes", n, len(page))
+				}
+				if !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") {
+					t.Errorf("no Vary: Accept-Encoding")
+				}
+			}
+			if !strings.HasSuffix(string(got), page) {
+				t.Errorf("the body does not decode to the file (%d bytes)", len(got))
+			}
+		})
 	}
 }

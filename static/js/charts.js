@@ -2,13 +2,20 @@
 // option held in <script type="application/json" id="ID">. No inline script: the CSP allows
 // scripts from the site only. Charts follow the colour scheme and the page's range switch.
 //
-// A chart on the range switch also has data-ranges: per range, its data (one bucket width
-// across the range), the x axis, the value axis fitted to that range's data, and whether the
-// threshold lies within it (else a note says where it is). The page's generator decides all of
-// it; this script only applies it.
+// A chart on the range switch also has data-ranges: per range, the x axis, the value axis
+// fitted to that range's data, and whether the threshold lies within it (else a note says where
+// it is). Its data (one bucket width across the range) are in the page, or, for a product's
+// charts, in the product's chart files that the page's "chart-data" document names: one file
+// per day or week that is over (named by its content's hash, cached forever) and a current
+// file. The page's generator decides all of it; this script only fetches and applies it.
+//
+// window.portfolioCharts.ready is a promise that settles when every chart shows its range.
 (function () {
   "use strict";
   var registry = [];
+  var chartData = null; // the page's "chart-data" document
+  var files = {};       // URL → promise of the file's JSON
+  var api = window.portfolioCharts = { ready: Promise.resolve() };
   var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)");
 
   // Colours of text and lines drawn on the canvas, per scheme: text 4.5:1 and lines 3:1
@@ -96,34 +103,107 @@
     var chart = echarts.init(el, null, { renderer: "canvas" });
     var r = { el: el, chart: chart, option: option, ranges: rsrc ? JSON.parse(rsrc.textContent) : null, current: null };
     registry.push(r);
-    var msrc = el.hasAttribute("data-markers") && document.getElementById(el.getAttribute("data-markers"));
-    if (msrc) option.series = (option.series || []).concat(JSON.parse(msrc.textContent));
     if (option.tooltip && r.ranges) option.tooltip.formatter = function (params) { return tooltip(r, params); };
-    chart.setOption(option);
-    if (r.ranges) apply(r, r.ranges.default);
+    // The deployment markers, from the file the page's chart document names.
+    var murl = el.hasAttribute("data-markers") && chartData && chartData.markers;
+    var markers = murl ? load(murl).catch(function () { return []; }) : Promise.resolve([]);
+    return markers.then(function (m) {
+      option.series = (option.series || []).concat(m);
+      chart.setOption(option);
+      return r.ranges ? apply(r, r.ranges.default) : null;
+    });
+  }
+
+  // load fetches a chart file once.
+  function load(url) {
+    if (!files[url]) {
+      files[url] = fetch(url, { credentials: "same-origin" }).then(function (res) {
+        if (!res.ok) throw new Error(url + ": HTTP " + res.status);
+        return res.json();
+      });
+    }
+    return files[url];
+  }
+
+  // rowsOf reads the rows of one range from the range's files: [time in ms, a value per
+  // column], the times made absolute, rows before the range's first bucket left out.
+  function rowsOf(key) {
+    var d = chartData.ranges[key];
+    return Promise.all(d.files.map(load)).then(function (docs) {
+      var out = [];
+      docs.forEach(function (doc) {
+        var rows = doc.rows || (doc.ranges && doc.ranges[key]) || [];
+        var t = 0;
+        rows.forEach(function (row, k) {
+          t = k === 0 ? row[0] : t + row[0] * 1000;
+          if (t >= d.from) out.push([t].concat(row.slice(1)));
+        });
+      });
+      return out;
+    });
+  }
+
+  // fileSeries turns the rows into the chart's series: [time, value], a column drawn at its
+  // bucket's end ("budget$") at the end, and a band [time, height, top] stacked on its bottom.
+  function fileSeries(r, rows, p) {
+    var cols = chartData.cols;
+    var idx = r.ranges.cols.map(function (c) { return cols.indexOf(c.replace(/\$$/, "")) + 1; });
+    return r.ranges.cols.map(function (c, i) {
+      var end = /\$$/.test(c);
+      var id = (r.option.series[i] && r.option.series[i].id) || "";
+      var band = id.indexOf("band_low") !== 0 && id.indexOf("band") === 0;
+      return rows.map(function (row) {
+        var t = end ? Math.min(row[0] + p.w, p.x[1]) : row[0];
+        var v = row[idx[i]];
+        if (band) {
+          var lo = row[idx[i - 1]];
+          return v === null || lo === null ? [t, null, null] : [t, v - lo, v];
+        }
+        return [t, v];
+      });
+    });
   }
 
   // apply shows one range of a chart: its data, axes, threshold and note.
   function apply(r, key) {
     var p = r.ranges.ranges[key];
-    if (!p) return;
-    r.current = p;
-    var patch = {
-      xAxis: [{ min: p.x[0], max: p.x[1] }],
-      yAxis: [{ min: p.y.min, max: p.y.max, interval: p.y.interval }],
-      series: columns(r, p.rows).map(function (d) { return { data: d }; })
-    };
-    if (r.ranges.threshold) patch.series[0].markLine = { data: p.mark ? [r.ranges.threshold] : [] };
-    r.chart.setOption(patch);
-    r.el.classList.toggle("is-empty", !!p.empty);
-    var box = r.el.parentNode;
-    var empty = box.querySelector(".range-empty");
-    if (empty) empty.hidden = !p.empty;
-    var note = box.querySelector("[data-note]");
-    if (note) {
-      note.textContent = p.note || "";
-      note.hidden = !p.note || !!p.empty;
-    }
+    if (!p) return Promise.resolve();
+    r.want = key;
+    var data = r.ranges.cols && chartData
+      ? rowsOf(key).then(function (rows) { return fileSeries(r, rows, p); })
+      : r.ranges.file
+        ? load(r.ranges.file).then(function (doc) { return columns(r, (doc.ranges && doc.ranges[key]) || []); })
+        : Promise.resolve(columns(r, p.rows || []));
+    return data.then(function (series) {
+      if (r.want !== key) return; // another range was asked for meanwhile
+      r.current = p;
+      var patch = {
+        xAxis: [{ min: p.x[0], max: p.x[1] }],
+        yAxis: [{ min: p.y.min, max: p.y.max, interval: p.y.interval }],
+        series: series.map(function (d) { return { data: d }; })
+      };
+      if (r.ranges.threshold) patch.series[0].markLine = { data: p.mark ? [r.ranges.threshold] : [] };
+      r.chart.setOption(patch);
+      r.el.classList.toggle("is-empty", !!p.empty);
+      r.el.setAttribute("data-drawn", key);
+      var box = r.el.parentNode;
+      var empty = box.querySelector(".range-empty");
+      if (empty) empty.hidden = !p.empty;
+      var note = box.querySelector("[data-note]");
+      if (note) {
+        note.textContent = p.note || "";
+        note.hidden = !p.note || !!p.empty;
+      }
+    }, function (err) {
+      r.el.setAttribute("data-drawn", "error");
+      var box = r.el.parentNode;
+      var note = box.querySelector("[data-note]");
+      if (note) {
+        note.textContent = "The chart's data could not be loaded; the table of every day has them.";
+        note.hidden = false;
+      }
+      if (window.console) console.warn(err);
+    });
   }
 
   // columns turns a range's rows ([time, value per series…], the first time in ms, the next
@@ -151,11 +231,13 @@
 
   // setRange shows the range key on every chart that has ranges.
   function setRange(key) {
-    registry.forEach(function (r) { if (r.ranges) apply(r, key); });
+    api.ready = Promise.all(registry.map(function (r) { return r.ranges ? apply(r, key) : null; }));
   }
 
   function start() {
-    document.querySelectorAll(".chart[data-option]").forEach(init);
+    var cd = document.getElementById("chart-data");
+    if (cd) chartData = JSON.parse(cd.textContent);
+    api.ready = Promise.all(Array.prototype.map.call(document.querySelectorAll(".chart[data-option]"), init));
     var resize = function () { registry.forEach(function (r) { r.chart.resize(); }); };
     window.addEventListener("resize", resize);
     if (dark && dark.addEventListener) {

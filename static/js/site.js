@@ -1,12 +1,43 @@
-// Filters of the alerts center. Without JavaScript the form stays hidden and everything shows.
+// Filters of the overview, the products page and the alerts pages. Without JavaScript the
+// forms stay hidden and everything shows.
 (function () {
   "use strict";
-  function start() {
-    var form = document.querySelector("[data-filters]");
-    if (!form) return;
+  function count(form, shown, all) {
+    var c = form.querySelector("[data-filter-count]");
+    if (c) c.textContent = shown + " of " + all + " shown";
+  }
+
+  // Products: a search over name, id and group, and a status (or "not operational").
+  function products(form) {
+    var items = document.querySelectorAll("[data-search]");
+    var groups = document.querySelectorAll("[data-group]");
+    var none = document.querySelector("[data-filter-empty]");
+    function apply() {
+      var q = form.querySelector('input[name="q"]').value.trim().toLowerCase();
+      var st = form.querySelector('select[name="status"]').value;
+      var shown = 0;
+      items.forEach(function (it) {
+        var s = it.getAttribute("data-status");
+        var ok = (q === "" || it.getAttribute("data-search").toLowerCase().indexOf(q) >= 0) &&
+          (st === "" || s === st || (st === "!operational" && s !== "operational"));
+        it.hidden = !ok;
+        if (ok) shown++;
+      });
+      groups.forEach(function (g) { g.hidden = !g.querySelector("[data-search]:not([hidden])"); });
+      if (none) none.hidden = shown > 0;
+      count(form, shown, items.length);
+    }
+    form.addEventListener("input", apply);
+    form.addEventListener("change", apply);
+    form.addEventListener("submit", function (e) { e.preventDefault(); });
+    form.hidden = false;
+    apply();
+  }
+
+  // Alerts: severities and a product.
+  function alerts(form) {
     var items = document.querySelectorAll(".alert-item[data-severity]");
     var groups = document.querySelectorAll("[data-severity-group]");
-    var count = form.querySelector("[data-filter-count]");
     function apply() {
       var sev = {};
       form.querySelectorAll('input[name="severity"]').forEach(function (c) { sev[c.value] = c.checked; });
@@ -19,12 +50,19 @@
         if (ok) shown++;
       });
       groups.forEach(function (g) { g.hidden = sev[g.getAttribute("data-severity-group")] === false; });
-      if (count) count.textContent = shown + " of " + items.length + " shown";
+      count(form, shown, items.length);
     }
     form.addEventListener("change", apply);
     form.addEventListener("submit", function (e) { e.preventDefault(); });
     form.hidden = false;
     apply();
+  }
+
+  function start() {
+    var p = document.querySelector("[data-product-filter]");
+    if (p) products(p);
+    var a = document.querySelector("[data-filters]");
+    if (a) alerts(a);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
