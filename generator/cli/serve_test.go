@@ -38,7 +38,7 @@ func TestBuildCommand(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	if !strings.Contains(stdout.String(), "7 pages") {
+	if !strings.Contains(stdout.String(), "12 pages") {
 		t.Errorf("build printed %q, want the page count", stdout.String())
 	}
 	if _, err := os.Stat(filepath.Join(out, "products", "storefront", "index.html")); err != nil {
@@ -105,7 +105,7 @@ func TestServe(t *testing.T) {
 	}{
 		{"/", "Acme portfolio", 200},
 		{"/products/storefront/", "Storefront", 200},
-		{"/api/summary.json", `"schema_version": `, 200},
+		{"/api/summary.json", `"schema_version":`, 200},
 		{"/no/such/page", "Page not found", 404},
 		{"/_headers", "Page not found", 404},
 	} {
