@@ -217,7 +217,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 				log.Info("alert sent", attrs...)
 			case OutcomeFailed:
 				Record(&next, n, Receipt{}, errors.New(oc.Error), now)
-				log.Warn("alert send failed; retried next run", append(attrs, "error", oc.Error)...)
+				log.Warn("alert send failed; retried next run", append(attrs, "err", oc.Error)...)
 			case OutcomeSkipped:
 				log.Info("alert not sent: channel disabled", append(attrs, "reason", oc.Error)...)
 			case OutcomeDryRun:
@@ -326,7 +326,7 @@ func readAcks(ctx context.Context, senders []Sender, prev State, log *slog.Logge
 		}
 		got, err := ak.Acknowledged(ctx, alerts)
 		if err != nil {
-			log.Warn("could not read acknowledgements; keeping the previous ones", "channel", s.Name(), "error", err)
+			log.Warn("could not read acknowledgements; keeping the previous ones", "channel", s.Name(), "err", err)
 		}
 		for fp, v := range got {
 			acks[fp] = v

@@ -164,7 +164,7 @@ func classify(repo string, part Part, err error) error {
 func (c *Client) call(ctx context.Context, create bool, f func() (*gh.Response, error)) error {
 	policy := retry.GitHub().WithSleep(c.opt.Sleep)
 	policy.OnRetry = func(err error, wait time.Duration) {
-		c.log.Info("github: retrying", "after", wait, "error", classify("", "", err))
+		c.log.Info("github: retrying", "after", wait, "err", classify("", "", err))
 	}
 	err := policy.Do(ctx, func(ctx context.Context) error {
 		resp, err := f()

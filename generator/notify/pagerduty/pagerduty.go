@@ -154,7 +154,7 @@ func (p *Notifier) Notify(ctx context.Context, n alert.Notification) (notify.Rec
 	var ans Answer
 	if err := json.Unmarshal(resp.Body, &ans); err != nil {
 		// The event was accepted; a garbled answer loses only the echoed key.
-		p.log.Warn("pagerduty: unreadable answer to an accepted event", "error", err)
+		p.log.Warn("pagerduty: unreadable answer to an accepted event", "err", err)
 	}
 	key := ans.DedupKey
 	if key == "" {
