@@ -66,7 +66,7 @@ type doraView struct {
 	Weekly           dora.WeeklySeries
 	// ImpactRules explain how deployments are judged, with the portfolio's settings.
 	ImpactRules []string
-	RecProducts      int // products with recommendations of their own
+	RecProducts int // products with recommendations of their own
 	// DataAsOf is the time the figures are computed at: the newest data of any product.
 	DataAsOf time.Time
 }
