@@ -1,10 +1,11 @@
 package healthchecks
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/portfolio-report/portfolio/generator/plandiff"
 )
 
 var symbol = map[Action]string{Create: "+", Update: "~", Delete: "-"}
@@ -14,14 +15,11 @@ var symbol = map[Action]string{Create: "+", Update: "~", Delete: "-"}
 func (p *Plan) WriteText(w io.Writer) error {
 	var b strings.Builder
 	for _, c := range p.Changes {
-		fmt.Fprintf(&b, "  %s %s\n", symbol[c.Action], c.title())
-		width := 0
-		for _, f := range c.Fields {
-			width = max(width, len(f.Name))
+		fields := make([]plandiff.Field, len(c.Fields))
+		for i, f := range c.Fields {
+			fields[i] = plandiff.Field{Name: f.Name, Text: f.text(c.Action)}
 		}
-		for _, f := range c.Fields {
-			fmt.Fprintf(&b, "      %-*s  %s\n", width+1, f.Name+":", f.text(c.Action))
-		}
+		plandiff.WriteChange(&b, symbol[c.Action], c.title(), fields)
 	}
 	if len(p.Changes) > 0 {
 		b.WriteString("\n")
@@ -30,26 +28,22 @@ func (p *Plan) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "  ! %s %s (zone %s, id %s) %s\n", c.Kind, c.Name, c.Zone, c.ID, c.Reason)
 	}
 	if len(p.Skipped) > 0 {
-		parts := make([]string, len(p.Skipped))
-		for i, s := range p.Skipped {
-			parts[i] = s.Product + " (" + s.Reason + ")"
-		}
-		fmt.Fprintf(&b, "No health check for: %s.\n", strings.Join(parts, ", "))
+		fmt.Fprintf(&b, "No health check for: %s.\n", plandiff.Reasons(p.Skipped, func(s Skip) (string, string) { return s.Product, s.Reason }))
 	}
 	for _, wn := range p.Warnings {
 		fmt.Fprintf(&b, "Warning: %s\n", wn)
 	}
 	if n := p.Unmanaged; n != (Unmanaged{}) {
 		fmt.Fprintf(&b, "Left alone (not managed by portfolio): %s, %s, %s.\n",
-			plural(n.Healthchecks, "health check"), plural(n.Policies, "notification policy"), plural(n.Webhooks, "webhook destination"))
+			plandiff.Plural(n.Healthchecks, "health check"), plandiff.Plural(n.Policies, "notification policy"), plandiff.Plural(n.Webhooks, "webhook destination"))
 	}
 	if p.InSync() {
 		fmt.Fprintf(&b, "No changes: Cloudflare matches portfolio.json (%s in %s).\n",
-			plural(len(p.checkIDs), "managed health check"), plural(len(p.Zones), "zone"))
+			plandiff.Plural(len(p.checkIDs), "managed health check"), plandiff.Plural(len(p.Zones), "zone"))
 	} else {
 		fmt.Fprintf(&b, "Plan: %d to create, %d to update, %d to delete", p.Summary.Create, p.Summary.Update, p.Summary.Delete)
 		if len(p.Conflicts) > 0 {
-			fmt.Fprintf(&b, "; %s to resolve by hand", plural(len(p.Conflicts), "conflict"))
+			fmt.Fprintf(&b, "; %s to resolve by hand", plandiff.Plural(len(p.Conflicts), "conflict"))
 		}
 		b.WriteString(".\n")
 	}
@@ -60,10 +54,7 @@ func (p *Plan) WriteText(w io.Writer) error {
 // WriteJSON writes the plan as indented JSON. Changes are in apply order, everything else is
 // sorted, so the same state gives the same bytes.
 func (p *Plan) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(p)
+	return plandiff.WriteJSON(w, p)
 }
 
 func (c Change) title() string {
@@ -100,26 +91,10 @@ func (f Field) value(v any, present bool) string {
 		return "(hidden)"
 	case f.KnownAfterApply && v == nil && present:
 		return "(known after apply)"
-	case !present:
-		return "(none)"
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
+	return plandiff.Value(v, present)
 }
 
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	switch {
-	case strings.HasSuffix(noun, "cy"):
-		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
 
 // WriteStep writes one apply result line.
 func WriteStep(w io.Writer, st Step) {
@@ -139,7 +114,7 @@ func WriteStep(w io.Writer, st Step) {
 // WriteSummary writes what an apply did and, after a failure, what it did not do.
 func (r Report) WriteSummary(w io.Writer) {
 	if r.Failed == nil {
-		fmt.Fprintf(w, "Apply complete: %s applied.\n", plural(len(r.Applied), "change"))
+		fmt.Fprintf(w, "Apply complete: %s applied.\n", plandiff.Plural(len(r.Applied), "change"))
 		return
 	}
 	fmt.Fprintf(w, "Apply stopped at the first failure: %d applied, 1 failed, %d not applied.\n", len(r.Applied), len(r.NotApplied))

@@ -1,11 +1,12 @@
 package repos
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/portfolio-report/portfolio/generator/plandiff"
 )
 
 var symbol = map[Action]string{Create: "+", Update: "~"}
@@ -15,14 +16,11 @@ var symbol = map[Action]string{Create: "+", Update: "~"}
 func (p *Plan) WriteText(w io.Writer) error {
 	var b strings.Builder
 	for _, c := range p.Changes {
-		fmt.Fprintf(&b, "  %s %s\n", symbol[c.Action], c.title())
-		width := 0
-		for _, f := range c.Fields {
-			width = max(width, len(f.Name))
+		fields := make([]plandiff.Field, len(c.Fields))
+		for i, f := range c.Fields {
+			fields[i] = plandiff.Field{Name: f.Name, Text: f.text(c.Action)}
 		}
-		for _, f := range c.Fields {
-			fmt.Fprintf(&b, "      %-*s  %s\n", width+1, f.Name+":", f.text(c.Action))
-		}
+		plandiff.WriteChange(&b, symbol[c.Action], c.title(), fields)
 	}
 	if len(p.Changes) > 0 {
 		b.WriteString("\n")
@@ -31,27 +29,23 @@ func (p *Plan) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "  ! %s\n", pr.text())
 	}
 	if len(p.Skipped) > 0 {
-		parts := make([]string, len(p.Skipped))
-		for i, s := range p.Skipped {
-			parts[i] = s.Product + " (" + s.Reason + ")"
-		}
-		fmt.Fprintf(&b, "Not managed: %s.\n", strings.Join(parts, ", "))
+		fmt.Fprintf(&b, "Not managed: %s.\n", plandiff.Reasons(p.Skipped, func(s Skip) (string, string) { return s.Product, s.Reason }))
 	}
 	if n := p.Unmanaged.Labels; n > 0 {
-		fmt.Fprintf(&b, "Left alone (not named in portfolio.json): %s.\n", plural(n, "label"))
+		fmt.Fprintf(&b, "Left alone (not named in portfolio.json): %s.\n", plandiff.Plural(n, "label"))
 	}
-	scope := fmt.Sprintf("%s and %s in %s", plural(p.Managed.Labels, "label"), plural(p.Managed.Branches, "protected branch"),
-		plural(len(p.Repositories), "repository"))
+	scope := fmt.Sprintf("%s and %s in %s", plandiff.Plural(p.Managed.Labels, "label"), plandiff.Plural(p.Managed.Branches, "protected branch"),
+		plandiff.Plural(len(p.Repositories), "repository"))
 	switch {
 	case p.InSync():
 		fmt.Fprintf(&b, "No changes: GitHub matches portfolio.json (%s).\n", scope)
 	case len(p.Changes) == 0:
 		fmt.Fprintf(&b, "No changes to what could be read (%s); %s could not be planned (see \"!\" above).\n",
-			scope, plural(len(p.Problems), "repository part"))
+			scope, plandiff.Plural(len(p.Problems), "repository part"))
 	default:
 		fmt.Fprintf(&b, "Plan: %d to create, %d to update", p.Summary.Create, p.Summary.Update)
 		if n := len(p.Problems); n > 0 {
-			fmt.Fprintf(&b, "; %s could not be planned (see \"!\" above)", plural(n, "repository part"))
+			fmt.Fprintf(&b, "; %s could not be planned (see \"!\" above)", plandiff.Plural(n, "repository part"))
 		}
 		b.WriteString(".\n")
 	}
@@ -62,10 +56,7 @@ func (p *Plan) WriteText(w io.Writer) error {
 // WriteJSON writes the plan as indented JSON: changes in apply order, everything else sorted,
 // so the same state gives the same bytes.
 func (p *Plan) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(p)
+	return plandiff.WriteJSON(w, p)
 }
 
 func (c Change) title() string {
@@ -89,21 +80,11 @@ func (c Change) title() string {
 
 func (f Field) text(a Action) string {
 	if a == Create {
-		return value(f.New, true)
+		return plandiff.Value(f.New, true)
 	}
-	return value(f.Old, f.Old != nil) + " → " + value(f.New, true)
+	return plandiff.Value(f.Old, f.Old != nil) + " → " + plandiff.Value(f.New, true)
 }
 
-func value(v any, present bool) string {
-	if !present {
-		return "(none)"
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
-}
 
 func (pr Problem) text() string {
 	part := strings.ReplaceAll(string(pr.Part), "_", " ")
@@ -113,18 +94,6 @@ func (pr Problem) text() string {
 	return fmt.Sprintf("%s: %s: %s", pr.Repository, part, pr.Message)
 }
 
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	switch {
-	case strings.HasSuffix(noun, "ry"):
-		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
-	case strings.HasSuffix(noun, "ch"):
-		return fmt.Sprintf("%d %ses", n, noun)
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
 
 // WriteStep writes one apply result line.
 func WriteStep(w io.Writer, st Step) {
@@ -154,7 +123,7 @@ func (r Report) WriteSummary(w io.Writer) {
 		fmt.Fprintf(w, "Apply finished without some permissions: %d applied, %d refused for lack of permission, %d not applied (same repository and part).\n",
 			len(r.Applied), len(r.Denied), len(r.NotApplied))
 	default:
-		fmt.Fprintf(w, "Apply complete: %s applied.\n", plural(len(r.Applied), "change"))
+		fmt.Fprintf(w, "Apply complete: %s applied.\n", plandiff.Plural(len(r.Applied), "change"))
 		return
 	}
 	for _, c := range r.NotApplied {
