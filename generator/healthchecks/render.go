@@ -95,7 +95,6 @@ func (f Field) value(v any, present bool) string {
 	return plandiff.Value(v, present)
 }
 
-
 // WriteStep writes one apply result line.
 func WriteStep(w io.Writer, st Step) {
 	c := st.Change

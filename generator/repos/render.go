@@ -85,7 +85,6 @@ func (f Field) text(a Action) string {
 	return plandiff.Value(f.Old, f.Old != nil) + " → " + plandiff.Value(f.New, true)
 }
 
-
 func (pr Problem) text() string {
 	part := strings.ReplaceAll(string(pr.Part), "_", " ")
 	if pr.Branch != "" {
@@ -93,7 +92,6 @@ func (pr Problem) text() string {
 	}
 	return fmt.Sprintf("%s: %s: %s", pr.Repository, part, pr.Message)
 }
-
 
 // WriteStep writes one apply result line.
 func WriteStep(w io.Writer, st Step) {
