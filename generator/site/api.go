@@ -105,6 +105,14 @@ type (
 		Deployments   int               `json:"deployments"`
 		Judged        int               `json:"judged"`
 		Suspects      int               `json:"suspects"`
+		// ReportsURL names the document of the reports (api/products/<id>/impact.json): they
+		// are most of the figures, and change only when a deployment comes, a window closes
+		// or a deployment leaves the window, not with every snapshot.
+		ReportsURL string `json:"reports_url"`
+	}
+	apiImpactReports struct {
+		SchemaVersion int               `json:"schema_version"`
+		ID            string            `json:"id"`
 		Reports       []apiImpactReport `json:"reports"`
 	}
 	apiImpactReport struct {
@@ -415,7 +423,13 @@ func (b *build) api(dv *doraView, al *alertsView) error {
 				pa.Alerts = append(pa.Alerts, b.apiAlert(a))
 			}
 		}
-		pa.Impact = b.apiImpact(p)
+		var reports []apiImpactReport
+		pa.Impact, reports = b.apiImpact(p)
+		impactDoc := "api/products/" + p.ID + "/impact.json"
+		pa.Impact.ReportsURL = b.absURL("/" + impactDoc)
+		if err := b.putJSON(impactDoc, apiImpactReports{SchemaVersion: APISchemaVersion, ID: p.ID, Reports: reports}); err != nil {
+			return err
+		}
 		if err := b.putJSON("api/products/"+p.ID+".json", pa); err != nil {
 			return err
 		}
@@ -536,12 +550,14 @@ func trendOf(m string, t dora.Trend) string {
 	return ""
 }
 
-// apiImpact lists the deployments of the DORA window with data around them, newest first.
-func (b *build) apiImpact(p *productView) apiImpact {
+// apiImpact sums up the product's deployment impact and lists the deployments of the DORA
+// window with data around them, newest first.
+func (b *build) apiImpact(p *productView) (apiImpact, []apiImpactReport) {
 	iv := p.Impact
 	out := apiImpact{BeforeMinutes: int(iv.Settings.Before / time.Minute), AfterMinutes: int(iv.Settings.After / time.Minute),
-		WindowDays: iv.WindowDays, Deployments: iv.Total, Judged: iv.Judged, Suspects: iv.Suspects, Reports: []apiImpactReport{}}
-	from := b.now.Add(-time.Duration(iv.WindowDays) * 24 * time.Hour)
+		WindowDays: iv.WindowDays, Deployments: iv.Total, Judged: iv.Judged, Suspects: iv.Suspects}
+	reports := []apiImpactReport{}
+	from := p.data.at.Add(-time.Duration(iv.WindowDays) * 24 * time.Hour)
 	sha := func(n *impact.Neighbour) *string {
 		if n == nil {
 			return nil
@@ -568,7 +584,7 @@ func (b *build) apiImpact(p *productView) apiImpact {
 				Before: c.Before, After: c.After, BeforeN: c.BeforeN, AfterN: c.AfterN, NUnit: c.NUnit, BeforeLow: c.Low,
 				BeforeHigh: c.High, Ratio: c.Ratio, Z: c.Z, Verdict: c.Verdict, Reason: c.Reason, Rule: c.Rule})
 		}
-		out.Reports = append(out.Reports, x)
+		reports = append(reports, x)
 	}
-	return out
+	return out, reports
 }

@@ -87,12 +87,12 @@ func (b *build) impactOf(v *productView, d *productData) impactView {
 		iv.WindowDays = 30
 	}
 	iv.Reports = impact.Analyze(impact.Input{Product: p, Snapshots: d.long, Deployments: d.deps, Days: d.days,
-		Settings: set, From: b.now.Add(-history), Now: b.now})
+		Settings: set, From: d.at.Add(-history), Now: d.at}) // at the data's time: a rebuild without new data changes nothing
 	iv.Windows = windowsText(set)
 	iv.RulesShort = fmt.Sprintf("Thresholds: response time ×%s and %s ms; rates |z| ≥ %s and %s pp; at least %d runs (checks) and %s requests a window.",
 		num(set.ChangeRatio, 3), num(set.LatencyFloorMs, 1), num(set.Z, 2), num(set.RateFloor, 3), set.MinSamples, numGrouped(float64(set.MinRequests)))
 
-	from := b.now.Add(-time.Duration(iv.WindowDays) * 24 * time.Hour)
+	from := d.at.Add(-time.Duration(iv.WindowDays) * 24 * time.Hour)
 	for _, r := range iv.Reports {
 		if r.Deployment.Time.Before(from) {
 			continue

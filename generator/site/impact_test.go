@@ -19,8 +19,16 @@ func TestImpactShown(t *testing.T) {
 
 	var api struct {
 		Impact struct {
-			Suspects int `json:"suspects"`
-			Reports  []struct {
+			Suspects   int    `json:"suspects"`
+			ReportsURL string `json:"reports_url"`
+		} `json:"deployment_impact"`
+	}
+	if err := json.Unmarshal(files["api/products/"+id+".json"], &api); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Impact struct {
+			Reports []struct {
 				SHA     string `json:"sha"`
 				Suspect bool   `json:"suspect"`
 				Metrics []struct {
@@ -28,9 +36,12 @@ func TestImpactShown(t *testing.T) {
 					Before, After           *float64
 				} `json:"metrics"`
 			} `json:"reports"`
-		} `json:"deployment_impact"`
+		}
 	}
-	if err := json.Unmarshal(files["api/products/"+id+".json"], &api); err != nil {
+	if !strings.HasSuffix(api.Impact.ReportsURL, "/api/products/"+id+"/impact.json") {
+		t.Errorf("api: reports_url %q, want the product's impact document", api.Impact.ReportsURL)
+	}
+	if err := json.Unmarshal(files["api/products/"+id+"/impact.json"], &doc.Impact); err != nil {
 		t.Fatal(err)
 	}
 	if api.Impact.Suspects == 0 {
@@ -38,7 +49,7 @@ func TestImpactShown(t *testing.T) {
 	}
 	// The demo's slow release: response time and errors up, then the next deployment fixes it.
 	var suspect, fix string
-	for i, r := range api.Impact.Reports { // newest first: the fix is the one before
+	for i, r := range doc.Impact.Reports { // newest first: the fix is the one before
 		slow := false
 		for _, m := range r.Metrics {
 			if m.Verdict == "regression" && (m.Before == nil || m.After == nil || *m.After <= *m.Before || m.Reason == "") {
@@ -47,9 +58,9 @@ func TestImpactShown(t *testing.T) {
 			slow = slow || (m.Metric == "response_time" && m.Verdict == "regression")
 		}
 		if slow && i > 0 {
-			suspect, fix = r.SHA[:7], api.Impact.Reports[i-1].SHA[:7]
+			suspect, fix = r.SHA[:7], doc.Impact.Reports[i-1].SHA[:7]
 			improved := false
-			for _, m := range api.Impact.Reports[i-1].Metrics {
+			for _, m := range doc.Impact.Reports[i-1].Metrics {
 				improved = improved || (m.Metric == "response_time" && m.Verdict == "improvement")
 			}
 			if !improved {

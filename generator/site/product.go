@@ -36,7 +36,7 @@ type productData struct {
 	// damaged says which of the product's files could not be read ("data damaged: file:line:
 	// …"): what they hold is missing from the page, the rest is shown.
 	damaged []string
-	// observed are the alert rules' observations at now, by fingerprint: firing alerts are
+	// observed are the alert rules' observations at the product's data time (d.at), by fingerprint: firing alerts are
 	// shown with their current values and summaries (data/alerts.json keeps them as of the
 	// alert's last change, so that the file does not change every run).
 	observed map[string]alert.Observation

@@ -179,7 +179,7 @@ func (b *build) render(ctx context.Context) error {
 		}
 		if len(d.damaged) == 0 {
 			d.observed = map[string]alert.Observation{}
-			for _, o := range alert.Rules(alert.ProductInput{Product: *p, Snapshots: d.snaps, Deployments: d.deps}, b.now) {
+			for _, o := range alert.Rules(alert.ProductInput{Product: *p, Snapshots: d.snaps, Deployments: d.deps}, d.at) {
 				if !o.NoData {
 					d.observed[o.Fingerprint()] = o
 				}
