@@ -99,12 +99,12 @@ type (
 	}
 	// apiImpact is the product's deployment impact over the DORA window (docs/impact.md).
 	apiImpact struct {
-		BeforeMinutes int               `json:"before_window_minutes"`
-		AfterMinutes  int               `json:"after_window_minutes"`
-		WindowDays    int               `json:"window_days"`
-		Deployments   int               `json:"deployments"`
-		Judged        int               `json:"judged"`
-		Suspects      int               `json:"suspects"`
+		BeforeMinutes int `json:"before_window_minutes"`
+		AfterMinutes  int `json:"after_window_minutes"`
+		WindowDays    int `json:"window_days"`
+		Deployments   int `json:"deployments"`
+		Judged        int `json:"judged"`
+		Suspects      int `json:"suspects"`
 		// ReportsURL names the document of the reports (api/products/<id>/impact.json): they
 		// are most of the figures, and change only when a deployment comes, a window closes
 		// or a deployment leaves the window, not with every snapshot.
