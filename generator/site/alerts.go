@@ -67,8 +67,16 @@ type channelRow struct {
 
 type severityGroup struct {
 	Severity string
+	Total    int // firing alerts of the severity
 	Alerts   []activeAlert
+	More     int // not listed on the alerts center (see groupCap)
 }
+
+// groupCap is how many warning and info alerts the alerts center lists, the newest; the rest
+// are counted and named on each product's page and in api/alerts.json. Critical alerts are
+// always all listed. At 200 products with some 300 firing alerts (about 600 bytes each) the
+// page would be 200 KB; capped, it stays within its 150 KB budget.
+var groupCap = map[string]int{alert.Warning: 60, alert.Info: 20}
 
 // alertsView is the alerts center's body and the alert part of the other pages and the API.
 type alertsView struct {
@@ -176,6 +184,28 @@ func (b *build) loadAlerts() (*alertsView, error) {
 				g.Alerts = append(g.Alerts, a)
 				av.Alerting++
 			}
+		}
+		g.Total = len(g.Alerts)
+		if n, ok := groupCap[sev]; ok && len(g.Alerts) > n {
+			// Keep the newest n, in the page's order.
+			byAge := slices.Clone(g.Alerts)
+			sort.SliceStable(byAge, func(i, j int) bool { return byAge[i].Since.UTC > byAge[j].Since.UTC })
+			cut := byAge[n-1].Since.UTC
+			ties := n // how many alerts fired at the cut's time still fit
+			for _, a := range g.Alerts {
+				if a.Since.UTC > cut {
+					ties--
+				}
+			}
+			kept := g.Alerts[:0:0]
+			for _, a := range g.Alerts {
+				if a.Since.UTC == cut && ties > 0 {
+					kept, ties = append(kept, a), ties-1
+				} else if a.Since.UTC > cut {
+					kept = append(kept, a)
+				}
+			}
+			g.Alerts, g.More = kept, g.Total-len(kept)
 		}
 		av.BySeverity = append(av.BySeverity, g)
 	}

@@ -3,9 +3,11 @@ package site_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -215,4 +217,49 @@ func TestBrowserAtScale(t *testing.T) {
 			t.Error(pr)
 		}
 	})
+}
+
+// TestAlertsCenterListsEveryCriticalAlert: at 200 products the alerts center lists every
+// firing critical alert, the newest warning and info alerts up to their caps, and says how many
+// more there are and where (api/alerts.json lists them all).
+func TestAlertsCenterListsEveryCriticalAlert(t *testing.T) {
+	dir := scaleSite(t)
+	raw, err := os.ReadFile(filepath.Join(dir, "api", "alerts.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var api struct {
+		Active []struct {
+			Severity, Rule string
+		} `json:"active"`
+	}
+	if err := json.Unmarshal(raw, &api); err != nil {
+		t.Fatal(err)
+	}
+	firing := map[string]int{}
+	for _, a := range api.Active {
+		if a.Rule != "deployment" {
+			firing[a.Severity]++
+		}
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "alerts", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for sev, limit := range map[string]int{"critical": 1 << 30, "warning": 60, "info": 20} {
+		listed := strings.Count(string(page), `<li class="alert-item sev-border-`+sev+`"`)
+		want := min(firing[sev], limit)
+		if listed != want {
+			t.Errorf("%s: %d listed of %d firing, want %d", sev, listed, firing[sev], want)
+		}
+		if more := firing[sev] - listed; more > 0 {
+			note := fmt.Sprintf("The newest %d are listed; %d older %s alert", listed, more, sev)
+			if !strings.Contains(string(page), note) {
+				t.Errorf("%s: no note %q", sev, note)
+			}
+		}
+	}
+	if firing["critical"] < 20 || firing["warning"] <= 60 {
+		t.Errorf("the scale portfolio fires %v: too few to check the caps", firing)
+	}
 }
