@@ -181,8 +181,12 @@ func (s *Source) Collect(ctx context.Context, p config.Product, _ time.Time) (so
 	}
 	err := c.run(ctx)
 	res := c.result()
-	if serr := c.save(res); serr != nil {
-		err = errors.Join(err, serr)
+	// A call cut short (the collect deadline, Ctrl-C) writes nothing: its product has been
+	// written without it, and the run may have released the data lock already.
+	if ctx.Err() == nil {
+		if serr := c.save(res); serr != nil {
+			err = errors.Join(err, serr)
+		}
 	}
 	c.log.Debug("github collected", "deployments", len(res.Deployments), "incidents", len(res.Incidents),
 		"requests", c.requests, "not_modified", c.notModified, "err", err)
