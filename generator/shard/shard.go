@@ -66,13 +66,15 @@ func Owner(p string) (string, bool) {
 	parts := strings.Split(p, "/")
 	switch {
 	case len(parts) == 3 && parts[0] == "snapshots":
-		id, _, ok := strings.Cut(parts[2], ".")
-		return id, ok && id != ""
+		if id, _, ok := strings.Cut(parts[2], "."); ok && id != "" {
+			return id, true
+		}
 	case len(parts) >= 3 && parts[0] == "products":
 		return parts[1], parts[1] != ""
 	case len(parts) == 3 && parts[0] == "state" && path.Ext(parts[2]) == ".json":
-		id := strings.TrimSuffix(parts[2], ".json")
-		return id, id != "" && !strings.Contains(id, ".")
+		if id := strings.TrimSuffix(parts[2], ".json"); id != "" && !strings.Contains(id, ".") {
+			return id, true
+		}
 	}
 	return "", false
 }
