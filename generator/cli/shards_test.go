@@ -258,9 +258,20 @@ func assertSameTree(t *testing.T, what string, want, got map[string]string) {
 	}
 }
 
-func TestShardedCollectEqualsOneJob(t *testing.T) {
+// TestShardedPath runs every scenario of the sharded path against one world (its fakes and its
+// committed history), each from its own checkouts.
+func TestShardedPath(t *testing.T) {
 	t.Parallel()
 	w := newShardWorld(t)
+	t.Run("equals one job", func(t *testing.T) { t.Parallel(); testShardedEqualsOneJob(t, w) })
+	t.Run("a missing shard leaves its products timed_out", func(t *testing.T) { t.Parallel(); testShardMissing(t, w) })
+	t.Run("merge refuses two shards writing one file", func(t *testing.T) { t.Parallel(); testShardMergeRefusesOverlap(t, w) })
+	t.Run("pack refuses a file of no product of the shard", func(t *testing.T) { t.Parallel(); testShardPackRefusesOtherFiles(t, w) })
+}
+
+// testShardedEqualsOneJob: for n = 1, 3 and 4, the merged data/, site and DORA JSON are byte
+// for byte those of one job.
+func testShardedEqualsOneJob(t *testing.T, w *shardWorld) {
 	single := w.checkout(t)
 	if code, out := w.cli(single, "collect", "--now", shardNow); code != ExitOK {
 		t.Fatalf("single collect: exit %d\n%s", code, out)
@@ -303,12 +314,10 @@ func TestShardedCollectEqualsOneJob(t *testing.T) {
 	}
 }
 
-// TestShardMissingLeavesItsProductsTimedOut: a shard whose job failed uploads no archive; its
+// testShardMissing: a shard whose job failed uploads no archive; its
 // products get a timed_out snapshot at the run's time (stale on the site, alerted on, collected
 // again next run), the others are merged as they were collected, and merge exits 3.
-func TestShardMissingLeavesItsProductsTimedOut(t *testing.T) {
-	t.Parallel()
-	w := newShardWorld(t)
+func testShardMissing(t *testing.T, w *shardWorld) {
 	merged, code, out := w.sharded(t, 3, 2)
 	if code != ExitSourcesFailed {
 		t.Fatalf("merge: exit %d, want 3\n%s", code, out)
@@ -351,11 +360,9 @@ func TestShardMissingLeavesItsProductsTimedOut(t *testing.T) {
 	}
 }
 
-// TestShardMergeRefusesOverlap: two shards run with different configs both collected "shop";
+// testShardMergeRefusesOverlap: two shards run with different configs both collected "shop";
 // the merge names the file and both shards, and writes nothing.
-func TestShardMergeRefusesOverlap(t *testing.T) {
-	t.Parallel()
-	w := newShardWorld(t)
+func testShardMergeRefusesOverlap(t *testing.T, w *shardWorld) {
 	arch := t.TempDir()
 	for i, order := range []string{"shop", "docs"} { // shard 1/2 of [shop docs …], shard 2/2 of [docs shop …]
 		dir := w.checkout(t)
@@ -383,11 +390,9 @@ func TestShardMergeRefusesOverlap(t *testing.T) {
 	assertSameTree(t, "data/ after a refused merge", before, tree(t, filepath.Join(merged, "data")))
 }
 
-// TestShardPackRefusesOtherFiles: a shard that changed a file of a product it does not
+// testShardPackRefusesOtherFiles: a shard that changed a file of a product it does not
 // collect packs nothing.
-func TestShardPackRefusesOtherFiles(t *testing.T) {
-	t.Parallel()
-	w := newShardWorld(t)
+func testShardPackRefusesOtherFiles(t *testing.T, w *shardWorld) {
 	dir := w.checkout(t)
 	if code, out := w.cli(dir, "collect", "--shard", "1/2", "--now", shardNow); code != ExitOK {
 		t.Fatalf("collect: %d\n%s", code, out)
