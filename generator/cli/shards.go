@@ -105,8 +105,8 @@ func (a *app) shardsPackCommand() *cobra.Command {
 		Short: "Pack the data files one shard's collect changed into an archive for the merging job",
 		Long: `pack writes the files under --data that the shard's collect changed (git ls-files
 --modified --others --exclude-standard, and the deleted ones) into --out, a tar archive whose
-first entry is a manifest: the shard, --now (the run's time: give it the collect's), its
-products and the files. --data must be inside a git work tree (the CI checkout).
+first entry is a manifest: the shard, --now (required: the run's time, the collect's --now),
+its products and the files. --data must be inside a git work tree (the CI checkout).
 
 A changed file that belongs to none of the shard's products (another shard's, or a
 portfolio-wide file such as alerts.json) is refused: exit 1, and no archive is written.`,
@@ -122,6 +122,9 @@ portfolio-wide file such as alerts.json) is refused: exit 1, and no archive is w
 			}
 			if out == "" {
 				return withCode(ExitUsage, errors.New("--out: want the archive's file name"))
+			}
+			if a.nowFlag == "" {
+				return withCode(ExitUsage, errors.New("--now: want the time the shard collected at (the collect's --now), which the merge checks every shard against"))
 			}
 			changed, deleted, err := shard.Changed(cmd.Context(), a.dataDir)
 			if err != nil {

@@ -430,12 +430,16 @@ func TestShardsMatrix(t *testing.T) {
 		{"table", nil, "3", ExitOK, "2/3    2         b e"},
 		{"bad variable", []string{"--json"}, "four", ExitUsage, `PORTFOLIO_SHARDS: want a whole number of at least 1, got "four"`},
 		{"bad count", []string{"--json", "--count", "-1"}, "", ExitUsage, "--count: want a whole number of at least 1, got -1"},
+		{"pack without --now", []string{"pack", "--shard", "1/2", "--out", filepath.Join(dir, "a.tar")}, "", ExitUsage, "--now: want the time the shard collected at"},
+		{"pack without --shard", []string{"pack", "--now", shardNow, "--out", filepath.Join(dir, "a.tar")}, "", ExitUsage, "--shard: shard: want i/n"},
+		{"merge with a bad count", []string{"merge", "--count", "0"}, "", ExitUsage, "--count: want a whole number of at least 1, got 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			env := map[string]string{ShardsEnv: tc.env}
-			code := (&Command{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return env[k] }}).Main(
-				append([]string{"shards", "--config", cfg, "--data", filepath.Join(dir, "data")}, tc.args...))
+			args := append([]string{"shards"}, tc.args...)
+			args = append(args, "--config", cfg, "--data", filepath.Join(dir, "data"))
+			code := (&Command{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return env[k] }}).Main(args)
 			out := stdout.String() + stderr.String()
 			if code != tc.code || !strings.Contains(out, tc.want) {
 				t.Fatalf("exit %d, want %d; output:\n%s\nwant it to contain %s", code, tc.code, out, tc.want)
