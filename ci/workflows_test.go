@@ -4,6 +4,7 @@ package ci
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 	"github.com/rhysd/actionlint"
 
 	"github.com/portfolio-report/portfolio/generator/cli"
+	"github.com/portfolio-report/portfolio/generator/config"
 )
 
 const root = ".."
@@ -245,31 +247,268 @@ func TestTestWorkflow(t *testing.T) {
 	}
 }
 
-func TestShardedWorkflow(t *testing.T) {
-	w := parse(t, "report-sharded.yml")
-	for _, e := range w.On {
-		if _, ok := e.(*actionlint.ScheduledEvent); ok {
-			t.Error("the sharded variant is manual only: report.yml owns the schedule")
+// TestOneScheduleWritesData: exactly one workflow writes data/ on a schedule (report.yml,
+// single-job or sharded by PORTFOLIO_SHARDS), so no two schedules push the same files.
+func TestOneScheduleWritesData(t *testing.T) {
+	var writers []string
+	for _, f := range workflowFiles(t) {
+		w := parse(t, filepath.Base(f))
+		scheduled := false
+		for _, e := range w.On {
+			_, ok := e.(*actionlint.ScheduledEvent)
+			scheduled = scheduled || ok
+		}
+		for _, j := range w.Jobs {
+			if scheduled && slices.Contains(uses(j), "./.github/actions/commit-data") {
+				writers = append(writers, filepath.Base(f))
+				break
+			}
 		}
 	}
-	if w.Concurrency == nil || w.Concurrency.Group.Value != parse(t, "report.yml").Concurrency.Group.Value {
-		t.Error("the sharded variant must share report.yml's concurrency group: both push data/")
+	if !slices.Equal(writers, []string{"report.yml"}) {
+		t.Errorf("workflows that commit data/ on a schedule: %v, want report.yml alone", writers)
 	}
-	collect, publish := w.Jobs["collect"], w.Jobs["publish"]
-	if collect == nil || publish == nil {
-		t.Fatal("want collect and publish jobs")
+}
+
+// reportRun is what one run of report.yml does, as GitHub would decide it from the workflow's
+// expressions.
+type reportRun struct {
+	planned bool     // the plan job ran
+	shards  []string // the collect matrix's --shard values
+	steps   []string // the report job's steps that run, by name ("" when it does not run)
+	skip    []string // the run step's --skip values
+	now     string   // the report job's NOW
+}
+
+// simulateReport evaluates report.yml for a trigger (event, inputs), the PORTFOLIO_SHARDS
+// repository variable ("" unset) and the result of the collect jobs ("success" or "failure").
+// The plan job's matrix is what `portfolio shards --json` prints for the repository's
+// portfolio.json, run here.
+func simulateReport(t *testing.T, event string, inputs map[string]any, shardsVar, collectResult string) reportRun {
+	t.Helper()
+	w := parse(t, "report.yml")
+	vars := map[string]any{}
+	if shardsVar != "" {
+		vars["PORTFOLIO_SHARDS"] = shardsVar
 	}
-	if !strings.Contains(runScripts(collect), `collect --shard "$SHARD/$SHARDS"`) {
-		t.Error("collect jobs must run portfolio collect --shard i/n")
+	ctx := map[string]any{
+		"github": map[string]any{"event_name": event, "run_id": "1"}, "inputs": inputs, "vars": vars,
+		"secrets": map[string]any{}, "runner": map[string]any{"temp": "/tmp/runner"},
 	}
+	env := exprEnv{contexts: ctx}
+	value := func(s *actionlint.String, cond bool, e exprEnv) any {
+		t.Helper()
+		if s == nil {
+			if cond {
+				return !e.cancelled && !e.failed // the default if: success()
+			}
+			return nil
+		}
+		v, err := evalTemplate(s.Value, e, cond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	var run reportRun
+	needs := map[string]any{}
+	plan, collect, report := w.Jobs["plan"], w.Jobs["collect"], w.Jobs["report"]
+	if plan == nil || collect == nil || report == nil {
+		t.Fatal("report.yml: want the jobs plan, collect and report")
+	}
+
+	// plan
+	needs["plan"] = map[string]any{"result": "skipped", "outputs": map[string]any{}}
+	if truthy(value(plan.If, true, env)) {
+		run.planned = true
+		var step *actionlint.Step
+		for _, s := range plan.Steps {
+			if r, ok := s.Exec.(*actionlint.ExecRun); ok && strings.Contains(r.Run.Value, `portfolio" shards --json`) {
+				step = s
+			}
+		}
+		if step == nil || step.ID == nil {
+			t.Fatal("plan: no step with an id runs portfolio shards --json")
+		}
+		stepEnv := map[string]string{}
+		for _, v := range step.Env.Vars {
+			stepEnv[v.Name.Value] = toString(value(v.Value, false, env))
+		}
+		var stdout, stderr bytes.Buffer
+		code := (&cli.Command{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return stepEnv[k] }}).Main(
+			[]string{"shards", "--json", "--config", filepath.Join(root, "portfolio.json"), "--data", t.TempDir()})
+		if code != 0 {
+			t.Fatalf("portfolio shards --json: exit %d: %s", code, stderr.String())
+		}
+		var m struct{ Include []struct{ Count int } }
+		if err := json.Unmarshal(stdout.Bytes(), &m); err != nil || len(m.Include) == 0 {
+			t.Fatalf("portfolio shards --json: %v: %s", err, stdout.String())
+		}
+		stepOut := map[string]any{"matrix": strings.TrimSpace(stdout.String()), "count": fmt.Sprint(m.Include[0].Count), "now": "2026-11-30T12:00:00Z"}
+		env.contexts["steps"] = map[string]any{step.ID.Value: map[string]any{"outputs": stepOut}}
+		outputs := map[string]any{}
+		for name, o := range plan.Outputs {
+			outputs[name] = toString(value(o.Value, false, env))
+		}
+		needs["plan"] = map[string]any{"result": "success", "outputs": outputs}
+	}
+	env.contexts["needs"] = needs
+
+	// collect: the matrix from the plan's output
+	needs["collect"] = map[string]any{"result": "skipped"}
+	if run.planned && truthy(value(collect.If, true, env)) {
+		if collect.Strategy == nil || collect.Strategy.Matrix == nil || collect.Strategy.Matrix.Expression == nil {
+			t.Fatal("collect: want a matrix computed by the plan job")
+		}
+		mv, _ := value(collect.Strategy.Matrix.Expression, false, env).(map[string]any)
+		include, _ := mv["include"].([]any)
+		for _, row := range include {
+			env.contexts["matrix"] = row
+			for _, s := range collect.Steps {
+				if r, ok := s.Exec.(*actionlint.ExecRun); ok && strings.Contains(r.Run.Value, `portfolio" collect --shard "$SHARD"`) {
+					for _, v := range s.Env.Vars {
+						if v.Name.Value == "SHARD" {
+							run.shards = append(run.shards, toString(value(v.Value, false, env)))
+						}
+					}
+				}
+			}
+		}
+		delete(env.contexts, "matrix")
+		delete(env.contexts, "steps")
+		needs["collect"] = map[string]any{"result": collectResult}
+	}
+
+	// report: job-level status functions see the jobs it needs
+	jobEnv := env
+	for _, n := range needs {
+		jobEnv.failed = jobEnv.failed || n.(map[string]any)["result"] == "failure"
+	}
+	if !truthy(value(report.If, true, jobEnv)) {
+		return run
+	}
+	if report.Env != nil {
+		jobVars := map[string]any{}
+		for _, v := range report.Env.Vars {
+			jobVars[v.Name.Value] = toString(value(v.Value, false, env))
+		}
+		env.contexts["env"] = jobVars
+		run.now = toString(jobVars["NOW"])
+	}
+	skipVar := regexp.MustCompile(`--skip "\$(\w+)"`)
+	for _, s := range report.Steps {
+		if !truthy(value(s.If, true, env)) {
+			continue
+		}
+		run.steps = append(run.steps, stepName(s))
+		r, ok := s.Exec.(*actionlint.ExecRun)
+		if !ok || !strings.Contains(r.Run.Value, `portfolio" run`) {
+			continue
+		}
+		vars := map[string]string{}
+		for _, v := range s.Env.Vars {
+			vars[v.Name.Value] = toString(value(v.Value, false, env))
+		}
+		for _, m := range skipVar.FindAllStringSubmatch(r.Run.Value, -1) {
+			for _, step := range strings.Split(vars[m[1]], ",") {
+				if step != "" {
+					run.skip = append(run.skip, step)
+				}
+			}
+		}
+		if strings.Contains(r.Run.Value, "--skip ") && len(skipVar.FindAllString(r.Run.Value, -1)) != strings.Count(r.Run.Value, "--skip ") {
+			t.Errorf("report: the run step's --skip values must all be \"$VAR\" from its env, so this test can follow them:\n%s", r.Run.Value)
+		}
+	}
+	return run
+}
+
+// TestReportRunsEveryStepOnEveryTrigger evaluates report.yml's expressions for every trigger
+// (the schedule, a dispatch with and without publish) and every mode (PORTFOLIO_SHARDS unset, 1,
+// 3): the scheduled run alerts and publishes, whether one job collects or shards do; a dispatch
+// without publish only collects and builds; sharded runs collect in the matrix the plan
+// computed and merge before the run, which then does not collect.
+func TestReportRunsEveryStepOnEveryTrigger(t *testing.T) {
+	triggers := []struct {
+		name    string
+		event   string
+		inputs  map[string]any
+		publish bool
+	}{
+		{"schedule", "schedule", map[string]any{}, true},
+		{"dispatch with publish", "workflow_dispatch", map[string]any{"publish": true}, true},
+		{"dispatch without publish", "workflow_dispatch", map[string]any{"publish": false}, false},
+	}
+	for _, tr := range triggers {
+		for _, shards := range []string{"", "1", "3"} {
+			t.Run(fmt.Sprintf("%s, PORTFOLIO_SHARDS=%q", tr.name, shards), func(t *testing.T) {
+				sharded := shards == "3"
+				r := simulateReport(t, tr.event, tr.inputs, shards, "success")
+				if r.planned != sharded {
+					t.Errorf("plan ran: %v, want %v", r.planned, sharded)
+				}
+				var wantShards []string // 3, or as many as the example portfolio has products
+				if sharded {
+					cfg, err := config.Load(filepath.Join(root, "portfolio.json"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					n := min(3, len(cfg.Products))
+					for i := 1; i <= n; i++ {
+						wantShards = append(wantShards, fmt.Sprintf("%d/%d", i, n))
+					}
+				}
+				if !slices.Equal(r.shards, wantShards) {
+					t.Errorf("collect shards %v, want %v", r.shards, wantShards)
+				}
+				if len(r.steps) == 0 {
+					t.Fatal("the report job does not run")
+				}
+				run := slices.Index(r.steps, "Run the report")
+				merge := slices.Index(r.steps, "Merge the shards' data")
+				if run < 0 || (merge >= 0) != sharded || merge > run || !slices.Contains(r.steps, "Commit data") {
+					t.Errorf("report steps %v: want the run, the merge before it only when sharded, and the commit", r.steps)
+				}
+				for step, skipped := range map[string]bool{"collect": sharded, "alert": !tr.publish, "build": false, "publish": !tr.publish} {
+					if got := slices.Contains(r.skip, step); got != skipped {
+						t.Errorf("--skip %v: %s skipped %v, want %v", r.skip, step, got, skipped)
+					}
+				}
+				if (r.now != "") != sharded {
+					t.Errorf("NOW = %q: want the plan's time when sharded (every shard collected at it), the clock otherwise", r.now)
+				}
+			})
+		}
+	}
+}
+
+// TestShardedReportSurvivesAFailedShard: a shard that failed does not stop the report (its
+// products are marked timed_out by the merge); a failed plan does, since no one knows the shards.
+func TestShardedReportSurvivesAFailedShard(t *testing.T) {
+	r := simulateReport(t, "schedule", map[string]any{}, "3", "failure")
+	if !slices.Contains(r.steps, "Merge the shards' data") || !slices.Contains(r.steps, "Run the report") || slices.Contains(r.skip, "publish") {
+		t.Errorf("a failed shard: report steps %v, --skip %v; want merge, run and publish", r.steps, r.skip)
+	}
+	w := parse(t, "report.yml")
+	env := exprEnv{contexts: map[string]any{"needs": map[string]any{"plan": map[string]any{"result": "failure"}}}, failed: true}
+	if v, err := evalTemplate(w.Jobs["report"].If.Value, env, true); err != nil || truthy(v) {
+		t.Errorf("a failed plan: the report job runs (%v, %v), want it skipped", v, err)
+	}
+	collect := w.Jobs["collect"]
 	if got := scopes(collect.Permissions); len(got) != 1 || got["contents"] != "read" {
 		t.Errorf("collect permissions = %v, want contents: read", got)
 	}
-	if len(publish.Needs) != 1 || publish.Needs[0].Value != "collect" {
-		t.Error("publish must wait for every shard")
+	if collect.Strategy.FailFast == nil || collect.Strategy.FailFast.Value {
+		t.Error("collect: want fail-fast: false, so one shard failing does not cancel the others")
 	}
-	if !slices.Contains(uses(publish), "actions/download-artifact@v4") || !slices.Contains(uses(collect), "actions/upload-artifact@v4") {
-		t.Error("shards hand their data over as artifacts")
+	script := runScripts(collect)
+	for _, want := range []string{`portfolio" collect --shard "$SHARD" --now "$NOW"`, `portfolio" shards pack --shard "$SHARD" --now "$NOW"`} {
+		if !strings.Contains(script, want) {
+			t.Errorf("collect scripts lack %q", want)
+		}
+	}
+	if !strings.Contains(runScripts(w.Jobs["report"]), `portfolio" shards merge --count "$COUNT" --now "$NOW"`) {
+		t.Error("the report job must merge with portfolio shards merge, at the plan's count and time")
 	}
 }
 
@@ -342,6 +581,9 @@ func TestDoctorWorkflow(t *testing.T) {
 	}
 	env, report := stepEnv(job), stepEnv(parse(t, "report.yml").Jobs["report"])
 	for name, v := range report {
+		if !strings.Contains(v, "secrets.") {
+			continue // the report's own settings (SKIP_*, COUNT), not credentials
+		}
 		if env[name] != v {
 			t.Errorf("env %s = %q, want report.yml's %q", name, env[name], v)
 		}
@@ -498,7 +740,7 @@ func keepsData(s *actionlint.Step) bool {
 		return strings.Contains(a.Uses.Value, "commit-data") || strings.Contains(a.Uses.Value, "upload-artifact")
 	}
 	if r, ok := s.Exec.(*actionlint.ExecRun); ok && r.Run != nil {
-		return strings.Contains(r.Run.Value, "tar ") || strings.Contains(r.Run.Value, "git commit") || strings.Contains(r.Run.Value, "git push")
+		return strings.Contains(r.Run.Value, "shards pack") || strings.Contains(r.Run.Value, "git commit") || strings.Contains(r.Run.Value, "git push")
 	}
 	return false
 }

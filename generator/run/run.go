@@ -195,6 +195,11 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	switch {
 	case o.skips(StepCollect):
 		rep.add(StepCollect, StateSkipped, "--skip")
+		// What is in data/ may have been collected elsewhere (a sharded run's shards, merged by
+		// portfolio shards merge): its deployment events still go to PostHog, once each.
+		if !rules.ReadOnly && !o.DryRun {
+			o.sendPostHogEvents(ctx, &rep)
+		}
 	case rules.ReadOnly:
 		rep.add(StepCollect, StateSkipped, fmt.Sprintf("%s holds the demo history written by 'portfolio demo': left untouched (collect into an empty --data folder to start real history)", o.Store.Dir()))
 		srcs, err := Sources(o.sourceDeps())
