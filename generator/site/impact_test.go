@@ -104,7 +104,7 @@ func TestImpactShown(t *testing.T) {
 
 	dora := string(files["dora/index.html"])
 	// The suspects column follows the change failure rate's (the third figure) in each row.
-	cell := regexp.MustCompile(`<a href="/products/` + id + `/#dora-tiles">[^<]*</a></th>(?:<td>.*?</td>){3}<td><span><a href="/products/` + id + `/#impact">([0-9]+)</a>`).FindStringSubmatch(dora)
+	cell := regexp.MustCompile(`<a href="/products/` + id + `/#dora-tiles">[^<]*</a></th>(?:<td>.*?</td>){3}<td><a href="/products/` + id + `/#impact">([0-9]+)</a>`).FindStringSubmatch(dora)
 	if cell == nil || cell[1] == "0" {
 		t.Errorf("DORA page: no suspect count beside %s's change failure rate", id)
 	}
