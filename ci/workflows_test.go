@@ -167,8 +167,8 @@ func TestReportWorkflow(t *testing.T) {
 	if c := w.Concurrency; c == nil || c.Group == nil || c.Group.Value == "" || c.CancelInProgress == nil || c.CancelInProgress.Value {
 		t.Error("want a concurrency group with cancel-in-progress: false")
 	}
-	if got := scopes(w.Permissions); len(got) != 2 || got["contents"] != "write" || got["issues"] != "write" {
-		t.Errorf("permissions = %v, want contents: write and issues: write only", got)
+	if got := scopes(w.Permissions); len(got) != 4 || got["contents"] != "write" || got["issues"] != "write" || got["actions"] != "read" || got["deployments"] != "read" {
+		t.Errorf("permissions = %v, want contents: write, issues: write, actions: read and deployments: read only", got)
 	}
 
 	job := w.Jobs["report"]
@@ -495,8 +495,8 @@ func TestShardedReportSurvivesAFailedShard(t *testing.T) {
 		t.Errorf("a failed plan: the report job runs (%v, %v), want it skipped", v, err)
 	}
 	collect := w.Jobs["collect"]
-	if got := scopes(collect.Permissions); len(got) != 1 || got["contents"] != "read" {
-		t.Errorf("collect permissions = %v, want contents: read", got)
+	if got := scopes(collect.Permissions); len(got) != 4 || got["contents"] != "read" || got["issues"] != "read" || got["actions"] != "read" || got["deployments"] != "read" {
+		t.Errorf("collect permissions = %v, want read of contents, issues, actions and deployments only", got)
 	}
 	if collect.Strategy.FailFast == nil || collect.Strategy.FailFast.Value {
 		t.Error("collect: want fail-fast: false, so one shard failing does not cancel the others")
