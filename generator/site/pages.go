@@ -242,6 +242,8 @@ func (b *build) overview(dv *doraView, al *alertsView) *overviewView {
 			ov.Critical = append(ov.Critical, a)
 		}
 	}
+	// Newest first, as the incidents: the overview lists the first few.
+	sort.SliceStable(ov.Critical, func(i, j int) bool { return ov.Critical[i].Since.UTC > ov.Critical[j].Since.UTC })
 	ov.Active = al.Alerting
 	ov.Chart = b.deploysChart()
 	return ov

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -230,7 +231,7 @@ func TestAlertsCenterListsEveryCriticalAlert(t *testing.T) {
 	}
 	var api struct {
 		Active []struct {
-			Severity, Rule string
+			Severity, Rule, Since string
 		} `json:"active"`
 	}
 	if err := json.Unmarshal(raw, &api); err != nil {
@@ -258,6 +259,21 @@ func TestAlertsCenterListsEveryCriticalAlert(t *testing.T) {
 				t.Errorf("%s: no note %q", sev, note)
 			}
 		}
+	}
+	// The overview's short list of critical alerts starts with the newest.
+	var newest string
+	for _, a := range api.Active {
+		if a.Severity == "critical" && a.Since > newest {
+			newest = a.Since
+		}
+	}
+	overview, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	box := string(overview)[strings.Index(string(overview), "Critical alerts"):]
+	if m := regexp.MustCompile(`<time datetime="([^"]+)"`).FindStringSubmatch(box); m == nil || m[1] != newest {
+		t.Errorf("the overview's critical alerts start at %v, want the newest, since %s", m, newest)
 	}
 	if firing["critical"] < 20 || firing["warning"] <= 60 {
 		t.Errorf("the scale portfolio fires %v: too few to check the caps", firing)
