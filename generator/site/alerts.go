@@ -433,15 +433,3 @@ func (b *build) alertMonths(s alert.State, name func(string) string) []*alertMon
 	slices.Reverse(months)
 	return months
 }
-
-// monthOf is the history page of an episode.
-func (av *alertsView) monthOf(id string) *alertMonth {
-	for _, m := range av.Months {
-		for _, e := range m.Episodes {
-			if e.ID == id {
-				return m
-			}
-		}
-	}
-	return nil
-}

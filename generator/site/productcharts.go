@@ -44,37 +44,6 @@ func (b *build) dayBuckets(n int) []bucket {
 	return out
 }
 
-// dailyTable is the text alternative of a time chart: one row a day (newest first) with the
-// value of each column's reducer.
-func (b *build) dailyTable(caption string, snaps []record.Snapshot, cols []string, fs []reducer, format func(float64) string) table {
-	t := table{Caption: caption, Head: append([]string{"Day"}, cols...)}
-	days := b.dayBuckets(90)
-	vals := make([][]point, len(fs))
-	for i, f := range fs {
-		vals[i] = make([]point, len(days))
-		for k, d := range days {
-			v, ok := f(health.Window(snaps, d.From.Add(time.Nanosecond), d.To.Add(time.Nanosecond)))
-			vals[i][k] = point{T: d.To, V: v, Missing: !ok}
-		}
-	}
-	for k := len(days) - 1; k >= 0; k-- {
-		row := []string{days[k].To.In(b.loc).Format("Mon 2 Jan 2006")}
-		any := false
-		for i := range fs {
-			if vals[i][k].Missing {
-				row = append(row, "–")
-			} else {
-				any = true
-				row = append(row, format(vals[i][k].V))
-			}
-		}
-		if any {
-			t.Rows = append(t.Rows, row)
-		}
-	}
-	return t
-}
-
 func p95Reducer(s []record.Snapshot) (float64, bool) {
 	ms, _, ok := health.P95(s)
 	return ms, ok
@@ -88,34 +57,6 @@ func p50Reducer(s []record.Snapshot) (float64, bool) {
 func errorRateReducer(s []record.Snapshot) (float64, bool) { return health.ErrorRate(s) }
 
 func uptimeReducer(s []record.Snapshot) (float64, bool) { return health.Uptime(s).Percent() }
-
-func roundPoints(ps []point, d int) []point {
-	for i := range ps {
-		ps[i].V = round(ps[i].V, d)
-	}
-	return ps
-}
-
-// reduceParts is bucketSeries over buckets already cut (see downsample).
-func reduceParts(buckets []bucket, parts [][]record.Snapshot, f func(k int, s []record.Snapshot) (float64, bool)) []point {
-	out := make([]point, 0, len(buckets))
-	for k, b := range buckets {
-		v, ok := f(k, parts[k])
-		if !ok {
-			if n := len(out); n > 0 && !out[n-1].Missing {
-				out = append(out, point{T: b.From, Missing: true})
-			}
-			continue
-		}
-		out = append(out, point{T: b.From, V: v})
-	}
-	return trimMissing(out)
-}
-
-// plain adapts a reducer to reduceParts.
-func plain(f reducer) func(int, []record.Snapshot) (float64, bool) {
-	return func(_ int, s []record.Snapshot) (float64, bool) { return f(s) }
-}
 
 // productCharts draws the product page's charts. Each follows the range switch; each range is
 // cut with one bucket width (see ranges): a min/max band and p95/p50 for response time, sums
