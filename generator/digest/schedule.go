@@ -49,12 +49,13 @@ type Period struct {
 	PrevStart time.Time `json:"previous_start"`
 }
 
-// Ending returns the period that ends at end: the same wall-clock time Days days before, so a
-// period across a change of daylight saving time is an hour shorter or longer than 7×24 h.
+// Ending returns the period that ends at end (a scheduled time): it starts at the scheduled
+// time of day Days days before, so a period across a change of daylight saving time is an hour
+// shorter or longer than 7×24 h.
 func (s Schedule) Ending(end time.Time) Period {
 	l := end.In(s.Loc)
-	start := time.Date(l.Year(), l.Month(), l.Day()-s.Days, l.Hour(), l.Minute(), 0, 0, s.Loc)
-	prev := time.Date(l.Year(), l.Month(), l.Day()-2*s.Days, l.Hour(), l.Minute(), 0, 0, s.Loc)
+	start := s.at(l.Year(), l.Month(), l.Day()-s.Days)
+	prev := s.at(l.Year(), l.Month(), l.Day()-2*s.Days)
 	return Period{ID: l.Format(time.DateOnly), Start: start.UTC(), End: end.UTC(), PrevStart: prev.UTC()}
 }
 
