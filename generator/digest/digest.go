@@ -118,6 +118,7 @@ type Change struct {
 	Deployment string   `json:"deployment,omitempty"` // short sha
 	URL        string   `json:"url"`
 	score      float64
+	also       string
 }
 
 // DORAPart is the four keys over the period against the one before.
@@ -360,6 +361,11 @@ func statusAt(pr ProductRecords, trs []alert.Transition, t time.Time, loc *time.
 	p := pr.Product
 	ac := p.AlertingConfig
 	snaps := health.Window(pr.Snapshots, t.Add(-25*time.Hour), t)
+	if n := len(snaps); n > 0 {
+		// As of the product's newest data, as its page is: a period that ends after the data
+		// stopped shows the last status the data knew, not "no check for a day".
+		t = snaps[n-1].Time.Add(time.Nanosecond)
+	}
 	in := status.Input{Now: t, Checks: status.ChecksOf(snaps), FailureThreshold: ac.FailureThreshold, Loc: loc}
 	for _, x := range pr.Incidents {
 		if x.CreatedAt.Before(t) && (x.ClosedAt == nil || !x.ClosedAt.Before(t)) {
@@ -545,6 +551,8 @@ func changes(pr ProductRecords, line ProductLine, per Period, loc *time.Location
 		if per.End.Sub(per.Start) > 7*24*time.Hour {
 			day = r.Deployment.Time.In(loc).Format("Monday 2 Jan")
 		}
+		// One change per deployment and direction: its biggest metric, naming the others.
+		var found []Change
 		for _, c := range r.Metrics {
 			if (c.Verdict != impact.Regression && c.Verdict != impact.Improvement) || c.Before == nil || c.After == nil {
 				continue
@@ -554,7 +562,33 @@ func changes(pr ProductRecords, line ProductLine, per Period, loc *time.Location
 			ch.Text = fmt.Sprintf("%s %s %s from %s to %s after %s's deployment of %s", possessive(p.Name), metricName(c), verb(*c.After > *c.Before),
 				valueText(*c.Before, c.Unit), valueText(*c.After, c.Unit), day, sha)
 			ch.score = score(*c.Before, *c.After, c.Unit) + 1 // a deployment's change outranks a drift
-			out = append(out, ch)
+			ch.also = metricName(c)
+			found = append(found, ch)
+		}
+		for _, worse := range []bool{true, false} {
+			var best *Change
+			var others []string
+			for i := range found {
+				if found[i].Worse != worse {
+					continue
+				}
+				if best == nil || found[i].score > best.score {
+					if best != nil {
+						others = append(others, best.also)
+					}
+					best = &found[i]
+				} else {
+					others = append(others, found[i].also)
+				}
+			}
+			if best == nil {
+				continue
+			}
+			if len(others) > 0 {
+				slices.Sort(others)
+				best.Text += " (also " + strings.Join(others, ", ") + ")"
+			}
+			out = append(out, *best)
 		}
 	}
 	if len(out) > 0 {

@@ -125,7 +125,7 @@ var mailTemplate = template.Must(template.New("mail").Funcs(template.FuncMap{
 <p style="margin:0 0 6px;color:#475467;font-size:13px">Status at the end (and at the start), then uptime, p95 and error rate over the period with the change against the period before, and the 30-day error budget left.</p>
 <table width="100%" cellpadding="0" cellspacing="0" style="border-collapse:collapse;font-size:14px">
 {{range .Products}}<tr><td style="padding:8px 0 0;border-top:1px solid #eaecf0"><a href="{{.URL}}" style="color:#175CD3;font-weight:600">{{.Name}}</a>
-<span style="color:{{colour .Status}};font-weight:600"> ● {{status .Status}}</span>{{if ne .Status .PreviousStatus}} <span style="color:#475467">(was {{status .PreviousStatus}})</span>{{end}}</td></tr>
+<span style="color:{{colour .Status}};font-weight:600"> ● {{status .Status}}</span>{{if ne .Status .PreviousStatus}} <span style="color:#475467">(was {{status .PreviousStatus}})</span>{{end}}{{if .StatusReason}}<br><span style="color:#475467;font-size:13px">{{oneline .StatusReason}}</span>{{end}}</td></tr>
 <tr><td style="padding:2px 0 8px;color:#344054">uptime {{uptime .Uptime}}{{delta .Uptime .PrevUptime "%"}} · p95 {{ms .P95}}{{delta .P95 .PrevP95 "ms"}} · errors {{pct .ErrorRate}}{{delta .ErrorRate .PrevErrorRate "%"}} · budget {{budget .BudgetLeft}} · {{plural .Deployments "deployment" "deployments"}} · {{plural .Opened "incident" "incidents"}}</td></tr>
 {{end}}</table>
 {{if .MoreProducts}}<p style="margin:6px 0 0"><a href="{{.D.URL}}#products" style="color:#175CD3">… and {{.MoreProducts}} more products</a></p>{{end}}

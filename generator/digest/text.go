@@ -79,7 +79,7 @@ func Text(d *Digest) string {
 	shown, more := d.productsShown()
 	w("\nPRODUCTS, worst first (uptime, p95 and error rate over the period; change against the one before)\n")
 	for _, p := range shown {
-		w("- %s: %s\n", p.Name, statusChange(p.Status, p.PreviousStatus))
+		w("- %s: %s%s\n", p.Name, statusChange(p.Status, p.PreviousStatus), reasonText(p.StatusReason))
 		w("  uptime %s%s · p95 %s%s · errors %s%s · error budget %s · %s, %s\n",
 			uptimeText(p.Uptime), paren(delta(p.Uptime, p.PrevUptime, "%")),
 			optText(p.P95, msText), paren(delta(p.P95, p.PrevP95, "ms")),
@@ -203,4 +203,12 @@ func incidentWhen(x IncidentLine, loc *time.Location) string {
 		s += ", still open"
 	}
 	return s
+}
+
+// reasonText is the status's weightiest reason after a dash, or nothing.
+func reasonText(r string) string {
+	if r == "" {
+		return ""
+	}
+	return " — " + oneLine(r)
 }
