@@ -176,7 +176,7 @@ func Deliver(ctx context.Context, o Options) (Summary, error) {
 			oc.Digest = Compute(narrow(in, rt.Products))
 		}
 		switch {
-		case !hasData(oc.Digest, in, rt.Products):
+		case !hasData(in, rt.Products):
 			oc.Status, oc.Detail = OutcomeNoData, "no snapshot in the period"
 		case o.DryRun:
 			oc.Status = OutcomeDryRun
@@ -225,7 +225,7 @@ func narrow(in Input, ids []string) Input {
 
 // hasData reports whether any covered product has a snapshot in the period: a digest of nothing
 // (a fresh install, a period before the first run) is not sent.
-func hasData(d *Digest, in Input, ids []string) bool {
+func hasData(in Input, ids []string) bool {
 	for _, p := range in.Products {
 		if len(ids) > 0 && !slices.Contains(ids, p.Product.ID) {
 			continue

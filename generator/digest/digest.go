@@ -204,13 +204,137 @@ const SchemaVersion = 3
 
 // Compute is the digest of in.Period. It is pure: the same input gives the same digest.
 func Compute(in Input) *Digest {
-	cfg := in.Config
+	parts := make([]Part, len(in.Products))
+	for i, pr := range in.Products {
+		parts[i] = Summarize(in.Config, in.Period, pr, in.Transitions)
+	}
+	return Assemble(in.Config, in.Period, parts, in.Transitions, in.Demo)
+}
+
+// Part is one product's share of a digest (Summarize), so that a caller holding many
+// products' history (the site build) can summarise each product as it reads it and let go of
+// its snapshots before the next.
+type Part struct {
+	line               ProductLine
+	incidents          []IncidentLine
+	opened, resolved   int
+	prevOpened, openAt int
+	restores, prevRest []float64
+	changes            []Change
+	dora               dora.Input
+	damaged            []string
+	// HasData says the product has a snapshot in the period.
+	HasData bool
+}
+
+// Summarize computes one product's part of the digest of per. Records at or after the
+// period's end are left out, and an incident closed after it is open at its end.
+func Summarize(cfg *config.Config, per Period, pr ProductRecords, trs []alert.Transition) Part {
 	loc := cfg.Site.Location()
 	base := strings.TrimRight(cfg.Site.BaseURL, "/")
-	per := in.Period
+	p := pr.Product
+	pr = cutAt(pr, per.End)
+	pt := Part{dora: dora.Input{Product: p, Deployments: pr.Deployments, Incidents: pr.Incidents}}
+	for _, dmg := range pr.Damaged {
+		pt.damaged = append(pt.damaged, p.Name+": "+dmg)
+	}
+	purl := base + "/products/" + p.ID + "/"
+	cur := health.Window(pr.Snapshots, per.Start, per.End)
+	prev := health.Window(pr.Snapshots, per.PrevStart, per.Start)
+	pt.HasData = len(cur) > 0
+	line := ProductLine{ID: p.ID, Name: p.Name, Group: p.Group, URL: purl, Objective: p.AlertingConfig.UptimeThreshold}
+	v := statusAt(pr, trs, per.End, loc)
+	line.Status = v.Status
+	if len(v.Reasons) > 0 {
+		line.StatusReason = v.Reasons[0]
+	}
+	line.PreviousStatus = statusAt(pr, trs, per.Start, loc).Status
+	line.Uptime, line.PrevUptime = uptime(cur), uptime(prev)
+	line.P95, line.PrevP95 = p95(cur), p95(prev)
+	line.ErrorRate, line.PrevErrorRate = errRate(cur), errRate(prev)
+	if b := health.ErrorBudget(pr.Snapshots, p.AlertingConfig.UptimeThreshold, per.End.Add(-time.Nanosecond)); b.Checks.Total > 0 {
+		line.BudgetLeft = ptr(round(math.Max(b.Remaining, -9.99)*100, 1))
+	}
+	for _, x := range pr.Deployments {
+		if in2(x.Time, per.Start, per.End) {
+			switch x.Outcome {
+			case "success":
+				line.Deployments++
+			case "failure":
+				line.FailedDeploys++
+			}
+		}
+	}
+	for _, x := range pr.Incidents {
+		if !x.Counts() {
+			continue
+		}
+		closed := x.ClosedAt != nil
+		if in2(x.CreatedAt, per.PrevStart, per.Start) {
+			pt.prevOpened++
+		}
+		if closed && in2(*x.ClosedAt, per.PrevStart, per.Start) {
+			pt.prevRest = append(pt.prevRest, x.ClosedAt.Sub(x.CreatedAt).Seconds())
+		}
+		if !closed {
+			pt.openAt++
+		}
+		opened := in2(x.CreatedAt, per.Start, per.End)
+		resolved := closed && in2(*x.ClosedAt, per.Start, per.End)
+		if opened {
+			pt.opened++
+			line.Opened++
+		}
+		if !opened && !resolved {
+			continue
+		}
+		il := IncidentLine{Product: p.ID, Name: p.Name, Number: x.Number, Title: x.Title, Opened: x.CreatedAt,
+			URL: fmt.Sprintf("%s#incident-%d", purl, x.Number)}
+		if resolved {
+			pt.resolved++
+			s := x.ClosedAt.Sub(x.CreatedAt).Seconds()
+			pt.restores = append(pt.restores, s)
+			il.Resolved, il.Restore = ptr(x.ClosedAt.UTC()), ptr(s)
+		}
+		pt.incidents = append(pt.incidents, il)
+	}
+	pt.line = line
+	pt.changes = changes(pr, line, per, loc, purl)
+	return pt
+}
+
+// cutAt leaves out what happened at or after t: snapshots, deployments, incidents opened
+// (and closes: an incident closed at or after t is open at t).
+func cutAt(pr ProductRecords, t time.Time) ProductRecords {
+	pr.Snapshots = health.Window(pr.Snapshots, time.Time{}, t)
+	var deps []record.Deployment
+	for _, x := range pr.Deployments {
+		if x.Time.Before(t) {
+			deps = append(deps, x)
+		}
+	}
+	pr.Deployments = deps
+	var incs []record.Incident
+	for _, x := range pr.Incidents {
+		if !x.CreatedAt.Before(t) {
+			continue
+		}
+		if x.ClosedAt != nil && !x.ClosedAt.Before(t) {
+			x.ClosedAt, x.StateReason = nil, ""
+		}
+		incs = append(incs, x)
+	}
+	pr.Incidents = incs
+	return pr
+}
+
+// Assemble puts the products' parts (config order) together into the digest of per.
+func Assemble(cfg *config.Config, per Period, parts []Part, trs []alert.Transition, demo bool) *Digest {
+	loc := cfg.Site.Location()
+	base := strings.TrimRight(cfg.Site.BaseURL, "/")
 	top := cfg.Digest.WithDefaults().Top
 	d := &Digest{SchemaVersion: SchemaVersion, Period: per, Label: per.Label(loc), Timezone: loc.String(),
-		SiteTitle: cfg.Site.Title, SiteURL: base + "/", URL: base + "/" + per.Path(), Demo: in.Demo, Top: top}
+		SiteTitle: cfg.Site.Title, SiteURL: base + "/", URL: base + "/" + per.Path(), Demo: demo, Top: top}
 	if d.SiteTitle == "" {
 		d.SiteTitle = "Portfolio"
 	}
@@ -219,75 +343,22 @@ func Compute(in Input) *Digest {
 	var statuses, prevStatuses []string
 	var doraIn []dora.Input
 	var restores, prevRestores []float64
-	for _, pr := range in.Products {
-		p := pr.Product
-		for _, dmg := range pr.Damaged {
-			d.Damaged = append(d.Damaged, p.Name+": "+dmg)
-		}
-		purl := link("products/" + p.ID + "/")
-		cur := health.Window(pr.Snapshots, per.Start, per.End)
-		prev := health.Window(pr.Snapshots, per.PrevStart, per.Start)
-		line := ProductLine{ID: p.ID, Name: p.Name, Group: p.Group, URL: purl, Objective: p.AlertingConfig.UptimeThreshold}
-		v := statusAt(pr, in.Transitions, per.End, loc)
-		line.Status = v.Status
-		if len(v.Reasons) > 0 {
-			line.StatusReason = v.Reasons[0]
-		}
-		line.PreviousStatus = statusAt(pr, in.Transitions, per.Start, loc).Status
-		statuses = append(statuses, line.Status)
-		prevStatuses = append(prevStatuses, line.PreviousStatus)
-		line.Uptime, line.PrevUptime = uptime(cur), uptime(prev)
-		line.P95, line.PrevP95 = p95(cur), p95(prev)
-		line.ErrorRate, line.PrevErrorRate = errRate(cur), errRate(prev)
-		if b := health.ErrorBudget(pr.Snapshots, p.AlertingConfig.UptimeThreshold, per.End.Add(-time.Nanosecond)); b.Checks.Total > 0 {
-			line.BudgetLeft = ptr(round(math.Max(b.Remaining, -9.99)*100, 1))
-		}
-		for _, x := range pr.Deployments {
-			if in2(x.Time, per.Start, per.End) {
-				switch x.Outcome {
-				case "success":
-					line.Deployments++
-				case "failure":
-					line.FailedDeploys++
-				}
-			}
-		}
-		for _, x := range pr.Incidents {
-			if !x.Counts() || !x.CreatedAt.Before(per.End) {
-				continue
-			}
-			closed := x.ClosedAt != nil && x.ClosedAt.Before(per.End)
-			if in2(x.CreatedAt, per.PrevStart, per.Start) {
-				d.Incidents.PrevOpened++
-			}
-			if closed && in2(*x.ClosedAt, per.PrevStart, per.Start) {
-				prevRestores = append(prevRestores, x.ClosedAt.Sub(x.CreatedAt).Seconds())
-			}
-			if !closed {
-				d.Incidents.OpenAtEnd++
-			}
-			opened := in2(x.CreatedAt, per.Start, per.End)
-			resolved := closed && in2(*x.ClosedAt, per.Start, per.End)
-			if opened {
-				d.Incidents.Opened++
-				line.Opened++
-			}
-			if !opened && !resolved {
-				continue
-			}
-			il := IncidentLine{Product: p.ID, Name: p.Name, Number: x.Number, Title: x.Title, Opened: x.CreatedAt,
-				URL: fmt.Sprintf("%s#incident-%d", purl, x.Number)}
-			if resolved {
-				d.Incidents.Resolved++
-				s := x.ClosedAt.Sub(x.CreatedAt).Seconds()
-				restores = append(restores, s)
-				il.Resolved, il.Restore = ptr(x.ClosedAt.UTC()), ptr(s)
-			}
-			d.Incidents.List = append(d.Incidents.List, il)
-		}
-		d.Products = append(d.Products, line)
-		doraIn = append(doraIn, dora.Input{Product: p, Deployments: pr.Deployments, Incidents: pr.Incidents})
-		d.Changes = append(d.Changes, changes(pr, line, per, loc, purl)...)
+	covered := map[string]bool{}
+	for _, pt := range parts {
+		covered[pt.line.ID] = true
+		d.Damaged = append(d.Damaged, pt.damaged...)
+		statuses = append(statuses, pt.line.Status)
+		prevStatuses = append(prevStatuses, pt.line.PreviousStatus)
+		d.Products = append(d.Products, pt.line)
+		d.Incidents.Opened += pt.opened
+		d.Incidents.Resolved += pt.resolved
+		d.Incidents.PrevOpened += pt.prevOpened
+		d.Incidents.OpenAtEnd += pt.openAt
+		d.Incidents.List = append(d.Incidents.List, pt.incidents...)
+		restores = append(restores, pt.restores...)
+		prevRestores = append(prevRestores, pt.prevRest...)
+		doraIn = append(doraIn, pt.dora)
+		d.Changes = append(d.Changes, pt.changes...)
 	}
 
 	d.Status = StatusPart{Status: status.Worst(statuses...), PreviousStatus: status.Worst(prevStatuses...),
@@ -297,6 +368,9 @@ func Compute(in Input) *Digest {
 	}
 	for _, c := range status.Counts(statuses) {
 		d.Status.Counts[c.Status] = c.N
+	}
+	if d.Products == nil {
+		d.Products = []ProductLine{}
 	}
 	slices.SortStableFunc(d.Products, func(a, b ProductLine) int {
 		if status.Worse(a.Status, b.Status) {
@@ -319,7 +393,10 @@ func Compute(in Input) *Digest {
 		if c := b.Opened.Compare(a.Opened); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.Product, b.Product)
+		if c := cmp.Compare(a.Product, b.Product); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Number, b.Number)
 	})
 	d.Incidents.MedianRestore, d.Incidents.PrevRestore = median(restores), median(prevRestores)
 	d.Incidents.RestoreText, d.Incidents.PrevRestoreTxt = durText(d.Incidents.MedianRestore), durText(d.Incidents.PrevRestore)
@@ -327,7 +404,7 @@ func Compute(in Input) *Digest {
 		d.Incidents.List = []IncidentLine{}
 	}
 
-	d.Alerts = alertsOf(in, link)
+	d.Alerts = alertsOf(cfg, per, trs, covered, link)
 	d.DORA = doraOf(cfg, doraIn, per, link)
 	d.rank(link)
 
@@ -400,20 +477,15 @@ func statusAt(pr ProductRecords, trs []alert.Transition, t time.Time, loc *time.
 	return status.Of(in)
 }
 
-func alertsOf(in Input, link func(string) string) AlertsPart {
-	per := in.Period
+func alertsOf(cfg *config.Config, per Period, trs []alert.Transition, covered map[string]bool, link func(string) string) AlertsPart {
 	a := AlertsPart{Fired: map[string]int{}, Resolved: map[string]int{}, PrevFired: map[string]int{},
-		URL: link("alerts/"), Known: len(in.Transitions) > 0}
-	a.HistoryURL = link("alerts/" + per.Start.In(in.Config.Site.Location()).Format("2006-01") + "/")
+		URL: link("alerts/"), Known: len(trs) > 0}
+	a.HistoryURL = link("alerts/" + per.Start.In(cfg.Site.Location()).Format("2006-01") + "/")
 	for _, s := range alert.Severities {
 		a.Fired[s], a.Resolved[s], a.PrevFired[s] = 0, 0, 0
 	}
-	covered := map[string]bool{}
-	for _, pr := range in.Products {
-		covered[pr.Product.ID] = true
-	}
 	last := map[string]alert.Transition{}
-	for _, t := range in.Transitions {
+	for _, t := range trs {
 		if !covered[t.Product] || t.Rule == alert.RuleDeployment {
 			continue
 		}
