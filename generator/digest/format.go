@@ -174,3 +174,20 @@ func plural(n int, one, many string) string {
 	}
 	return fmt.Sprintf("%d %s", n, many)
 }
+
+// Funcs are the digest's formatting helpers for templates outside this package (the site's
+// digest page), so every rendering writes a figure the same way.
+func Funcs() map[string]any {
+	return map[string]any{
+		"dgUptime": uptimeText,
+		"dgMs":     func(v *float64) string { return optText(v, msText) },
+		"dgPct":    func(v *float64) string { return optText(v, pctText) },
+		"dgBudget": func(v *float64) string { return optText(v, budgetText) },
+		"dgDelta":  func(c, p *float64, unit string) string { return delta(c, p, unit) },
+		"dgTrend":  trendWord,
+		"dgValue":  func(v *float64, unit string) string { return optText(v, func(x float64) string { return valueText(x, unit) }) },
+		"dgStatus": statusWord,
+		"dgSev":    bySeverity,
+		"dgDur":    durText,
+	}
+}
