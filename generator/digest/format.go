@@ -185,7 +185,9 @@ func Funcs() map[string]any {
 		"dgBudget": func(v *float64) string { return optText(v, budgetText) },
 		"dgDelta":  func(c, p *float64, unit string) string { return delta(c, p, unit) },
 		"dgTrend":  trendWord,
-		"dgValue":  func(v *float64, unit string) string { return optText(v, func(x float64) string { return valueText(x, unit) }) },
+		"dgValue": func(v *float64, unit string) string {
+			return optText(v, func(x float64) string { return valueText(x, unit) })
+		},
 		"dgStatus": statusWord,
 		"dgSev":    bySeverity,
 		"dgDur":    durText,
