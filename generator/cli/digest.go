@@ -68,6 +68,9 @@ could not be read, 2 bad usage or config.`,
 				fmt.Fprintf(a.stdout, "digest: wrote the email of period %s (%s) to %s\n", sum.Period.ID, sum.Digest.Label, preview)
 				return nil
 			}
+			if !dryRun && sum.Count(digest.OutcomeDryRun) > 0 { // the data is read only
+				fmt.Fprintf(a.stdout, "digest: %s holds the demo history: nothing is sent or saved (as --dry-run)\n", a.dataDir)
+			}
 			if dryRun {
 				io.WriteString(a.stdout, digest.Text(sum.Digest))
 				fmt.Fprintln(a.stdout)

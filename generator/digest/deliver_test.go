@@ -43,18 +43,41 @@ func (r *recorder) got() string {
 }
 
 // history is the demo history of the repository's config over 40 days to 2026-12-16, in a
-// fresh data folder.
+// fresh data folder (generated once, copied for each test).
 func history(t *testing.T) (*config.Config, *store.Store) {
 	t.Helper()
 	cfg, err := config.Load(filepath.Join("..", "..", "portfolio.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := store.Open(t.TempDir())
-	if err := demo.Generate(cfg, st, demo.Options{Seed: 1, Days: 40, Now: time.Date(2026, 12, 16, 0, 0, 0, 0, time.UTC)}); err != nil {
+	historyOnce.Do(func() {
+		historyDir, historyErr = os.MkdirTemp("", "digest-history-")
+		if historyErr == nil {
+			historyErr = demo.Generate(cfg, store.Open(historyDir), demo.Options{Seed: 1, Days: 40, Now: time.Date(2026, 12, 16, 0, 0, 0, 0, time.UTC)})
+		}
+	})
+	if historyErr != nil {
+		t.Fatal(historyErr)
+	}
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(historyDir)); err != nil {
 		t.Fatal(err)
 	}
-	return cfg, st
+	return cfg, store.Open(dir)
+}
+
+var (
+	historyOnce sync.Once
+	historyDir  string
+	historyErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if historyDir != "" {
+		os.RemoveAll(historyDir)
+	}
+	os.Exit(code)
 }
 
 func TestDeliverExactlyOnce(t *testing.T) {
