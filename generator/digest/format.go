@@ -175,6 +175,10 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
+// PageTop is how many products a ranking of the site's digest page lists (the page's products
+// table has every product's figures).
+const PageTop = 25
+
 // Funcs are the digest's formatting helpers for templates outside this package (the site's
 // digest page), so every rendering writes a figure the same way.
 func Funcs() map[string]any {
@@ -191,5 +195,8 @@ func Funcs() map[string]any {
 		"dgStatus": statusWord,
 		"dgSev":    bySeverity,
 		"dgDur":    durText,
+		"dgLetter": levelLetter,
+		"dgArrow":  trendArrow,
+		"dgTop":    func(r []Ranked) []Ranked { v, _ := capped(r, PageTop); return v },
 	}
 }

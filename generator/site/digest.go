@@ -17,6 +17,9 @@ import (
 // one's SLO window and the period before it.
 const digestPages = 12
 
+// pageIncidents is how many of a period's incidents its page lists, newest first.
+const pageIncidents = 50
+
 // digestState is the build's digests in progress: the periods, and each product's part of
 // each, filled by the products' goroutines (a slot each).
 type digestState struct {
@@ -65,12 +68,13 @@ func (b *build) finishDigests() {
 // digestView is the body of a digest page.
 type digestView struct {
 	*digest.Digest
-	Start, End   timeView
-	Prev, Next   *digest.Digest
-	IncidentRows []digestIncident
-	Severities   []string
-	Top          int
-	HasFailures  bool
+	Start, End    timeView
+	Prev, Next    *digest.Digest
+	IncidentRows  []digestIncident
+	MoreIncidents int // incidents of the period left out of the page
+	Severities    []string
+	Top           int
+	HasFailures   bool
 }
 
 type digestIncident struct {
@@ -114,7 +118,12 @@ func (b *build) addDigestPages(add func(*page)) {
 		if i > 0 {
 			v.Next = ds[i-1]
 		}
-		for _, x := range d.Incidents.List {
+		list := d.Incidents.List
+		if len(list) > pageIncidents {
+			v.MoreIncidents = len(list) - pageIncidents
+			list = list[:pageIncidents]
+		}
+		for _, x := range list {
 			di := digestIncident{IncidentLine: x, OpenedAt: b.tv(x.Opened), ResolvedAt: b.tvp(x.Resolved)}
 			di.URL = b.rel(x.URL)
 			v.IncidentRows = append(v.IncidentRows, di)
