@@ -92,12 +92,7 @@ func ParseClock(s string) (hour, minute int, ok bool) {
 
 // checkDigest adds the digest's problems the schema cannot say.
 func (c *Config) checkDigest(add func(string, ...string), first map[string]int) {
-	d := c.Digest
-	if d.Weekday != "" {
-		if _, ok := ParseWeekday(d.Weekday); !ok {
-			add("want a weekday like monday, got "+show(d.Weekday), "digest", "weekday")
-		}
-	}
+	d := c.Digest // the schema checks weekday (an enum), period_days and top
 	if d.Time != "" {
 		if _, _, ok := ParseClock(d.Time); !ok {
 			add("want a time of day HH:MM like 08:00, got "+show(d.Time), "digest", "time")

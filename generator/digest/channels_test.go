@@ -169,6 +169,15 @@ func TestSlackWithinLimitsAt200Products(t *testing.T) {
 		if n, _ := strconv.Atoi(m[len(m)-1]); n < 200-top {
 			t.Errorf("top %d: no link to the other products (%v)", top, m)
 		}
+		// The email at 200 products: capped lists, under Gmail's 102 KB clipping.
+		html, err := digest.HTML(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(html) > 100<<10 || !strings.Contains(html, fmt.Sprintf("… and %d more products", 200-top)) {
+			t.Errorf("top %d: email HTML of %d bytes (want under 100 KB) with a link to the other products", top, len(html))
+		}
+		t.Logf("top %d: email HTML %.1f KB, text %.1f KB", top, float64(len(html))/1024, float64(len(digest.Text(d)))/1024)
 		sl := fake.NewSlack(t)
 		senders, _ := run.DigestSenders(&config.Config{Site: cfg.Site, NotificationChannels: config.NotificationChannels{
 			Slack: &config.SlackChannel{WebhookURLEnv: "HOOK"}}}, run.ChannelOptions{Getenv: func(string) string { return sl.URL }})
