@@ -107,7 +107,9 @@ type Summary struct {
 	Period   Period
 	Outcomes []Outcome // by channel
 	Saved    bool      // data/digests.json was written
-	// Digest is the whole portfolio's digest of the period (for --dry-run and --preview).
+	Label    string    // the period in words
+	// Digest is the whole portfolio's digest of the period (for --dry-run and --preview); nil
+	// when every channel had it already and it was not a dry run.
 	Digest *Digest
 }
 
@@ -140,13 +142,37 @@ func Deliver(ctx context.Context, o Options) (Summary, error) {
 	if o.Period != nil {
 		per = *o.Period
 	}
-	sum := Summary{Period: per}
-	in, err := Gather(cfg, o.Store, per)
-	if err != nil {
-		return sum, err
+	sum := Summary{Period: per, Label: per.Label(cfg.Site.Location())}
+	// The digest is read and computed only when something may go out (or a dry run shows it):
+	// the step runs every 15 minutes and has nothing to do in all but one of them a week.
+	compute := func() (Input, error) {
+		in, err := Gather(cfg, o.Store, per)
+		if err != nil {
+			return Input{}, err
+		}
+		sum.Digest = Compute(in)
+		return in, nil
 	}
-	sum.Digest = Compute(in)
 	routes := Routes(cfg)
+	var state State
+	var err error
+	if cfg.Digest.On() && len(routes) > 0 {
+		if state, err = LoadState(o.Store); err != nil {
+			return sum, err
+		}
+	}
+	due := false
+	for _, rt := range routes {
+		if _, ok := state.Sent(per.ID, rt.Channel); !ok {
+			due = true
+		}
+	}
+	var in Input
+	if due || o.DryRun {
+		if in, err = compute(); err != nil {
+			return sum, err
+		}
+	}
 	switch {
 	case !cfg.Digest.On():
 		sum.Off = "digest.enabled is false"
@@ -154,10 +180,6 @@ func Deliver(ctx context.Context, o Options) (Summary, error) {
 	case len(routes) == 0:
 		sum.Off = "no channel takes the digest (notification_channels.email or .slack, digest.enabled not false)"
 		return sum, nil
-	}
-	state, err := LoadState(o.Store)
-	if err != nil {
-		return sum, err
 	}
 	senders := map[string]Sender{}
 	for _, s := range o.Senders {
@@ -255,5 +277,5 @@ func Line(sum Summary) string {
 			parts = append(parts, s.words+" "+strings.Join(by[s.status], ", "))
 		}
 	}
-	return fmt.Sprintf("period %s (%s): %s", sum.Period.ID, sum.Digest.Label, strings.Join(parts, "; "))
+	return fmt.Sprintf("period %s (%s): %s", sum.Period.ID, sum.Label, strings.Join(parts, "; "))
 }
