@@ -181,7 +181,7 @@ type AlertsPart struct {
 	PrevFired    map[string]int `json:"previous_fired"`
 	FiringAtEnd  int            `json:"firing_at_end"`
 	URL          string         `json:"url"`
-	HistoryURL   string         `json:"history_url"`
+	HistoryURL   string         `json:"history_url,omitempty"` // the alerts page of the month of the period's latest alert
 	Known        bool           `json:"known"` // an alert evaluation has run
 	TotalFired   int            `json:"total_fired"`
 	TotalPrev    int            `json:"total_previous_fired"`
@@ -223,8 +223,10 @@ type Part struct {
 	changes            []Change
 	dora               dora.Input
 	damaged            []string
-	// HasData says the product has a snapshot in the period.
+	// HasData says the product has a snapshot in the period; known that it has one before its
+	// end (a product added to the config later is not in the digests of before it was).
 	HasData bool
+	known   bool
 }
 
 // Summarize computes one product's part of the digest of per. Records at or after the
@@ -242,6 +244,7 @@ func Summarize(cfg *config.Config, per Period, pr ProductRecords, trs []alert.Tr
 	cur := health.Window(pr.Snapshots, per.Start, per.End)
 	prev := health.Window(pr.Snapshots, per.PrevStart, per.Start)
 	pt.HasData = len(cur) > 0
+	pt.known = len(health.Window(pr.Snapshots, Need(per), per.End)) > 0
 	line := ProductLine{ID: p.ID, Name: p.Name, Group: p.Group, URL: purl, Objective: p.AlertingConfig.UptimeThreshold}
 	v := statusAt(pr, trs, per.End, loc)
 	line.Status = v.Status
@@ -345,8 +348,11 @@ func Assemble(cfg *config.Config, per Period, parts []Part, trs []alert.Transiti
 	var restores, prevRestores []float64
 	covered := map[string]bool{}
 	for _, pt := range parts {
-		covered[pt.line.ID] = true
 		d.Damaged = append(d.Damaged, pt.damaged...)
+		if !pt.known {
+			continue
+		}
+		covered[pt.line.ID] = true
 		statuses = append(statuses, pt.line.Status)
 		prevStatuses = append(prevStatuses, pt.line.PreviousStatus)
 		d.Products = append(d.Products, pt.line)
@@ -480,7 +486,6 @@ func statusAt(pr ProductRecords, trs []alert.Transition, t time.Time, loc *time.
 func alertsOf(cfg *config.Config, per Period, trs []alert.Transition, covered map[string]bool, link func(string) string) AlertsPart {
 	a := AlertsPart{Fired: map[string]int{}, Resolved: map[string]int{}, PrevFired: map[string]int{},
 		URL: link("alerts/"), Known: len(trs) > 0}
-	a.HistoryURL = link("alerts/" + per.Start.In(cfg.Site.Location()).Format("2006-01") + "/")
 	for _, s := range alert.Severities {
 		a.Fired[s], a.Resolved[s], a.PrevFired[s] = 0, 0, 0
 	}
@@ -496,6 +501,8 @@ func alertsOf(cfg *config.Config, per Period, trs []alert.Transition, covered ma
 		case t.To == alert.Firing && in2(t.At, per.Start, per.End):
 			a.Fired[t.Severity]++
 			a.TotalFired++
+			// The month of the period's latest alert has a history page on the site.
+			a.HistoryURL = link("alerts/" + t.At.In(cfg.Site.Location()).Format("2006-01") + "/")
 		case t.To == alert.Firing && in2(t.At, per.PrevStart, per.Start):
 			a.PrevFired[t.Severity]++
 			a.TotalPrev++

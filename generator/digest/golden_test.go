@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/portfolio-report/portfolio/generator/config"
+	"github.com/portfolio-report/portfolio/generator/demo"
 	"github.com/portfolio-report/portfolio/generator/digest"
 	"github.com/portfolio-report/portfolio/generator/store"
 )
@@ -144,4 +146,22 @@ func TestDemoDigestContent(t *testing.T) {
 	var doc any
 	json.Unmarshal(js, &doc)
 	walk(doc)
+}
+
+// TestProductAddedLaterIsNotInOlderDigests: a product with no data before a period's end (it
+// joined the config later) is left out of that period's digest rather than counted unknown.
+func TestProductAddedLaterIsNotInOlderDigests(t *testing.T) {
+	cfg := demo.Config(3)
+	per := digest.ScheduleOf(cfg).Latest(time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC))
+	in := synthetic(cfg, per)
+	in.Products[1].Snapshots, in.Products[1].Deployments, in.Products[1].Incidents = nil, nil, nil
+	d := digest.Compute(in)
+	if len(d.Products) != 2 || d.Status.Products != 2 || len(d.DORA.Products) != 2 {
+		t.Errorf("%d products, status of %d: want the 2 with data", len(d.Products), d.Status.Products)
+	}
+	for _, p := range d.Products {
+		if p.ID == in.Products[1].Product.ID {
+			t.Errorf("%s has no data but is in the digest", p.ID)
+		}
+	}
 }

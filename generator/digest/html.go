@@ -158,7 +158,7 @@ var mailTemplate = template.Must(template.New("mail").Funcs(template.FuncMap{
 <h2 style="margin:8px 0;font-size:17px"><a href="{{.D.Alerts.URL}}" style="color:#101828">Alerts</a></h2>
 {{if .D.Alerts.Known}}<table width="100%" cellpadding="6" cellspacing="0" style="border-collapse:collapse;font-size:14px">
 <tr style="background:#f9fafb"><th align="left" scope="col">Severity</th><th align="right" scope="col">Fired</th><th align="right" scope="col">Resolved</th><th align="right" scope="col">Fired before</th></tr>
-{{range $s := list}}<tr style="border-top:1px solid #eaecf0"><td><a href="{{$.D.Alerts.HistoryURL}}" style="color:#175CD3">{{$s}}</a></td><td align="right">{{index $.D.Alerts.Fired $s}}</td><td align="right">{{index $.D.Alerts.Resolved $s}}</td><td align="right">{{index $.D.Alerts.PrevFired $s}}</td></tr>
+{{range $s := list}}<tr style="border-top:1px solid #eaecf0"><td><a href="{{with $.D.Alerts.HistoryURL}}{{.}}{{else}}{{$.D.Alerts.URL}}{{end}}" style="color:#175CD3">{{$s}}</a></td><td align="right">{{index $.D.Alerts.Fired $s}}</td><td align="right">{{index $.D.Alerts.Resolved $s}}</td><td align="right">{{index $.D.Alerts.PrevFired $s}}</td></tr>
 {{end}}</table>
 <p style="margin:6px 0 0;color:#475467;font-size:13px">{{.D.Alerts.FiringAtEnd}} firing at the end of the period.</p>
 {{else}}<p style="margin:0;color:#475467">No alert state yet: <code>portfolio alert</code> has not run.</p>{{end}}

@@ -70,6 +70,7 @@ type digestView struct {
 	*digest.Digest
 	Start, End    timeView
 	Prev, Next    *digest.Digest
+	HistoryPath   string // the alerts history page of the period's latest alert, when the site has it
 	IncidentRows  []digestIncident
 	MoreIncidents int // incidents of the period left out of the page
 	Severities    []string
@@ -99,7 +100,7 @@ func (b *build) rel(u string) string {
 }
 
 // addDigestPages adds digest/ and a page per digest.
-func (b *build) addDigestPages(add func(*page)) {
+func (b *build) addDigestPages(add func(*page), al *alertsView) {
 	ds := b.digests.done
 	idx := &digestIndexView{Digests: ds, Schedule: digest.ScheduleOf(b.cfg).String()}
 	var newest *timeView
@@ -117,6 +118,13 @@ func (b *build) addDigestPages(add func(*page)) {
 		}
 		if i > 0 {
 			v.Next = ds[i-1]
+		}
+		if h := b.rel(d.Alerts.HistoryURL); h != "" {
+			for _, m := range al.Months {
+				if h == b.url("/alerts/"+m.Key+"/") {
+					v.HistoryPath = h
+				}
+			}
 		}
 		list := d.Incidents.List
 		if len(list) > pageIncidents {
