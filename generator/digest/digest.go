@@ -182,7 +182,7 @@ type AlertsPart struct {
 	FiringAtEnd  int            `json:"firing_at_end"`
 	URL          string         `json:"url"`
 	HistoryURL   string         `json:"history_url,omitempty"` // the alerts page of the month of the period's latest alert
-	Known        bool           `json:"known"` // an alert evaluation has run
+	Known        bool           `json:"known"`                 // an alert evaluation has run
 	TotalFired   int            `json:"total_fired"`
 	TotalPrev    int            `json:"total_previous_fired"`
 	TotalResolve int            `json:"total_resolved"`
