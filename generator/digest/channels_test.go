@@ -174,6 +174,9 @@ func TestSlackWithinLimitsAt200Products(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if strings.Contains(html, "<script") || strings.Contains(html, "<payments>") {
+			t.Errorf("top %d: an incident title reached the email's HTML unescaped", top)
+		}
 		if len(html) > 100<<10 || !strings.Contains(html, fmt.Sprintf("… and %d more products", 200-top)) {
 			t.Errorf("top %d: email HTML of %d bytes (want under 100 KB) with a link to the other products", top, len(html))
 		}
@@ -216,7 +219,7 @@ func synthetic(cfg *config.Config, per digest.Period) digest.Input {
 		}
 		for k := 0; k < 2; k++ {
 			opened := per.Start.Add(time.Duration(24*(k+1)+i%24) * time.Hour)
-			inc := record.Incident{Number: 1000*i + k, Title: strings.Repeat("Checkout & <payments> | fail ", 12), CreatedAt: opened}
+			inc := record.Incident{Number: 1000*i + k, Title: "<script>alert(1)</script>" + strings.Repeat("Checkout & <payments> | fail ", 12), CreatedAt: opened}
 			if k == 0 {
 				closed := opened.Add(90 * time.Minute)
 				inc.ClosedAt = &closed
