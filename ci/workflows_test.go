@@ -478,7 +478,7 @@ func TestReportRunsEveryStepOnEveryTrigger(t *testing.T) {
 				if run < 0 || (merge >= 0) != sharded || merge > run || !slices.Contains(r.steps, "Commit data") {
 					t.Errorf("report steps %v: want the run, the merge before it only when sharded, and the commit", r.steps)
 				}
-				for step, skipped := range map[string]bool{"collect": sharded, "alert": !tr.publish, "build": false, "publish": !tr.publish} {
+				for step, skipped := range map[string]bool{"collect": sharded, "alert": !tr.publish, "digest": !tr.publish, "build": false, "publish": !tr.publish} {
 					if got := slices.Contains(r.skip, step); got != skipped {
 						t.Errorf("--skip %v: %s skipped %v, want %v", r.skip, step, got, skipped)
 					}

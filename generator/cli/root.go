@@ -170,7 +170,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.runCommand, a.collectCommand, a.buildCommand, a.doraCommand, a.alertCommand,
 		a.publishCommand, a.serveCommand, a.validateCommand, a.demoCommand, a.versionCommand,
 		a.healthchecksCommand, a.reposCommand, a.initCommand, a.doctorCommand, a.repairCommand,
-		a.shardsCommand,
+		a.shardsCommand, a.digestCommand,
 	} {
 		root.AddCommand(sub())
 	}

@@ -133,7 +133,7 @@ func TestRunCommand(t *testing.T) {
 		{
 			name: "an unknown step is a usage error, exit 2",
 			args: func(t *testing.T) []string { return []string{"--config", oneRepo(t), "--skip", "deploy"} },
-			code: ExitUsage, stderr: `--skip: unknown step "deploy"; want some of collect, alert, build, publish`,
+			code: ExitUsage, stderr: `--skip: unknown step "deploy"; want some of collect, alert, digest, build, publish`,
 		},
 	}
 	for _, tt := range tests {

@@ -38,7 +38,7 @@ func TestBuildCommand(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	if !strings.Contains(stdout.String(), "12 pages") {
+	if !strings.Contains(stdout.String(), "14 pages") { // 12, and the digests: digest/ and the week of 29 Jun
 		t.Errorf("build printed %q, want the page count", stdout.String())
 	}
 	if _, err := os.Stat(filepath.Join(out, "products", "storefront", "index.html")); err != nil {

@@ -92,6 +92,7 @@ func (c *Config) checks() []issue {
 	if ch := nc.GitHubIssues; ch != nil {
 		routes = append(routes, routed{"github_issues", &ch.Route})
 	}
+	c.checkDigest(add, first)
 	for _, r := range routes {
 		if ri := r.route.RepeatInterval; ri != "" {
 			if d, err := time.ParseDuration(ri); err != nil || d <= 0 {

@@ -38,6 +38,8 @@ type Config struct {
 	Impact Impact `json:"impact"`
 	// Repositories is what `portfolio repos` manages in every repository (see repositories.go).
 	Repositories *RepositorySettings `json:"repositories,omitempty"`
+	// Digest is when the weekly digest is due and what it covers (see digest.go).
+	Digest Digest `json:"digest"`
 
 	// Path is the file the config was read from, for error messages. Not part of the JSON.
 	Path string `json:"-"`
@@ -309,6 +311,8 @@ type Route struct {
 type SlackChannel struct {
 	Route
 	WebhookURLEnv string `json:"webhook_url_env,omitempty"` // default SLACK_WEBHOOK_URL
+	// Digest routes the weekly digest to the channel (default: on, the route's products).
+	Digest *DigestRoute `json:"digest,omitempty"`
 }
 
 // EmailChannel sends mail over SMTP.
@@ -317,6 +321,8 @@ type EmailChannel struct {
 	Recipients []string `json:"recipients"`
 	From       string   `json:"from,omitempty"`
 	SMTPURLEnv string   `json:"smtp_url_env,omitempty"` // default SMTP_URL
+	// Digest routes the weekly digest to the channel (default: on, the route's products).
+	Digest *DigestRoute `json:"digest,omitempty"`
 }
 
 // PagerDutyChannel sends Events API v2 events.

@@ -103,6 +103,11 @@ func (c *Config) ApplyDefaults() {
 	if c.DORA.AttributionHours == 0 {
 		c.DORA.AttributionHours = 24
 	}
+	c.Digest = c.Digest.WithDefaults()
+	if c.Digest.Enabled == nil {
+		yes := true
+		c.Digest.Enabled = &yes
+	}
 	def := DefaultLevels()
 	fillBands(&c.DORA.Levels.DeploymentFrequency, def.DeploymentFrequency)
 	fillBands(&c.DORA.Levels.LeadTime, def.LeadTime)

@@ -253,6 +253,19 @@ func TestParseProblems(t *testing.T) {
 			},
 		},
 		{
+			name: "a digest schedule and routes that do not parse",
+			src: `{"products": [{"id": "a"}], "digest": {"weekday": "someday", "time": "8am", "period_days": 0, "top": 100},
+  "notification_channels": {"slack": {"digest": {"enabled": "no", "products": ["a", "b"]}}}}`,
+			want: []string{
+				`portfolio.json:1:51: digest.weekday: want one of monday, tuesday, wednesday, thursday, friday, saturday, sunday, got "someday"`,
+				`portfolio.json:1:70: digest.time: want a time of day HH:MM like 08:00, got "8am"`,
+				`portfolio.json:1:92: digest.period_days: want a whole number from 1 to 31, got 0`,
+				`portfolio.json:1:102: digest.top: want a whole number from 1 to 25, got 100`,
+				`portfolio.json:2:61: notification_channels.slack.digest.enabled: want true or false, got "no"`,
+				`portfolio.json:2:85: notification_channels.slack.digest.products[1]: want the id of a product (a), got "b"`,
+			},
+		},
+		{
 			name: "email recipients and sender that are not addresses",
 			src: `{"products": [{"id": "a"}], "notification_channels": {"email": {
   "recipients": ["oncall@example.com", "oncall", "On call <oncall@example.com>"],

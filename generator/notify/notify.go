@@ -45,6 +45,18 @@ func WithRetry(n Notifier, p retry.Policy) Notifier {
 	return r
 }
 
+// Unwrap returns the channel inside WithRetry's wrapper (n itself when it is not wrapped), for
+// what a channel sends besides alerts (the weekly digest).
+func Unwrap(n Notifier) Notifier {
+	switch r := n.(type) {
+	case *retrier:
+		return r.next
+	case *ackRetrier:
+		return r.next
+	}
+	return n
+}
+
 type retrier struct {
 	next   Notifier
 	policy retry.Policy

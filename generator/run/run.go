@@ -38,7 +38,7 @@ const (
 )
 
 // Steps lists the steps in order.
-func Steps() []string { return []string{StepCollect, StepAlert, StepBuild, StepPublish} }
+func Steps() []string { return []string{StepCollect, StepAlert, StepDigest, StepBuild, StepPublish} }
 
 // Options configure Run and the single steps.
 type Options struct {
@@ -224,6 +224,16 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		rep.add(StepAlert, StateSkipped, "demo data: the alert state in data/ is the demo's")
 	default:
 		o.alertStep(ctx, &rep)
+	}
+
+	// 2b. the weekly digest, once per period and channel
+	switch {
+	case o.skips(StepDigest):
+		rep.add(StepDigest, StateSkipped, "--skip")
+	case rules.ReadOnly:
+		rep.add(StepDigest, StateSkipped, "demo data: no digest is sent ('portfolio digest --dry-run' shows it)")
+	default:
+		o.digestStep(ctx, &rep)
 	}
 
 	// 3. build

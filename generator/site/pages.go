@@ -154,6 +154,7 @@ func (b *build) pages(dv *doraView, al *alertsView) []*page {
 		add(&page{DataAsOf: last, AsOfWhat: "Alerts up to", Path: "alerts/" + m.Key + "/index.html", Kind: "alerthistory", Title: "Alerts of " + m.Label, Nav: "alerts", Filters: true,
 			Description: "Every alert that fired in " + m.Label, Body: &alertMonthPage{alertsView: al, Month: m}})
 	}
+	b.addDigestPages(add, al)
 	add(&page{Path: "404.html", Kind: "404", Title: "Page not found", Body: nil})
 	return out
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+
+	"github.com/portfolio-report/portfolio/generator/digest"
 )
 
 // templates holds one parsed template set per page kind: the layout, the partials and the page.
@@ -12,7 +14,7 @@ type templates struct {
 }
 
 // pageKinds are the page templates under templates/, each rendered inside layout.html.
-var pageKinds = []string{"overview", "products", "dora", "product", "days", "alerts", "alerthistory", "404"}
+var pageKinds = []string{"overview", "products", "dora", "product", "days", "alerts", "alerthistory", "digest", "digests", "404"}
 
 func (b *build) parseTemplates() (*templates, error) {
 	funcs := template.FuncMap{
@@ -31,6 +33,10 @@ func (b *build) parseTemplates() (*templates, error) {
 			return m
 		},
 	}
+	for k, f := range digest.Funcs() {
+		funcs[k] = f
+	}
+	funcs["rel"] = b.rel
 	t := &templates{sets: map[string]*template.Template{}}
 	for _, k := range pageKinds {
 		set, err := template.New("layout.html").Funcs(funcs).ParseFS(b.opts.FS,

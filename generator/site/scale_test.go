@@ -61,7 +61,7 @@ func TestBudgetsAtScale(t *testing.T) {
 	dir := scaleSite(t)
 	s := sizesOf(t, dir)
 	budget := map[string]int{"alerts": 150 << 10, "alerthistory": 150 << 10, "dora": 150 << 10, "overview": 250 << 10,
-		"product": 100 << 10, "products": 150 << 10, "days": 50 << 10}
+		"product": 100 << 10, "products": 150 << 10, "days": 50 << 10, "digest": 150 << 10, "digests": 50 << 10}
 	for kind, max := range budget {
 		n, ok := s.largest[kind]
 		if !ok {

@@ -79,6 +79,7 @@ type build struct {
 	alertState alert.State // data/alerts.json as read, for the products' statuses
 	// alertsFound says data/alerts.json exists: an alert evaluation has run.
 	alertsFound bool
+	digests     *digestState // the weekly digests (digest.go)
 
 	mu    sync.Mutex
 	files map[string][]byte // site path → content
@@ -168,6 +169,7 @@ func (b *build) render(ctx context.Context) error {
 	if b.alertState, b.alertsFound, err = alert.LoadFile(b.opts.Store); err != nil {
 		return fmt.Errorf("site: %w", err)
 	}
+	b.startDigests()
 	// Each product is read and computed on its own goroutine; results keep config order.
 	b.products, err = iter.MapErr(b.cfg.Products, func(p *config.Product) (*productView, error) {
 		if err := ctx.Err(); err != nil {
@@ -186,6 +188,7 @@ func (b *build) render(ctx context.Context) error {
 			}
 		}
 		v := b.productView(d)
+		b.summarizeDigests(d)
 		d.snaps, d.long = nil, nil // computed: the pages need the figures, not 90 days of snapshots
 		return v, nil
 	})
@@ -195,6 +198,7 @@ func (b *build) render(ctx context.Context) error {
 	for _, p := range b.products {
 		b.byID[p.ID] = p
 	}
+	b.finishDigests()
 	al, err := b.loadAlerts()
 	if err != nil {
 		return fmt.Errorf("site: %w", err)
@@ -219,6 +223,9 @@ func (b *build) render(ctx context.Context) error {
 		return err
 	}
 	if err := b.api(dv, al); err != nil {
+		return err
+	}
+	if err := b.digestAPI(); err != nil {
 		return err
 	}
 	b.badges()

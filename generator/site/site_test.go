@@ -29,6 +29,7 @@ var goldenPages = []string{
 	"products/storefront/days/index.html", "alerts/index.html", "alerts/2026-06/index.html", "404.html",
 	"api/summary.json", "api/products/storefront.json", "api/products/storefront/days.json", "api/alerts.json", "api/dora.json", "api/alerts/2026-06-29.json",
 	"feed.xml", "feeds/storefront.xml", "sitemap.xml", "robots.txt", "_headers", "badges/storefront/uptime.svg", "badges/storefront/status.json",
+	"digest/index.html", "digest/2026-06-29/index.html", "api/digest/index.json", "api/digest/2026-06-29.json",
 }
 
 // TestGolden compares one page of each type with testdata/golden/ (3 days of demo data keep the

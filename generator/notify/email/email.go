@@ -215,21 +215,58 @@ func (e *Notifier) Notify(ctx context.Context, n alert.Notification) (notify.Rec
 	if err != nil {
 		return notify.Receipt{}, err
 	}
+	if err := e.send(ctx, m); err != nil {
+		return notify.Receipt{}, err
+	}
+	e.log.Debug("alert mail sent", "fingerprint", n.Alert.Fingerprint, "kind", n.Kind, "message_id", id)
+	return notify.Receipt{MessageID: id}, nil
+}
+
+// Mail is a message that is not an alert (the weekly digest): its own subject, Message-ID
+// (without <>), date, and text and HTML parts.
+type Mail struct {
+	Subject, MessageID string
+	Date               time.Time
+	Text, HTML         string
+}
+
+// Domain is the right-hand side of the Message-IDs this notifier writes.
+func (e *Notifier) Domain() string { return e.cfg.Domain }
+
+// SendMail sends m to the channel's recipients, with the retryable errors of Notify.
+func (e *Notifier) SendMail(ctx context.Context, m Mail) error {
+	msg := mail.NewMsg()
+	if err := msg.From(e.cfg.From); err != nil {
+		return fmt.Errorf("email: from: %w", err)
+	}
+	if err := msg.To(e.cfg.Recipients...); err != nil {
+		return fmt.Errorf("email: recipients: %w", err)
+	}
+	msg.Subject(m.Subject)
+	msg.SetMessageIDWithValue(m.MessageID)
+	msg.SetDateWithValue(m.Date)
+	msg.SetBulk()
+	msg.SetBodyString(mail.TypeTextPlain, m.Text)
+	msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
+	return e.send(ctx, msg)
+}
+
+// send delivers msg; temporary SMTP failures and connection errors are retryable.
+func (e *Notifier) send(ctx context.Context, m *mail.Msg) error {
 	c, err := e.srv.client(e.cfg.Timeout)
 	if err != nil {
-		return notify.Receipt{}, fmt.Errorf("email: client for %s: %w", e.addr(), err)
+		return fmt.Errorf("email: client for %s: %w", e.addr(), err)
 	}
 	if err := c.DialAndSendWithContext(ctx, m); err != nil {
 		err = fmt.Errorf("email: send via %s: %w", e.addr(), err)
 		var se *mail.SendError
 		var ne net.Error
 		if (errors.As(err, &se) && se.IsTemp()) || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
-			return notify.Receipt{}, retry.Retryable(err, 0)
+			return retry.Retryable(err, 0)
 		}
-		return notify.Receipt{}, err
+		return err
 	}
-	e.log.Debug("alert mail sent", "fingerprint", n.Alert.Fingerprint, "kind", n.Kind, "message_id", id)
-	return notify.Receipt{MessageID: id}, nil
+	return nil
 }
 
 func (e *Notifier) addr() string { return e.srv.Addr() }

@@ -56,20 +56,28 @@ func (s *Notifier) Name() string { return alert.ChannelSlack }
 // Notify posts the message. Slack answers 200 "ok"; anything else is an error carrying
 // Slack's text, retryable for 429 (with Retry-After) and 5xx.
 func (s *Notifier) Notify(ctx context.Context, n alert.Notification) (notify.Receipt, error) {
-	body, err := json.Marshal(Message(n, s.cfg.Location))
-	if err != nil {
-		return notify.Receipt{}, fmt.Errorf("slack: encode message: %w", err)
-	}
-	resp, err := notify.PostJSON(ctx, s.client, s.cfg.WebhookURL, body)
-	if err != nil {
-		return notify.Receipt{}, fmt.Errorf("slack: %w", err)
-	}
-	text := strings.TrimSpace(string(resp.Body))
-	if resp.Status/100 != 2 || (text != "ok" && text != "") {
-		return notify.Receipt{}, notify.StatusError("slack: webhook", resp)
+	if err := s.Post(ctx, Message(n, s.cfg.Location)); err != nil {
+		return notify.Receipt{}, err
 	}
 	s.log.Debug("slack message posted", "fingerprint", n.Alert.Fingerprint, "kind", n.Kind)
 	return notify.Receipt{}, nil
+}
+
+// Post posts any message to the webhook (the weekly digest uses it too), with Notify's errors.
+func (s *Notifier) Post(ctx context.Context, msg goslack.WebhookMessage) error {
+	body, err := json.Marshal(msg)
+	if err != nil {
+		return fmt.Errorf("slack: encode message: %w", err)
+	}
+	resp, err := notify.PostJSON(ctx, s.client, s.cfg.WebhookURL, body)
+	if err != nil {
+		return fmt.Errorf("slack: %w", err)
+	}
+	text := strings.TrimSpace(string(resp.Body))
+	if resp.Status/100 != 2 || (text != "ok" && text != "") {
+		return notify.StatusError("slack: webhook", resp)
+	}
+	return nil
 }
 
 // Colours of the attachment bar.
