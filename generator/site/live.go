@@ -48,7 +48,8 @@ func (b *build) version() error {
 }
 
 // contentHash is the first 16 hex digits of SHA-256 over every file of the site but the
-// version document, by name: its name, its length and its content.
+// version document, by name: its name, its length and its content. Files under static/ and
+// data/ are named by their content's hash already: their names stand for them.
 func (b *build) contentHash() string {
 	names := make([]string, 0, len(b.files))
 	for n := range b.files {
@@ -63,7 +64,9 @@ func (b *build) contentHash() string {
 		h.Write([]byte(n))
 		binary.BigEndian.PutUint64(n8[:], uint64(len(b.files[n])))
 		h.Write(n8[:])
-		h.Write(b.files[n])
+		if !strings.HasPrefix(n, "static/") && !strings.HasPrefix(n, "data/") {
+			h.Write(b.files[n])
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }

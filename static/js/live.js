@@ -25,7 +25,8 @@
   var icons = me.getAttribute("data-icons"); // the folder of <status>.svg
   var MAX = 15 * 60000;
   var interval = 60000;
-  var reduced = !!(window.matchMedia && window.matchMedia("(prefers-reduced-data: reduce)").matches);
+  var reduced = !!((window.matchMedia && window.matchMedia("(prefers-reduced-data: reduce)").matches) ||
+    (navigator.connection && navigator.connection.saveData)); // the browser's data saver
   var st = { hash: null, dataAsOf: 0, status: null, failures: 0, timer: 0, last: 0, busy: null, stale: false };
   var api = window.portfolioLive = { polls: 0, updates: 0 };
 
@@ -103,10 +104,15 @@
         return;
       }
       var was = statuses();
+      // What the reader looks at stays in place. Chromium and Firefox anchor the scroll
+      // themselves; elsewhere (Safari) this makes up for content above that grew or shrank.
+      var seen = anchor();
       ["header", "main", "footer"].forEach(function (sel) {
         var a = document.querySelector("body > " + sel), b = doc.querySelector("body > " + sel);
         if (a && b) morph(a, b);
       });
+      hold(seen);
+      var y = window.scrollY;
       if (window.portfolioSite && window.portfolioSite.refresh) window.portfolioSite.refresh();
       var charts = window.portfolioCharts && window.portfolioCharts.refresh ? window.portfolioCharts.refresh() : null;
       tick();
@@ -114,8 +120,26 @@
       Object.keys(now).forEach(function (k) { if (was[k] !== undefined && was[k] !== now[k]) said.push(now[k]); });
       if (said.length) announce(said.join(". ") + ".");
       api.updates++;
-      return charts;
+      // Charts may show or hide their notes once drawn: hold again, unless the reader scrolled.
+      return Promise.resolve(charts).then(function () { if (window.scrollY === y) hold(seen); });
     });
+  }
+
+  // anchor is the first block that starts inside the viewport, with where it starts: what
+  // the reader looks at.
+  function anchor() {
+    var els = document.querySelectorAll("main h1, main h2, main h3, main p, main li, main tr, main figure, main details, main .fig");
+    for (var i = 0; i < els.length; i++) {
+      var r = els[i].getBoundingClientRect();
+      if (r.top >= 0 && r.height > 0) return { el: els[i], top: r.top };
+    }
+    return null;
+  }
+
+  function hold(a) {
+    if (!a || !document.documentElement.contains(a.el)) return;
+    var moved = a.el.getBoundingClientRect().top - a.top;
+    if (Math.abs(moved) >= 1) window.scrollBy(0, moved);
   }
 
   function assets(doc) {
