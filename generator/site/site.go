@@ -73,7 +73,7 @@ type build struct {
 	assets map[string]string // static name ("css/site.css") → fingerprinted URL path
 	// faviconDir is the folder of the favicon of each status, "/static/favicons.<hash>/".
 	faviconDir string
-	meta   store.Meta
+	meta       store.Meta
 
 	products   []*productView
 	byID       map[string]*productView
