@@ -307,7 +307,8 @@ func TestBrowserLive(t *testing.T) {
 
 // TestBrowserLivePolling: a visible page polls at its interval, a hidden one not at all, and
 // one that comes back asks at once; with prefers-reduced-data nothing polls. The server counts
-// the requests.
+// the requests. Also: fresh data shows minutes and no stale banner, and the overview's product
+// filter holds through an update.
 func TestBrowserLivePolling(t *testing.T) {
 	ctx, probs := liveBrowser(t)
 	// Data of the last run, by the browser's clock: fresh.
@@ -363,6 +364,38 @@ func TestBrowserLivePolling(t *testing.T) {
 	if back := polls.Load() - n1; back < 1 {
 		t.Errorf("a page shown again did not poll at once")
 	}
+
+	t.Run("overview with a filter", func(t *testing.T) {
+		// The reader filters the products; a new build puts one in partial outage.
+		pay := cfg.Products[1].ID
+		if _, err := eval[bool](ctx, `portfolioLive.every(60000), (() => {
+		  const q = document.querySelector('[data-product-filter] input[name="q"]');
+		  q.value = '`+pay+`'; q.dispatchEvent(new Event('input', {bubbles: true})); return true; })()`); err != nil {
+			t.Fatal(err)
+		}
+		cfg2, st2 := liveFixture(t, 3, fresh, nil, probeDown(pay, fresh))
+		buildInto(t, out, cfg2, st2, fresh)
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`portfolioLive.check().then(() => true)`, chromedp.EvalAwaitPromise)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := eval[struct {
+			Headline, Query, Count, Said string
+			Shown                        []string
+		}](ctx, `({Headline: document.querySelector('#overall').textContent,
+		  Query: document.querySelector('[data-product-filter] input[name="q"]').value,
+		  Count: document.querySelector('[data-filter-count]').textContent,
+		  Said: document.querySelector('[data-live-announce]').textContent,
+		  Shown: Array.from(document.querySelectorAll('[data-search]')).filter(e => !e.hidden).map(e => e.getAttribute('data-status'))})`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(got.Headline, "partial outage") || !strings.Contains(got.Said, "partial outage") {
+			t.Errorf("headline %q, announced %q; want the partial outage", got.Headline, got.Said)
+		}
+		if got.Query != pay || len(got.Shown) != 1 || got.Shown[0] != "partial_outage" || !strings.HasPrefix(got.Count, "1 of ") {
+			t.Errorf("the filter after the update: query %q, shown %v, count %q; want the one product, in partial outage", got.Query, got.Shown, got.Count)
+		}
+	})
 
 	t.Run("prefers-reduced-data", func(t *testing.T) {
 		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
