@@ -397,6 +397,42 @@ func TestBrowserLivePolling(t *testing.T) {
 		}
 	})
 
+	t.Run("a page gone", func(t *testing.T) {
+		// The reader has the third product's page open; the next build has no such product.
+		gone := cfg.Products[2].ID
+		if err := openPage(ctx, srv.URL+"/products/"+gone+"/"); err != nil {
+			t.Fatal(err)
+		}
+		cfg3, st3 := liveFixture(t, 3, fresh, nil)
+		cfg3.Products = cfg3.Products[:2]
+		buildInto(t, out, cfg3, st3, fresh)
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`portfolioLive.check().then(() => true)`, chromedp.EvalAwaitPromise)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := eval[struct{ Banner, Said string }](ctx, `({Banner: document.querySelector('[data-live-stale]').hidden ? '' : document.querySelector('[data-live-stale]').textContent,
+		  Said: document.querySelector('[data-live-announce]').textContent})`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(got.Banner, "no longer part of the report") || got.Said != got.Banner {
+			t.Errorf("a page the new build lacks: banner %q, announced %q", got.Banner, got.Said)
+		}
+		n := polls.Load()
+		if _, err := eval[bool](ctx, `portfolioLive.every(100), true`); err != nil {
+			t.Fatal(err)
+		}
+		sleep(600 * time.Millisecond)
+		if more := polls.Load() - n; more != 0 {
+			t.Errorf("a page that is gone polled %d times more", more)
+		}
+		// The page's own 404 is expected: the browser logs it.
+		for _, p := range probs.take() {
+			if !strings.Contains(p, "404") {
+				t.Error(p)
+			}
+		}
+	})
+
 	t.Run("prefers-reduced-data", func(t *testing.T) {
 		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
 			Features: []*emulation.MediaFeature{{Name: "prefers-reduced-data", Value: "reduce"}}}); err != nil {

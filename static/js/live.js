@@ -27,7 +27,11 @@
   var interval = 60000;
   var reduced = !!((window.matchMedia && window.matchMedia("(prefers-reduced-data: reduce)").matches) ||
     (navigator.connection && navigator.connection.saveData)); // the browser's data saver
-  var st = { hash: null, dataAsOf: 0, status: null, failures: 0, timer: 0, last: 0, busy: null, stale: false };
+  var st = { hash: null, dataAsOf: 0, status: null, failures: 0, timer: 0, last: 0, busy: null, stale: false, gone: false };
+  // A page the browser took from its cache (pages are cached 5 minutes) may be older than the
+  // version it first sees: it asks for itself again at once (a revalidation, 304 when equal).
+  var nav = window.performance && performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+  if (nav && nav.transferSize === 0 && nav.decodedBodySize > 0) st.hash = "";
   var api = window.portfolioLive = { polls: 0, updates: 0 };
 
   // Elements the reader or another script owns: never rewritten (charts.js redraws .chart).
@@ -39,7 +43,7 @@
   function schedule(ms) {
     clearTimeout(st.timer);
     st.timer = 0;
-    if (reduced || document.hidden || offline()) return; // visibilitychange and online resume
+    if (reduced || st.gone || document.hidden || offline()) return; // visibilitychange and online resume
     st.timer = setTimeout(poll, Math.max(0, ms));
   }
 
@@ -95,9 +99,11 @@
   // ---- the page ----
   function refresh() {
     return fetch(location.pathname + location.search, { cache: "no-cache", credentials: "same-origin" }).then(function (res) {
+      if (res.status === 404 || res.status === 410) return null;
       if (!res.ok) throw new Error(location.pathname + ": HTTP " + res.status);
       return res.text();
     }).then(function (html) {
+      if (html === null) return gone();
       var doc = new DOMParser().parseFromString(html, "text/html");
       if (assets(doc) !== assets(document)) {
         location.reload(); // a new version of the site's code: its scripts and styles
@@ -134,6 +140,20 @@
       if (r.top >= 0 && r.height > 0) return { el: els[i], top: r.top };
     }
     return null;
+  }
+
+  // gone: the new site has no such page (a product removed from the config): the page says so
+  // and stops asking.
+  function gone() {
+    st.gone = true;
+    clearTimeout(st.timer);
+    var banner = document.querySelector("[data-live-stale]");
+    if (banner) {
+      banner.textContent = "This page is no longer part of the report: what it shows is its last data.";
+      banner.hidden = false;
+      banner.setAttribute("data-live-gone", "");
+      announce(banner.textContent);
+    }
   }
 
   function hold(a) {
@@ -229,7 +249,7 @@
       if (!st.dataAsOf && /\bpage-(overview|product|dora|alerts)\b/.test(document.body.className)) newest = Math.max(newest, at);
     });
     var banner = document.querySelector("[data-live-stale]");
-    if (!banner || !newest) return;
+    if (!banner || !newest || st.gone) return;
     var limit = parseInt(banner.getAttribute("data-live-stale"), 10) * 1000;
     var stale = limit > 0 && now - newest > limit;
     if (stale) {
