@@ -190,3 +190,62 @@ func TestFavicons(t *testing.T) {
 		t.Errorf("overview: want %s", want)
 	}
 }
+
+// TestLiveWithoutJavaScript: what the live layer adds to a page is inert without JavaScript:
+// the stale banner hidden, the relative time and the announcements empty, no inline script;
+// every page but the 404 page loads live.js.
+func TestLiveWithoutJavaScript(t *testing.T) {
+	cfg, st := fixture(t, 3)
+	dir, _ := build(t, cfg, st)
+	banner := regexp.MustCompile(`<div class="stale-banner"[^>]*>`)
+	inline := regexp.MustCompile(`<script(?:\s+type="application/json"[^>]*)?>|<script\s[^>]*>[^<]`)
+	for name, data := range siteFiles(t, dir) {
+		if !strings.HasSuffix(name, ".html") {
+			continue
+		}
+		page := string(data)
+		if name == "404.html" {
+			if strings.Contains(page, "live.js") || strings.Contains(page, "data-live-stale") {
+				t.Errorf("%s: the 404 page has the live layer", name)
+			}
+			continue
+		}
+		if !regexp.MustCompile(`<script src="/static/js/live\.[0-9a-f]{10}\.js" data-version="/api/version\.json" data-icons="/static/favicons\.[0-9a-f]{10}/" defer></script>`).MatchString(page) {
+			t.Errorf("%s: no deferred live.js with the version's URL and the favicons' folder", name)
+		}
+		if b := banner.FindString(page); !strings.HasSuffix(b, " hidden>") || !strings.Contains(b, `data-live-stale="2700"`) || !strings.Contains(b, `data-run-interval="15 min"`) {
+			t.Errorf("%s: stale banner %q, want hidden, stale after 2700 s of a 15 min interval", name, b)
+		}
+		if !strings.Contains(page, `<div class="visually-hidden" aria-live="polite" data-live-announce=""></div>`) {
+			t.Errorf("%s: no empty aria-live region", name)
+		}
+		if strings.Contains(page, "data-live-ago") && !strings.Contains(page, `<span class="ago" data-live-ago=""></span>`) {
+			t.Errorf("%s: the relative time is not empty", name)
+		}
+		for _, m := range inline.FindAllString(page, -1) {
+			if !strings.Contains(m, `type="application/json"`) {
+				t.Errorf("%s: inline script %q", name, m)
+			}
+		}
+	}
+}
+
+// TestLiveRunInterval: site.run_interval sets when the banner calls the data stale.
+func TestLiveRunInterval(t *testing.T) {
+	for _, tt := range []struct{ interval, stale, words string }{
+		{"", "2700", "15 min"},
+		{"5m", "900", "5 min"},
+		{"1h", "10800", "1 h"},
+		{"1h30m", "16200", "1 h 30 min"},
+	} {
+		t.Run(tt.interval, func(t *testing.T) {
+			cfg, st := fixture(t, 1)
+			cfg.Site.RunInterval = tt.interval
+			dir, _ := build(t, cfg, st)
+			page := string(siteFiles(t, dir)["dora/index.html"])
+			if want := `data-live-stale="` + tt.stale + `" data-run-interval="` + tt.words + `"`; !strings.Contains(page, want) {
+				t.Errorf("run_interval %q: want %s", tt.interval, want)
+			}
+		})
+	}
+}
