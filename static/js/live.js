@@ -112,14 +112,14 @@
       var was = statuses();
       // What the reader looks at stays in place. Chromium and Firefox anchor the scroll
       // themselves; elsewhere (Safari) this makes up for content above that grew or shrank.
-      var seen = anchor();
+      var view = anchor();
       ["header", "main", "footer"].forEach(function (sel) {
         var a = document.querySelector("body > " + sel), b = doc.querySelector("body > " + sel);
         if (a && b) morph(a, b);
       });
-      hold(seen);
+      if (window.portfolioSite && window.portfolioSite.refresh) window.portfolioSite.refresh(); // the filters
+      hold(view);
       var y = window.scrollY;
-      if (window.portfolioSite && window.portfolioSite.refresh) window.portfolioSite.refresh();
       var charts = window.portfolioCharts && window.portfolioCharts.refresh ? window.portfolioCharts.refresh() : null;
       tick();
       var now = statuses(), said = [];
@@ -127,7 +127,7 @@
       if (said.length) announce(said.join(". ") + ".");
       api.updates++;
       // Charts may show or hide their notes once drawn: hold again, unless the reader scrolled.
-      return Promise.resolve(charts).then(function () { if (window.scrollY === y) hold(seen); });
+      return Promise.resolve(charts).then(function () { if (window.scrollY === y) hold(view); });
     });
   }
 
