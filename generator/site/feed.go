@@ -256,7 +256,7 @@ func (b *build) headers() []byte {
 	for _, path := range []string{"/static/*", "/data/*"} {
 		fmt.Fprintf(&s, "\n%s%s\n  Cache-Control: public, max-age=31536000, immutable\n", p, path)
 	}
-	for _, path := range []string{"/", "/index.html", "/404.html", "/dora/*", "/products/*", "/alerts/*", "/sitemap.xml", "/robots.txt"} {
+	for _, path := range []string{"/", "/index.html", "/404.html", "/dora/*", "/products/*", "/alerts/*", "/digest/*", "/sitemap.xml", "/robots.txt"} {
 		fmt.Fprintf(&s, "\n%s%s\n  Cache-Control: public, max-age=300, must-revalidate\n", p, path)
 	}
 	// Feeds as what they are (Pages would send .xml as application/xml).
