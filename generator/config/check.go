@@ -31,6 +31,11 @@ func (c *Config) checks() []issue {
 	} else if u, err := url.Parse(c.Site.BaseURL); err == nil && strings.ContainsAny(u.Path, " \t") {
 		add("want a base URL whose path has no spaces (it is written into _headers), got "+show(c.Site.BaseURL), "site", "base_url")
 	}
+	if ri := c.Site.RunInterval; ri != "" {
+		if d, err := time.ParseDuration(ri); err != nil || d < time.Minute || d > 24*time.Hour {
+			add("want a Go duration from 1m to 24h like 15m or 1h (the report's schedule), got "+show(ri), "site", "run_interval")
+		}
+	}
 	c.checkLevels(add)
 	checkImpact(c.Impact, add, "impact")
 	c.checkRepositories(add)

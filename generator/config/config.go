@@ -50,6 +50,21 @@ type Site struct {
 	Title    string `json:"title"`
 	BaseURL  string `json:"base_url"`
 	Timezone string `json:"timezone"` // IANA name, default "UTC"
+	// RunInterval is how often the report runs (its CI schedule), a Go duration, default "15m":
+	// an open page calls its data stale after 3 intervals without a new run.
+	RunInterval string `json:"run_interval,omitempty"`
+}
+
+// DefaultRunInterval is site.run_interval when unset: the schedule of the shipped workflow.
+const DefaultRunInterval = 15 * time.Minute
+
+// RunEvery returns site.run_interval (DefaultRunInterval when unset or invalid; validation
+// reports an invalid one).
+func (s Site) RunEvery() time.Duration {
+	if d, err := time.ParseDuration(s.RunInterval); err == nil && d >= time.Minute {
+		return d
+	}
+	return DefaultRunInterval
 }
 
 // Location returns the site's time zone (UTC when unset or unknown; validation reports unknown).

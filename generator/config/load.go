@@ -97,6 +97,9 @@ func (c *Config) ApplyDefaults() {
 	if c.Site.Timezone == "" {
 		c.Site.Timezone = "UTC"
 	}
+	if c.Site.RunInterval == "" {
+		c.Site.RunInterval = "15m"
+	}
 	if c.DORA.WindowDays == 0 {
 		c.DORA.WindowDays = 30
 	}

@@ -242,6 +242,22 @@ func TestParseProblems(t *testing.T) {
 			},
 		},
 		{
+			name: "run interval that is no schedule",
+			src: `{"site": {"run_interval": "15 minutes"}, "products": [{"id": "a"}]}
+`,
+			want: []string{
+				`portfolio.json:1:27: site.run_interval: want a Go duration from 1m to 24h like 15m or 1h (the report's schedule), got "15 minutes"`,
+			},
+		},
+		{
+			name: "run interval under a minute",
+			src: `{"site": {"run_interval": "30s"}, "products": [{"id": "a"}]}
+`,
+			want: []string{
+				`portfolio.json:1:27: site.run_interval: want a Go duration from 1m to 24h like 15m or 1h (the report's schedule), got "30s"`,
+			},
+		},
+		{
 			name: "repeat intervals that are not Go durations",
 			src: `{"products": [{"id": "a"}], "notification_channels": {
   "slack": {"repeat_interval": "4 hours"},

@@ -256,14 +256,22 @@ func (b *build) headers() []byte {
 	for _, path := range []string{"/static/*", "/data/*"} {
 		fmt.Fprintf(&s, "\n%s%s\n  Cache-Control: public, max-age=31536000, immutable\n", p, path)
 	}
-	for _, path := range []string{"/", "/index.html", "/404.html", "/dora/*", "/products/*", "/alerts/*", "/sitemap.xml", "/robots.txt"} {
+	for _, path := range []string{"/", "/index.html", "/404.html", "/dora/*", "/products/*", "/alerts/*", "/digest/*", "/sitemap.xml", "/robots.txt"} {
 		fmt.Fprintf(&s, "\n%s%s\n  Cache-Control: public, max-age=300, must-revalidate\n", p, path)
 	}
 	// Feeds as what they are (Pages would send .xml as application/xml).
 	for _, path := range []string{"/feed.xml", "/feeds/*"} {
 		fmt.Fprintf(&s, "\n%s%s\n  Content-Type: application/atom+xml; charset=utf-8\n  Cache-Control: public, max-age=300, must-revalidate\n", p, path)
 	}
-	fmt.Fprintf(&s, "\n%s/api/*\n  Cache-Control: public, max-age=300, must-revalidate\n  Access-Control-Allow-Origin: *\n", p)
+	// The API: every document may be read from anywhere; each is cached for 5 minutes but
+	// api/version.json, which open pages poll and must see fresh. Pages joins the values of
+	// every rule that matches, so the cache rules name the API's files and folders one by one
+	// instead of api/*.
+	fmt.Fprintf(&s, "\n%s/api/*\n  Access-Control-Allow-Origin: *\n", p)
+	for _, path := range b.apiCachePaths() {
+		fmt.Fprintf(&s, "\n%s%s\n  Cache-Control: public, max-age=300, must-revalidate\n", p, path)
+	}
+	fmt.Fprintf(&s, "\n%s/%s\n  Cache-Control: max-age=0, must-revalidate\n", p, versionFile)
 	fmt.Fprintf(&s, "\n%s/badges/*\n  Cache-Control: public, max-age=300, must-revalidate\n  Access-Control-Allow-Origin: *\n", p)
 	return []byte(s.String())
 }

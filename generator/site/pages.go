@@ -38,6 +38,12 @@ type siteView struct {
 	Demo     bool
 	Timezone string
 	Ranges   []rangeOpt
+	// The live layer (live.js): the folder of the favicon of each status (<status>.svg), and
+	// the age in seconds at which the newest data is stale (3 run intervals), with the
+	// interval in words.
+	LiveIcons   string
+	StaleAfter  int
+	RunInterval string
 }
 
 type rangeOpt struct {
@@ -167,7 +173,9 @@ func nonZero(t time.Time) *time.Time {
 }
 
 func (b *build) siteView() *siteView {
-	sv := &siteView{Title: b.cfg.Site.Title, Demo: b.meta.Demo(), Timezone: b.loc.String()}
+	every := b.cfg.Site.RunEvery()
+	sv := &siteView{Title: b.cfg.Site.Title, Demo: b.meta.Demo(), Timezone: b.loc.String(),
+		LiveIcons: b.faviconDir, StaleAfter: int(3 * every / time.Second), RunInterval: minutes(every)}
 	for _, r := range ranges {
 		sv.Ranges = append(sv.Ranges, rangeOpt{Key: r.Key, Label: r.Label, Default: r.Key == defaultRange})
 	}

@@ -71,7 +71,9 @@ type build struct {
 	base   string // path prefix of the site from site.base_url, "" or "/sub"
 	md     *markdown
 	assets map[string]string // static name ("css/site.css") → fingerprinted URL path
-	meta   store.Meta
+	// faviconDir is the folder of the favicon of each status, "/static/favicons.<hash>/".
+	faviconDir string
+	meta       store.Meta
 
 	products   []*productView
 	byID       map[string]*productView
@@ -162,6 +164,7 @@ func (b *build) render(ctx context.Context) error {
 	if err := b.loadAssets(); err != nil {
 		return err
 	}
+	b.favicons()
 	tpl, err := b.parseTemplates()
 	if err != nil {
 		return err
@@ -237,7 +240,7 @@ func (b *build) render(ctx context.Context) error {
 	}
 	b.put("_headers", b.headers())
 	b.put("robots.txt", b.robots())
-	return nil
+	return b.version() // last: it hashes every other file
 }
 
 // put adds a file to the site.

@@ -108,7 +108,7 @@ func TestStatusEverywhere(t *testing.T) {
 	if sum.Status != status.Degraded || sum.Headline != headline || sum.StatusCounts[status.Degraded] != 2 || sum.StatusCounts[status.Maintenance] != 1 {
 		t.Errorf("summary: status %s, headline %q, counts %v", sum.Status, sum.Headline, sum.StatusCounts)
 	}
-	if !strings.Contains(overview, `<h1 id="overall">`+headline+`</h1>`) {
+	if !strings.Contains(overview, `<h1 id="overall" data-live-status="">`+headline+`</h1>`) {
 		t.Errorf("overview headline is not %q", headline)
 	}
 	if !strings.HasPrefix(feed.Subtitle, "Status: "+headline+".") || !strings.Contains(feed.Subtitle, cfg.Products[2].Name+": under maintenance") {

@@ -9,11 +9,14 @@
 // per day or week that is over (named by its content's hash, cached forever) and a current
 // file. The page's generator decides all of it; this script only fetches and applies it.
 //
-// window.portfolioCharts.ready is a promise that settles when every chart shows its range.
+// window.portfolioCharts.ready is a promise that settles when every chart shows its range;
+// portfolioCharts.refresh() redraws the charts whose option or data changed after live.js
+// updated the page (and draws new ones), keeping each on the range the switch shows.
 (function () {
   "use strict";
   var registry = [];
   var chartData = null; // the page's "chart-data" document
+  var chartDataText = "";
   var files = {};       // URL → promise of the file's JSON
   var api = window.portfolioCharts = { ready: Promise.resolve() };
   var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)");
@@ -96,22 +99,68 @@
   function round(v) { return Math.round(v * 1000) / 1000; }
 
   function init(el) {
-    var src = document.getElementById(el.getAttribute("data-option"));
-    if (!src || typeof echarts === "undefined") return;
-    var option = themed(JSON.parse(src.textContent));
-    var rsrc = el.hasAttribute("data-ranges") && document.getElementById(el.getAttribute("data-ranges"));
-    var chart = echarts.init(el, null, { renderer: "canvas" });
-    var r = { el: el, chart: chart, option: option, ranges: rsrc ? JSON.parse(rsrc.textContent) : null, current: null };
+    if (!document.getElementById(el.getAttribute("data-option")) || typeof echarts === "undefined") return;
+    var r = { el: el, chart: echarts.init(el, null, { renderer: "canvas" }) };
     registry.push(r);
+    return setup(r);
+  }
+
+  // sources is the text of a chart's option and ranges, and of the chart-data document.
+  function sources(el) {
+    var src = document.getElementById(el.getAttribute("data-option"));
+    var rsrc = el.hasAttribute("data-ranges") && document.getElementById(el.getAttribute("data-ranges"));
+    return { option: src ? src.textContent : "", ranges: rsrc ? rsrc.textContent : "", data: chartDataText };
+  }
+
+  // setup (re)draws a chart from its option, on the range the switch shows.
+  function setup(r) {
+    var s = sources(r.el);
+    r.src = s.option + "\n" + s.ranges + "\n" + s.data;
+    var option = r.option = themed(JSON.parse(s.option));
+    r.ranges = s.ranges ? JSON.parse(s.ranges) : null;
+    r.current = null;
     if (option.tooltip && r.ranges) option.tooltip.formatter = function (params) { return tooltip(r, params); };
     // The deployment markers, from the file the page's chart document names.
-    var murl = el.hasAttribute("data-markers") && chartData && chartData.markers;
+    var murl = r.el.hasAttribute("data-markers") && chartData && chartData.markers;
     var markers = murl ? load(murl).catch(function () { return []; }) : Promise.resolve([]);
     return markers.then(function (m) {
       option.series = (option.series || []).concat(m);
-      chart.setOption(option);
-      return r.ranges ? apply(r, r.ranges.default) : null;
+      r.chart.setOption(option, true);
+      return r.ranges ? apply(r, shown(r)) : null;
     });
+  }
+
+  // shown is the range the switch shows (the default before the switch is used).
+  function shown(r) {
+    var b = document.querySelector('[data-range-switch] button[aria-pressed="true"]');
+    var key = b && b.getAttribute("data-range");
+    return key && r.ranges.ranges[key] ? key : r.ranges.default;
+  }
+
+  // refresh follows an update of the page: charts gone are disposed, new ones drawn, and those
+  // whose option, ranges or chart files changed drawn again.
+  api.refresh = function () {
+    readChartData();
+    var jobs = [];
+    registry = registry.filter(function (r) {
+      if (document.documentElement.contains(r.el)) return true;
+      r.chart.dispose();
+      return false;
+    });
+    Array.prototype.forEach.call(document.querySelectorAll(".chart[data-option]"), function (el) {
+      var r = registry.filter(function (x) { return x.el === el; })[0];
+      if (!r) { jobs.push(init(el)); return; }
+      var s = sources(el);
+      if (s.option + "\n" + s.ranges + "\n" + s.data !== r.src) jobs.push(setup(r));
+    });
+    api.ready = Promise.all(jobs);
+    return api.ready;
+  };
+
+  function readChartData() {
+    var cd = document.getElementById("chart-data");
+    chartDataText = cd ? cd.textContent : "";
+    chartData = cd ? JSON.parse(chartDataText) : null;
   }
 
   // load fetches a chart file once.
@@ -120,6 +169,9 @@
       files[url] = fetch(url, { credentials: "same-origin" }).then(function (res) {
         if (!res.ok) throw new Error(url + ": HTTP " + res.status);
         return res.json();
+      }).catch(function (err) {
+        delete files[url]; // asked again at the next draw
+        throw err;
       });
     }
     return files[url];
@@ -235,8 +287,7 @@
   }
 
   function start() {
-    var cd = document.getElementById("chart-data");
-    if (cd) chartData = JSON.parse(cd.textContent);
+    readChartData();
     api.ready = Promise.all(Array.prototype.map.call(document.querySelectorAll(".chart[data-option]"), init));
     var resize = function () { registry.forEach(function (r) { r.chart.resize(); }); };
     window.addEventListener("resize", resize);

@@ -8,11 +8,15 @@
   }
 
   // Products: a search over name, id and group, and a status (or "not operational").
+  // The items are looked up at every apply: live.js may have replaced them (portfolioSite.refresh).
+  var appliers = [];
+  window.portfolioSite = { refresh: function () { appliers.forEach(function (f) { f(); }); } };
+
   function products(form) {
-    var items = document.querySelectorAll("[data-search]");
-    var groups = document.querySelectorAll("[data-group]");
-    var none = document.querySelector("[data-filter-empty]");
     function apply() {
+      var items = document.querySelectorAll("[data-search]");
+      var groups = document.querySelectorAll("[data-group]");
+      var none = document.querySelector("[data-filter-empty]");
       var q = form.querySelector('input[name="q"]').value.trim().toLowerCase();
       var st = form.querySelector('select[name="status"]').value;
       var shown = 0;
@@ -27,6 +31,7 @@
       if (none) none.hidden = shown > 0;
       count(form, shown, items.length);
     }
+    appliers.push(apply);
     form.addEventListener("input", apply);
     form.addEventListener("change", apply);
     form.addEventListener("submit", function (e) { e.preventDefault(); });
@@ -36,9 +41,9 @@
 
   // Alerts: severities and a product.
   function alerts(form) {
-    var items = document.querySelectorAll(".alert-item[data-severity]");
-    var groups = document.querySelectorAll("[data-severity-group]");
     function apply() {
+      var items = document.querySelectorAll(".alert-item[data-severity]");
+      var groups = document.querySelectorAll("[data-severity-group]");
       var sev = {};
       form.querySelectorAll('input[name="severity"]').forEach(function (c) { sev[c.value] = c.checked; });
       var product = form.querySelector('select[name="product"]').value;
@@ -52,6 +57,7 @@
       groups.forEach(function (g) { g.hidden = sev[g.getAttribute("data-severity-group")] === false; });
       count(form, shown, items.length);
     }
+    appliers.push(apply);
     form.addEventListener("change", apply);
     form.addEventListener("submit", function (e) { e.preventDefault(); });
     form.hidden = false;
