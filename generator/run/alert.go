@@ -14,10 +14,18 @@ import (
 // (store.Meta.Rules: read only), it sends and saves nothing; the summary's DryRun says which
 // happened. A failing channel is in the summary (FailingChannels), not an error.
 func Alert(ctx context.Context, o Options) (alert.Summary, error) {
+	return writing(ctx, o, func(ctx context.Context, o Options) (alert.Summary, error) { return o.evaluateAlerts(ctx) })
+}
+
+// writing runs f for a command that may write data/: on demo data (store.Meta.Rules: read
+// only) as a dry run, at the demo's clock when no --now was given, and under the data lock
+// unless it is a dry run.
+func writing[T any](ctx context.Context, o Options, f func(context.Context, Options) (T, error)) (T, error) {
 	o = o.withDefaults()
 	meta, err := o.Store.Meta()
 	if err != nil {
-		return alert.Summary{}, err
+		var zero T
+		return zero, err
 	}
 	if meta.Rules().ReadOnly {
 		o.DryRun = true
@@ -26,11 +34,12 @@ func Alert(ctx context.Context, o Options) (alert.Summary, error) {
 	if !o.DryRun {
 		unlock, err := o.lock(ctx)
 		if err != nil {
-			return alert.Summary{}, err
+			var zero T
+			return zero, err
 		}
 		defer unlock()
 	}
-	return o.evaluateAlerts(ctx)
+	return f(ctx, o)
 }
 
 // evaluateAlerts builds the channels and runs the alert step; the caller holds the data lock

@@ -83,23 +83,7 @@ func (s *digestSlack) Send(ctx context.Context, d *digest.Digest) (digest.Receip
 // channel that has not had it and records the deliveries, under the data lock. With o.DryRun,
 // or on demo data (read only), it sends and saves nothing.
 func Digest(ctx context.Context, o Options, period *digest.Period) (digest.Summary, error) {
-	o = o.withDefaults()
-	meta, err := o.Store.Meta()
-	if err != nil {
-		return digest.Summary{}, err
-	}
-	if meta.Rules().ReadOnly {
-		o.DryRun = true
-	}
-	o.clock(meta.Rules())
-	if !o.DryRun {
-		unlock, err := o.lock(ctx)
-		if err != nil {
-			return digest.Summary{}, err
-		}
-		defer unlock()
-	}
-	return o.deliverDigest(ctx, period)
+	return writing(ctx, o, func(ctx context.Context, o Options) (digest.Summary, error) { return o.deliverDigest(ctx, period) })
 }
 
 func (o Options) deliverDigest(ctx context.Context, period *digest.Period) (digest.Summary, error) {
