@@ -144,7 +144,7 @@ func requireGit(t *testing.T) string {
 	t.Helper()
 	git, err := exec.LookPath("git")
 	if err != nil {
-		t.Skip("git is not on the PATH: shards pack lists the changed data with git ls-files, as in the CI checkout")
+		t.Fatal("git is not on the PATH: shards pack lists the changed data with git ls-files, as in the CI checkout")
 	}
 	return git
 }

@@ -141,15 +141,7 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, err := range []error{
-		callErr(chromedp.Call(ctx, network.Enable, network.EnableParams{})),
-		callErr(chromedp.Call(ctx, cdplog.Enable, cdp.Empty{})),
-		callErr(chromedp.Call(ctx, runtime.Enable, cdp.Empty{})),
-	} {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	enableEvents(t, ctx)
 	ctx, cancelT := context.WithTimeout(ctx, 8*time.Minute)
 	defer cancelT()
 
@@ -565,3 +557,18 @@ const drawnCheck = `Array.from(document.querySelectorAll('.chart[data-option]'))
   for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return '';
   return el.id + ': blank canvas';
 }).filter(Boolean)`
+
+// enableEvents turns on the network, log and runtime events the browser tests listen to (failed
+// requests, console messages, exceptions).
+func enableEvents(t *testing.T, ctx context.Context) {
+	t.Helper()
+	for _, err := range []error{
+		callErr(chromedp.Call(ctx, network.Enable, network.EnableParams{})),
+		callErr(chromedp.Call(ctx, cdplog.Enable, cdp.Empty{})),
+		callErr(chromedp.Call(ctx, runtime.Enable, cdp.Empty{})),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
@@ -88,15 +87,7 @@ func liveBrowser(t *testing.T) (context.Context, *browserProblems) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, err := range []error{
-		callErr(chromedp.Call(ctx, network.Enable, network.EnableParams{})),
-		callErr(chromedp.Call(ctx, cdplog.Enable, cdp.Empty{})),
-		callErr(chromedp.Call(ctx, runtime.Enable, cdp.Empty{})),
-	} {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	enableEvents(t, ctx)
 	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(cancelT)
 	return ctx, probs
